@@ -1,0 +1,26 @@
+/**
+ * Every activity the refund workflow can call, built from the dependencies they share. The worker
+ * registers the result; the workflow proxies `ReturnType<typeof createActivities>` by type only.
+ */
+import type { Database } from '../src/db/client';
+import type { ProviderRegistry } from '../src/providers/provider';
+import { createNotificationActivities } from './notification-activities';
+import { createProviderActivities } from './provider-activities';
+import { createRecordActivities } from './record-activities';
+
+export interface ActivityDependencies {
+  db: Database;
+  providers: ProviderRegistry;
+  /** The business time zone, for the dates customers read. */
+  utcOffsetMinutes: number;
+}
+
+export function createActivities({ db, providers, utcOffsetMinutes }: ActivityDependencies) {
+  return {
+    ...createRecordActivities(db),
+    ...createProviderActivities(db, providers),
+    ...createNotificationActivities(db, utcOffsetMinutes),
+  };
+}
+
+export type RefundActivities = ReturnType<typeof createActivities>;

@@ -1,0 +1,94 @@
+/**
+ * The only code that moves money. Temporal may run each of these more than once; the provider
+ * attempt row (one per refund route, with its own provider key) makes every run after the first
+ * find out what happened instead of doing it again.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Database } from '../src/db/client';
+import { findProviderAttempt, findRefund, updateProviderAttempt } from '../src/db/queries/refunds';
+import type { ProviderAttemptRow } from '../src/db/schema';
+import { providerStateOf, type ProviderRefund, type ProviderRegistry } from '../src/providers/provider';
+import type { ProviderState } from '../workflows/lifecycle';
+
+export interface ProviderAttemptRef {
+  refundId: string;
+  attempt: number;
+}
+
+/** What the provider holds for a refund attempt, in our terms. */
+export interface ProviderOutcome {
+  state: ProviderState;
+  reference: string | null;
+  traceReference: string | null;
+  failureReason: string | null;
+}
+
+export function createProviderActivities(db: Database, providers: ProviderRegistry) {
+  async function loadAttempt({ refundId, attempt }: ProviderAttemptRef) {
+    const refund = await findRefund(db, refundId);
+    const providerAttempt = await findProviderAttempt(db, refundId, attempt);
+    if (!refund || !providerAttempt) {
+      throw ApplicationFailure.nonRetryable(`refund ${refundId} has no provider attempt ${attempt}`, 'UnknownRefundAttempt');
+    }
+    return { refund, providerAttempt, provider: providers[providerAttempt.provider] };
+  }
+
+  async function remember(attempt: ProviderAttemptRow, found: ProviderRefund): Promise<ProviderOutcome> {
+    const outcome: ProviderOutcome = {
+      state: providerStateOf(found),
+      reference: found.reference,
+      traceReference: found.traceReference,
+      failureReason: found.failureReason,
+    };
+    await updateProviderAttempt(db, attempt.refundId, attempt.attempt, outcome);
+    return outcome;
+  }
+
+  return {
+    /**
+     * Sends the refund to its provider exactly once. The attempt is marked `in_doubt` before the
+     * call; if the call times out or this worker dies, the next run asks the provider by key
+     * before it would ever send again (the `0007` case).
+     */
+    async submitRefundToProvider(ref: ProviderAttemptRef): Promise<ProviderOutcome> {
+      const { refund, providerAttempt, provider } = await loadAttempt(ref);
+      if (providerAttempt.state !== 'not_sent' && providerAttempt.state !== 'in_doubt') {
+        return {
+          state: providerAttempt.state,
+          reference: providerAttempt.reference,
+          traceReference: providerAttempt.traceReference,
+          failureReason: providerAttempt.failureReason,
+        };
+      }
+      if (providerAttempt.state === 'in_doubt') {
+        const found = await provider.findRefund(providerAttempt.idempotencyKey);
+        if (found) return remember(providerAttempt, found);
+      } else {
+        await updateProviderAttempt(db, ref.refundId, ref.attempt, { state: 'in_doubt' });
+      }
+      const submitted = await provider.submitRefund({
+        idempotencyKey: providerAttempt.idempotencyKey,
+        refundId: refund.id,
+        paymentId: refund.paymentId,
+        amount: refund.netAmount,
+        currency: refund.currency,
+        account: refund.destinationAccount,
+        accountName: refund.destinationAccountName,
+      });
+      return remember(providerAttempt, submitted);
+    },
+
+    /** Asks the provider where a submitted refund stands: the fallback when no webhook came. */
+    async checkRefundAtProvider(ref: ProviderAttemptRef): Promise<ProviderOutcome> {
+      const { providerAttempt, provider } = await loadAttempt(ref);
+      const found = await provider.findRefund(providerAttempt.idempotencyKey);
+      if (!found) {
+        throw ApplicationFailure.nonRetryable(
+          `${providerAttempt.provider} holds no refund under key ${providerAttempt.idempotencyKey}`,
+          'ProviderRefundMissing',
+        );
+      }
+      return remember(providerAttempt, found);
+    },
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * The HTTP API: a thin Express layer over the refund services. Every route is declared in
+ * src/api/routes/*; this file only wires parsing, logging and the problem responses.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { errorFields } from '../logger';
+import { RefundRequestError } from '../refunds/refund-errors';
+import type { ApiDeps } from './deps';
+import { ApiProblem, notFound, problemForRefundError } from './problems';
+import { mountRoutes, type RouteSpec } from './route';
+import { operationsRoutes } from './routes/operations';
+import { paymentRoutes } from './routes/payments';
+import { providerWebhookRoutes } from './routes/provider-webhooks';
+import { refundRoutes } from './routes/refunds';
+import { sandboxRoutes } from './routes/sandbox';
+
+export function apiRoutes(deps: ApiDeps): RouteSpec[] {
+  const routes: RouteSpec[] = [
+    ...paymentRoutes(deps),
+    ...refundRoutes(deps),
+    ...providerWebhookRoutes(deps),
+    ...sandboxRoutes(deps),
+  ];
+  routes.push(...operationsRoutes(deps, () => routes));
+  return routes;
+}
+
+export function createApp(deps: ApiDeps) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(requestLog(deps));
+  app.use(
+    express.json({
+      limit: '64kb',
+      type: ['application/json', 'application/*+json'],
+      // Webhook signatures are over the exact bytes received, not over re-serialised JSON.
+      verify: (req, _res, buffer) => {
+        (req as Request & { rawBody?: string }).rawBody = buffer.toString('utf8');
+      },
+    }),
+  );
+  const router = express.Router();
+  mountRoutes(router, apiRoutes(deps), deps.config.apiKeys);
+  app.use(router);
+  app.use((req: Request) => {
+    throw notFound(`No route ${req.method} ${req.path}`);
+  });
+  app.use(problemHandler(deps));
+  return app;
+}
+
+function requestLog(deps: ApiDeps) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const started = process.hrtime.bigint();
+    const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+    res.setHeader('X-Request-Id', requestId);
+    res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const routePath = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      deps.metrics.httpRequests.inc({ method: req.method, route: routePath, status: String(res.statusCode) });
+      deps.metrics.httpDuration.observe({ method: req.method, route: routePath }, seconds);
+      if (routePath === '/metrics' || routePath === '/healthz') return;
+      deps.logger.info('http request', {
+        requestId,
+        method: req.method,
+        path: req.originalUrl,
+        status: res.statusCode,
+        ms: Math.round(seconds * 1000),
+        body: req.method === 'POST' ? req.body : undefined,
+      });
+    });
+    next();
+  };
+}
+
+function problemHandler(deps: ApiDeps) {
+  return (error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const problem = toProblem(error);
+    if (problem.status >= 500) deps.logger.error('request failed', errorFields(error));
+    res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem.toBody()));
+  };
+}
+
+function toProblem(error: unknown): ApiProblem {
+  if (error instanceof ApiProblem) return error;
+  if (error instanceof RefundRequestError) return problemForRefundError(error.code, error.message, error.facts);
+  const httpError = error as { type?: string; status?: number };
+  if (httpError.type === 'entity.parse.failed') return new ApiProblem(400, 'malformed_json', 'Body is not valid JSON', 'The request body could not be parsed as JSON');
+  if (httpError.type === 'entity.too.large') return new ApiProblem(413, 'body_too_large', 'Body too large', 'Request bodies are limited to 64 KiB');
+  if (httpError.type === 'encoding.unsupported' || httpError.type === 'charset.unsupported') {
+    return new ApiProblem(415, 'unsupported_encoding', 'Unsupported encoding', 'Send UTF-8 JSON');
+  }
+  if (typeof httpError.status === 'number' && httpError.status >= 400 && httpError.status < 500) {
+    return new ApiProblem(httpError.status, 'bad_request', 'Bad request', 'The request could not be read');
+  }
+  return new ApiProblem(503, 'temporarily_unavailable', 'Temporarily unavailable', 'The service could not complete the request; retrying with the same Idempotency-Key is safe');
+}

@@ -1,0 +1,14 @@
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config';
+import type { Database } from '../db/client';
+import type { Logger } from '../logger';
+import type { ApiMetrics } from './metrics';
+
+/** What the API's routes work with. */
+export interface ApiDeps {
+  config: Config;
+  db: Database;
+  temporal: Client;
+  logger: Logger;
+  metrics: ApiMetrics;
+}

@@ -1,0 +1,73 @@
+/**
+ * RFC 9457 problem details: every refusal the API gives has a `type`, `title`, `status`,
+ * `detail` and a machine-readable `code`; validation problems list each bad field.
+ */
+import type { ZodError } from 'zod';
+import type { RefundErrorCode } from '../refunds/refund-errors';
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  errors?: FieldError[];
+  [fact: string]: unknown;
+}
+
+const PROBLEM_TYPE_BASE = 'https://refundflow.dev/problems/';
+
+export class ApiProblem extends Error {
+  override name = 'ApiProblem';
+
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly title: string,
+    detail: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(detail);
+  }
+
+  toBody(): ProblemBody {
+    return { type: `${PROBLEM_TYPE_BASE}${this.code}`, title: this.title, status: this.status, detail: this.message, code: this.code, ...this.extra };
+  }
+}
+
+/** Each domain refusal's HTTP status and title, in one place. */
+const REFUND_ERRORS: Record<RefundErrorCode, { status: number; title: string }> = {
+  payment_not_found: { status: 404, title: 'Payment not found' },
+  payment_conflict: { status: 409, title: 'Payment already registered with different details' },
+  payment_not_refundable: { status: 422, title: 'Payment cannot be refunded' },
+  currency_mismatch: { status: 422, title: 'Currency does not match the payment' },
+  refund_window_closed: { status: 422, title: 'Refund window has closed' },
+  amount_exceeds_refundable: { status: 422, title: 'Amount exceeds what remains refundable' },
+  refunded_total_mismatch: { status: 409, title: 'Refunded total differs from what the caller expected' },
+  idempotency_key_reused: { status: 422, title: 'Idempotency key reused with a different request' },
+  refund_not_found: { status: 404, title: 'Refund not found' },
+  refund_not_ready: { status: 503, title: 'Refund workflow not reachable' },
+};
+
+export function problemForRefundError(code: RefundErrorCode, detail: string, facts: Record<string, unknown>): ApiProblem {
+  const { status, title } = REFUND_ERRORS[code];
+  return new ApiProblem(status, code, title, detail, facts);
+}
+
+export function validationProblem(where: 'body' | 'query' | 'path' | 'header', error: ZodError): ApiProblem {
+  const errors: FieldError[] = error.issues.map((issue) => ({
+    field: issue.path.length ? issue.path.join('.') : where,
+    message: issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message,
+  }));
+  const fields = errors.map((e) => e.field).join(', ');
+  return new ApiProblem(400, 'validation_failed', 'Request is not valid', `Invalid ${where}: ${fields}`, { errors });
+}
+
+export const unauthorized = (detail: string) => new ApiProblem(401, 'unauthorized', 'Missing or unknown API key', detail);
+export const forbidden = (detail: string) => new ApiProblem(403, 'forbidden', 'Not allowed for this role', detail);
+export const notFound = (detail: string) => new ApiProblem(404, 'not_found', 'Not found', detail);

@@ -1,0 +1,102 @@
+/**
+ * A route is declared once, with its schemas, its roles and its handler. The Express app is
+ * built from these declarations and so is the OpenAPI document: what is documented is exactly
+ * what is validated.
+ */
+import type { Request, Response, Router } from 'express';
+import type { z, ZodType } from 'zod';
+import type { Role } from '../../workflows/lifecycle';
+import { authenticate, requireRole, type Caller } from './auth';
+import type { ApiKey } from '../config';
+import { validationProblem } from './problems';
+
+/** Who may call: roles behind bearer keys, anyone, or a provider proving itself by signature. */
+export type Access = readonly Role[] | 'public' | 'signed';
+
+export interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string | undefined>;
+  /** Plain text instead of JSON (Prometheus metrics). */
+  text?: string;
+}
+
+export interface RouteContext<P, Q, B, H> {
+  params: P;
+  query: Q;
+  body: B;
+  headers: H;
+  caller: Caller | undefined;
+  rawBody: string;
+}
+
+export interface ResponseSpec {
+  description: string;
+  schema?: ZodType;
+  contentType?: string;
+}
+
+export interface RouteSpec<P = unknown, Q = unknown, B = unknown, H = unknown> {
+  method: 'get' | 'post';
+  path: string;
+  summary: string;
+  tag: string;
+  access: Access;
+  params?: ZodType<P>;
+  query?: ZodType<Q>;
+  body?: ZodType<B>;
+  headers?: ZodType<H>;
+  responses: Record<number, ResponseSpec>;
+  handle(context: RouteContext<P, Q, B, H>): Promise<Reply>;
+}
+
+/** Declares a route with its context typed from its schemas. */
+export function route<
+  PS extends ZodType = ZodType<Record<string, never>>,
+  QS extends ZodType = ZodType<Record<string, never>>,
+  BS extends ZodType = ZodType<undefined>,
+  HS extends ZodType = ZodType<Record<string, never>>,
+>(
+  spec: Omit<RouteSpec, 'params' | 'query' | 'body' | 'headers' | 'handle'> & {
+    params?: PS;
+    query?: QS;
+    body?: BS;
+    headers?: HS;
+    handle(context: RouteContext<z.output<PS>, z.output<QS>, z.output<BS>, z.output<HS>>): Promise<Reply>;
+  },
+): RouteSpec {
+  return spec as unknown as RouteSpec;
+}
+
+export function mountRoutes(router: Router, routes: readonly RouteSpec[], keys: Map<string, ApiKey>): void {
+  for (const spec of routes) {
+    router[spec.method](spec.path, async (req: Request, res: Response) => {
+      let caller: Caller | undefined;
+      if (Array.isArray(spec.access)) {
+        caller = authenticate(keys, req.headers.authorization);
+        requireRole(caller, spec.access, `${spec.method.toUpperCase()} ${spec.path}`);
+      }
+      const context: RouteContext<unknown, unknown, unknown, unknown> = {
+        params: parse(spec.params, req.params, 'path'),
+        query: parse(spec.query, req.query, 'query'),
+        headers: spec.headers ? parse(spec.headers, req.headers, 'header') : req.headers,
+        body: parse(spec.body, req.body, 'body'),
+        caller,
+        rawBody: (req as Request & { rawBody?: string }).rawBody ?? '',
+      };
+      const reply = await spec.handle(context);
+      for (const [name, value] of Object.entries(reply.headers ?? {})) if (value !== undefined) res.setHeader(name, value);
+      res.status(reply.status);
+      if (reply.text !== undefined) res.send(reply.text);
+      else if (reply.body === undefined) res.end();
+      else res.json(reply.body);
+    });
+  }
+}
+
+function parse(schema: ZodType | undefined, value: unknown, where: 'body' | 'query' | 'path' | 'header'): unknown {
+  if (!schema) return undefined;
+  const result = schema.safeParse(value ?? {});
+  if (!result.success) throw validationProblem(where, result.error);
+  return result.data;
+}

@@ -1,0 +1,41 @@
+import type { ApiDeps } from '../deps';
+import { receiveProviderNotice } from '../../refunds/provider-notices';
+import { SIGNATURE_HEADER, verifySignature } from '../../webhook-signature';
+import { ApiProblem } from '../problems';
+import { route } from '../route';
+import { Problem, ProviderWebhookBody, ProviderWebhookParams, WebhookAck } from '../schemas';
+import type { ProviderNoticePayload } from '../../providers/sandbox/sandbox-bank';
+
+export function providerWebhookRoutes(deps: ApiDeps) {
+  return [
+    route({
+      method: 'post',
+      path: '/v1/webhooks/providers/:provider',
+      tag: 'webhooks',
+      summary: 'Settlement notices from payment providers, signed with X-Signature: t=<unix>,v1=<hex HMAC-SHA256>',
+      access: 'signed',
+      params: ProviderWebhookParams,
+      responses: {
+        200: { description: 'Taken in (or a duplicate, which changes nothing)', schema: WebhookAck },
+        401: { description: 'Missing, bad or stale signature: nothing changed', schema: Problem },
+        404: { description: 'The notice names no refund of ours', schema: Problem },
+      },
+      async handle({ params, rawBody, headers }) {
+        const check = verifySignature(deps.config.providerWebhookSecret, (headers as Record<string, string | undefined>)[SIGNATURE_HEADER.toLowerCase()], rawBody);
+        if (!check.ok) {
+          deps.metrics.providerNotices.inc({ provider: params.provider, outcome: `signature_${check.reason}` });
+          throw new ApiProblem(401, 'invalid_signature', 'Webhook signature not accepted', `The ${SIGNATURE_HEADER} header is ${check.reason}`);
+        }
+        const parsed = ProviderWebhookBody.safeParse(JSON.parse(rawBody || 'null'));
+        if (!parsed.success) {
+          throw new ApiProblem(400, 'validation_failed', 'Request is not valid', 'The notice is not one this endpoint understands', {
+            errors: parsed.error.issues.map((i) => ({ field: i.path.join('.') || 'body', message: i.message })),
+          });
+        }
+        const { duplicate } = await receiveProviderNotice(deps, params.provider, parsed.data as ProviderNoticePayload);
+        deps.metrics.providerNotices.inc({ provider: params.provider, outcome: duplicate ? 'duplicate' : 'accepted' });
+        return { status: 200, body: { received: true, duplicate } };
+      },
+    }),
+  ];
+}

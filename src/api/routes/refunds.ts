@@ -1,0 +1,113 @@
+import type { ApiDeps } from '../deps';
+import { findRefund, listRefunds, refundTimeline } from '../../db/queries/refunds';
+import { createRefund } from '../../refunds/create-refund';
+import { RefundRequestError } from '../../refunds/refund-errors';
+import { ApiProblem } from '../problems';
+import { route } from '../route';
+import { CreateRefundBody, CreateRefundHeaders, ListRefundsQuery, Problem, Refund, RefundIdParams, RefundList } from '../schemas';
+import { refundSummaryView, refundView } from '../views';
+
+export function refundRoutes(deps: ApiDeps) {
+  const { config } = deps;
+  const refundService = {
+    db: deps.db,
+    temporal: deps.temporal,
+    taskQueue: config.taskQueue,
+    policy: config.policy,
+    providerPollIntervalMs: config.providerPollIntervalMs,
+  };
+
+  async function showRefund(refundId: string) {
+    const refund = await findRefund(deps.db, refundId);
+    if (!refund) throw new RefundRequestError('refund_not_found', `No refund ${refundId}`);
+    return refundView(refund, await refundTimeline(deps.db, refundId));
+  }
+
+  return [
+    route({
+      method: 'post',
+      path: '/v1/refunds',
+      tag: 'refunds',
+      summary: 'Request a refund of (part of) a payment',
+      access: ['service', 'support', 'supervisor'],
+      headers: CreateRefundHeaders,
+      body: CreateRefundBody,
+      responses: {
+        201: { description: 'Created: pending_approval or processing', schema: Refund },
+        200: { description: 'Replay of an earlier request with the same Idempotency-Key (header Idempotent-Replayed: true)', schema: Refund },
+        400: { description: 'Invalid body or missing Idempotency-Key', schema: Problem },
+        404: { description: 'Unknown payment (payment_not_found)', schema: Problem },
+        409: { description: 'refunded_total_mismatch', schema: Problem },
+        422: {
+          description: 'payment_not_refundable, amount_exceeds_refundable, refund_window_closed, currency_mismatch, idempotency_key_reused',
+          schema: Problem,
+        },
+      },
+      async handle({ headers, body, caller }) {
+        const { refund, replayed } = await createRefund(refundService, caller!, headers['idempotency-key'], body);
+        if (!replayed) deps.metrics.refundsCreated.inc({ channel: refund.channel, status: refund.status });
+        return {
+          status: replayed ? 200 : 201,
+          headers: replayed ? { 'Idempotent-Replayed': 'true' } : { Location: `/v1/refunds/${refund.id}` as string },
+          body: await showRefund(refund.id),
+        };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/refunds/:id',
+      tag: 'refunds',
+      summary: 'A refund with its approvals, provider state, deadlines and timeline',
+      access: ['service', 'support', 'supervisor'],
+      params: RefundIdParams,
+      responses: { 200: { description: 'The refund', schema: Refund }, 404: { description: 'No such refund', schema: Problem } },
+      async handle({ params }) {
+        return { status: 200, body: await showRefund(params.id) };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/refunds',
+      tag: 'refunds',
+      summary: 'Refunds, newest first, filtered; pages with an opaque cursor',
+      access: ['support', 'supervisor'],
+      query: ListRefundsQuery,
+      responses: { 200: { description: 'A page of refunds', schema: RefundList }, 400: { description: 'Invalid filter', schema: Problem } },
+      async handle({ query }) {
+        const rows = await listRefunds(deps.db, {
+          statuses: query.status,
+          merchantId: query.merchantId,
+          paymentId: query.paymentId,
+          needsAttention: query.needsAttention === 'true',
+          createdFrom: query.createdFrom ? new Date(query.createdFrom) : undefined,
+          createdTo: query.createdTo ? new Date(query.createdTo) : undefined,
+          after: query.cursor ? decodeCursor(query.cursor) : undefined,
+          limit: query.limit + 1,
+        });
+        const page = rows.slice(0, query.limit);
+        const last = page[page.length - 1];
+        return {
+          status: 200,
+          body: { data: page.map(refundSummaryView), nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null },
+        };
+      },
+    }),
+  ];
+}
+
+function encodeCursor(refund: { createdAt: Date; id: string }): string {
+  return Buffer.from(JSON.stringify([refund.createdAt.toISOString(), refund.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    const date = new Date(createdAt);
+    if (typeof id !== 'string' || Number.isNaN(date.getTime())) throw new Error('bad cursor');
+    return { createdAt: date, id };
+  } catch {
+    throw new ApiProblem(400, 'validation_failed', 'Request is not valid', 'Invalid query: cursor', {
+      errors: [{ field: 'cursor', message: 'is not a cursor this API returned' }],
+    });
+  }
+}

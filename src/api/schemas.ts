@@ -1,0 +1,207 @@
+/**
+ * The API's request and response shapes. These schemas validate every request and are the source
+ * the OpenAPI document is generated from, so the two cannot disagree.
+ */
+import { z } from 'zod';
+import {
+  CUSTOMER_LOCALES,
+  PAYMENT_CHANNELS,
+  PAYMENT_STATUSES,
+  PROVIDER_NAMES,
+  PROVIDER_STATES,
+  REFUND_REASONS,
+  REFUND_STATUSES,
+} from '../../workflows/lifecycle';
+import { SUPPORTED_CURRENCIES } from '../../workflows/money';
+
+const reference = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 characters of A–Z, a–z, 0–9, _ and -');
+const amount = z
+  .number()
+  .int('must be a whole number of minor units (fen for CNY), never a decimal')
+  .min(1, 'must be at least 1 minor unit')
+  .max(Number.MAX_SAFE_INTEGER)
+  .meta({ description: 'Integer amount in the currency’s minor unit (fen for CNY).' });
+const currency = z.enum(SUPPORTED_CURRENCIES as [string, ...string[]]).meta({ description: 'ISO 4217 currency code.' });
+const instant = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone' });
+
+export const PaymentIdParams = z.object({ id: reference });
+export const RefundIdParams = z.object({ id: z.string().regex(/^rf_[0-9A-Z]{26}$/, 'is not a refund id') });
+
+export const RegisterPaymentBody = z.strictObject({
+  id: reference.meta({ description: 'The client’s transaction reference.' }),
+  merchantId: reference,
+  orderId: z.string().min(1).max(128),
+  channel: z.enum(PAYMENT_CHANNELS),
+  amount: amount.meta({ description: 'Captured amount in minor units.' }),
+  currency,
+  status: z.enum(PAYMENT_STATUSES),
+  capturedAt: instant,
+  payerAccount: z.string().regex(/^[A-Za-z0-9_@.+-]{4,64}$/, 'must be a card number or wallet account id (4–64 characters)'),
+  customer: z
+    .strictObject({
+      name: z.string().min(1).max(200).optional(),
+      email: z.email().max(254).optional(),
+      phone: z.string().regex(/^\+?[0-9 -]{5,20}$/, 'must be a phone number').optional(),
+      locale: z.enum(CUSTOMER_LOCALES).default('zh-CN'),
+    })
+    .optional(),
+});
+export type RegisterPaymentBody = z.infer<typeof RegisterPaymentBody>;
+
+export const Payment = z.object({
+  id: z.string(),
+  merchantId: z.string(),
+  orderId: z.string(),
+  orderStatus: z.enum(['paid', 'partially_refunded', 'refunded']).nullable(),
+  channel: z.enum(PAYMENT_CHANNELS),
+  amount: z.number().int(),
+  currency: z.string(),
+  status: z.enum(PAYMENT_STATUSES),
+  capturedAt: z.string(),
+  payerAccount: z.string().meta({ description: 'Masked: last four digits only.' }),
+  customer: z.object({
+    name: z.string().nullable(),
+    email: z.string().nullable(),
+    phone: z.string().nullable(),
+    locale: z.enum(CUSTOMER_LOCALES),
+  }),
+  refundedAmount: z.number().int(),
+  reservedAmount: z.number().int().meta({ description: 'Held by refunds in flight.' }),
+  refundableAmount: z.number().int(),
+  refunds: z.array(z.string()),
+  createdAt: z.string(),
+});
+
+export const CreateRefundHeaders = z.object({
+  'idempotency-key': z
+    .string({ message: 'the Idempotency-Key header is required' })
+    .regex(/^[A-Za-z0-9_:.-]{1,255}$/, 'must be 1–255 characters of A–Z, a–z, 0–9, _ : . and -'),
+});
+
+export const CreateRefundBody = z.strictObject({
+  paymentId: reference,
+  amount,
+  currency,
+  reason: z.enum(REFUND_REASONS),
+  note: z.string().max(1000).optional(),
+  requestedBy: z.string().min(1).max(128).optional().meta({ description: 'The person at the till; defaults to the key’s principal.' }),
+  expectedRefundedTotal: z
+    .number()
+    .int()
+    .min(0)
+    .max(Number.MAX_SAFE_INTEGER)
+    .optional()
+    .meta({ description: 'What the caller believes is already refunded or in flight on the payment; if it differs the request is refused (409).' }),
+});
+export type CreateRefundBody = z.infer<typeof CreateRefundBody>;
+
+const optionalInstant = instant.optional();
+export const ListRefundsQuery = z.strictObject({
+  status: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return undefined;
+      const statuses = value.split(',').map((s) => s.trim());
+      const unknown = statuses.filter((s) => !(REFUND_STATUSES as readonly string[]).includes(s));
+      if (unknown.length) ctx.addIssue({ code: 'custom', message: `unknown status ${unknown.join(', ')}` });
+      return statuses as (typeof REFUND_STATUSES)[number][];
+    })
+    .meta({ description: `Comma-separated statuses: ${REFUND_STATUSES.join(', ')}.` }),
+  merchantId: reference.optional(),
+  paymentId: reference.optional(),
+  needsAttention: z.enum(['true', 'false']).optional(),
+  createdFrom: optionalInstant,
+  createdTo: optionalInstant,
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+});
+
+const Deadlines = z.object({
+  approvalDueAt: z.string().nullable(),
+  settlementDueAt: z.string().nullable(),
+  expectedArrivalAt: z.string().nullable(),
+  hardDeadlineAt: z.string().nullable(),
+});
+
+export const Refund = z.object({
+  id: z.string(),
+  paymentId: z.string(),
+  merchantId: z.string(),
+  orderId: z.string(),
+  channel: z.enum(PAYMENT_CHANNELS),
+  amount: z.number().int(),
+  fee: z.number().int(),
+  netAmount: z.number().int(),
+  currency: z.string(),
+  reason: z.enum(REFUND_REASONS),
+  note: z.string().nullable(),
+  status: z.enum(REFUND_STATUSES),
+  requestedBy: z.string(),
+  createdBy: z.string(),
+  approvals: z.array(z.object({ principal: z.string(), decision: z.string(), comment: z.string().nullable(), at: z.string() })),
+  requiredApprovals: z.number().int(),
+  destination: z.object({
+    type: z.enum(['original', 'bank_transfer']),
+    account: z.string().meta({ description: 'Masked: last four digits only.' }),
+    accountName: z.string().nullable(),
+  }),
+  provider: z.object({
+    name: z.enum(PROVIDER_NAMES),
+    reference: z.string().nullable(),
+    traceReference: z.string().nullable(),
+    state: z.enum(PROVIDER_STATES),
+  }),
+  deadlines: Deadlines,
+  needsAttention: z.boolean(),
+  corrections: z.array(z.record(z.string(), z.unknown())),
+  timeline: z.array(z.object({ at: z.string(), type: z.string(), actor: z.string(), detail: z.record(z.string(), z.unknown()) })),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const RefundList = z.object({
+  data: z.array(Refund.omit({ timeline: true })),
+  nextCursor: z.string().nullable(),
+});
+
+export const SandboxQuery = z.strictObject({ paymentId: reference.optional() });
+export const SandboxParams = z.object({ provider: z.enum(PROVIDER_NAMES) });
+export const SandboxOperations = z.object({
+  data: z.array(
+    z.object({
+      id: z.string(),
+      paymentId: z.string(),
+      refundId: z.string(),
+      kind: z.enum(['refund', 'reversal']),
+      amount: z.number().int(),
+      currency: z.string(),
+      status: z.enum(['pending', 'settled', 'canceled', 'failed']),
+      returned: z.boolean(),
+      createdAt: z.string(),
+    }),
+  ),
+});
+
+export const ProviderWebhookParams = z.object({ provider: z.enum(PROVIDER_NAMES) });
+export const ProviderWebhookBody = z.object({
+  id: z.string().min(1).max(128),
+  type: z.enum(['refund.settled', 'refund.returned']),
+  reference: z.string().min(1).max(128),
+  idempotencyKey: z.string().min(1).max(255),
+  amount: z.number().int(),
+  currency: z.string(),
+  occurredAt: instant,
+});
+export const WebhookAck = z.object({ received: z.boolean(), duplicate: z.boolean() });
+
+export const Health = z.object({ status: z.string(), checks: z.record(z.string(), z.string()).optional() });
+
+export const Problem = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  code: z.string(),
+  errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+});

@@ -1,0 +1,30 @@
+import type { Server } from 'node:http';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config';
+import type { Database } from '../db/client';
+import type { Logger } from '../logger';
+import { createApp } from './app';
+import { createApiMetrics } from './metrics';
+
+export interface RunningApi {
+  port: number;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startApiServer(options: { config: Config; db: Database; temporal: Client; logger: Logger; port?: number }): Promise<RunningApi> {
+  const app = createApp({ ...options, metrics: createApiMetrics() });
+  const server: Server = await new Promise((resolve, reject) => {
+    const listening = app.listen(options.port ?? options.config.port, '0.0.0.0', (error?: Error) => (error ? reject(error) : resolve(listening)));
+  });
+  const port = (server.address() as { port: number }).port;
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * Rows as the API shows them: money as integer minor units, instants as ISO strings, and account
+ * numbers and contact details masked (SPEC §2 rule 13).
+ */
+import type { PaymentRow, RefundEventRow, RefundRow, SandboxOperationRow } from '../db/schema';
+import { maskAccount, maskEmail, maskPhone } from '../masking';
+
+export function paymentView(payment: PaymentRow, refundIds: string[], orderStatus: string | null) {
+  return {
+    id: payment.id,
+    merchantId: payment.merchantId,
+    orderId: payment.orderId,
+    orderStatus,
+    channel: payment.channel,
+    amount: payment.amount,
+    currency: payment.currency,
+    status: payment.status,
+    capturedAt: payment.capturedAt.toISOString(),
+    payerAccount: maskAccount(payment.payerAccount)!,
+    customer: {
+      name: payment.customerName,
+      email: maskEmail(payment.customerEmail),
+      phone: maskPhone(payment.customerPhone),
+      locale: payment.customerLocale,
+    },
+    refundedAmount: payment.refundedAmount,
+    reservedAmount: payment.reservedAmount,
+    refundableAmount: payment.amount - payment.refundedAmount - payment.reservedAmount,
+    refunds: refundIds,
+    createdAt: payment.createdAt.toISOString(),
+  };
+}
+
+export function refundSummaryView(refund: RefundRow) {
+  return {
+    id: refund.id,
+    paymentId: refund.paymentId,
+    merchantId: refund.merchantId,
+    orderId: refund.orderId,
+    channel: refund.channel,
+    amount: refund.amount,
+    fee: refund.fee,
+    netAmount: refund.netAmount,
+    currency: refund.currency,
+    reason: refund.reason,
+    note: refund.note,
+    status: refund.status,
+    requestedBy: refund.requestedBy,
+    createdBy: refund.createdBy,
+    approvals: refund.approvals,
+    requiredApprovals: refund.requiredApprovals,
+    destination: {
+      type: refund.destinationType,
+      account: maskAccount(refund.destinationAccount)!,
+      accountName: refund.destinationAccountName,
+    },
+    provider: {
+      name: refund.provider,
+      reference: refund.providerReference,
+      traceReference: refund.traceReference,
+      state: refund.providerState,
+    },
+    deadlines: {
+      approvalDueAt: isoOrNull(refund.approvalDueAt),
+      settlementDueAt: isoOrNull(refund.settlementDueAt),
+      expectedArrivalAt: isoOrNull(refund.expectedArrivalAt),
+      hardDeadlineAt: isoOrNull(refund.hardDeadlineAt),
+    },
+    needsAttention: refund.needsAttention,
+    corrections: refund.corrections as unknown as Record<string, unknown>[],
+    createdAt: refund.createdAt.toISOString(),
+    updatedAt: refund.updatedAt.toISOString(),
+  };
+}
+
+export function refundView(refund: RefundRow, events: RefundEventRow[]) {
+  return {
+    ...refundSummaryView(refund),
+    timeline: events.map((event) => ({ at: event.at.toISOString(), type: event.type, actor: event.actor, detail: event.detail })),
+  };
+}
+
+export function sandboxOperationView(operation: SandboxOperationRow) {
+  return {
+    id: operation.id,
+    paymentId: operation.paymentId,
+    refundId: operation.refundId,
+    kind: operation.kind,
+    amount: operation.amount,
+    currency: operation.currency,
+    status: operation.status,
+    returned: operation.returnedAt !== null,
+    createdAt: operation.createdAt.toISOString(),
+  };
+}
+
+function isoOrNull(date: Date | null): string | null {
+  return date ? date.toISOString() : null;
+}

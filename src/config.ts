@@ -1,0 +1,180 @@
+/**
+ * Every setting the service reads from its environment, parsed and checked once at start. A bad
+ * value stops the process with a message naming the variable, never a surprise later.
+ */
+import path from 'node:path';
+import { parseDuration } from '../workflows/durations';
+import { DEFAULT_POLICY, type RefundPolicy } from '../workflows/policy';
+import { PAYMENT_CHANNELS, PROVIDER_NAMES, REFUND_REASONS, type Role } from '../workflows/lifecycle';
+
+export interface ApiKey {
+  role: Role;
+  principal: string;
+}
+
+export interface Config {
+  production: boolean;
+  port: number;
+  dataDir: string;
+  /** Absent: the dev stack starts an embedded PostgreSQL. */
+  databaseUrl?: string;
+  /** Absent: the dev stack starts a Temporal dev server. */
+  temporalAddress?: string;
+  temporalNamespace: string;
+  taskQueue: string;
+  embeddedPgPort?: number;
+  temporalDevPort?: number;
+  temporalUiPort?: number;
+  temporalCliPath?: string;
+  temporalTestServerPath?: string;
+  apiKeys: Map<string, ApiKey>;
+  providerWebhookSecret: string;
+  policy: RefundPolicy;
+  /** First wait before asking the provider for a settlement no webhook reported; doubles up to 6h. */
+  providerPollIntervalMs: number;
+  sandbox: {
+    settlementDelayMs: number;
+    returnDelayMs: number;
+    /** Where the sandbox banks post their settlement webhooks (our own API). */
+    webhookUrl: string;
+  };
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export const DEVELOPMENT_API_KEYS = 'dev-service=service:pos-backend,dev-support=support:support-1,dev-supervisor-a=supervisor:supervisor-a,dev-supervisor-b=supervisor:supervisor-b';
+const DEVELOPMENT_WEBHOOK_SECRET = 'dev-provider-webhook-secret';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env): Config {
+  const production = env.NODE_ENV === 'production';
+  const port = portSetting(env, 'PORT') ?? 3000;
+  const apiKeysText = env.API_KEYS ?? (production ? undefined : DEVELOPMENT_API_KEYS);
+  if (!apiKeysText) throw new ConfigError('API_KEYS must be set in production (key=role:principal,...)');
+  const providerWebhookSecret = env.PROVIDER_WEBHOOK_SECRET ?? (production ? undefined : DEVELOPMENT_WEBHOOK_SECRET);
+  if (!providerWebhookSecret) throw new ConfigError('PROVIDER_WEBHOOK_SECRET must be set in production');
+
+  return {
+    production,
+    port,
+    dataDir: path.resolve(env.DATA_DIR ?? '.data'),
+    databaseUrl: env.DATABASE_URL || undefined,
+    temporalAddress: env.TEMPORAL_ADDRESS || undefined,
+    temporalNamespace: env.TEMPORAL_NAMESPACE ?? 'default',
+    taskQueue: env.TEMPORAL_TASK_QUEUE ?? 'refunds',
+    embeddedPgPort: portSetting(env, 'EMBEDDED_PG_PORT'),
+    temporalDevPort: portSetting(env, 'TEMPORAL_DEV_PORT'),
+    temporalUiPort: portSetting(env, 'TEMPORAL_UI_PORT'),
+    temporalCliPath: env.TEMPORAL_CLI_PATH || undefined,
+    temporalTestServerPath: env.TEMPORAL_TEST_SERVER_PATH || undefined,
+    apiKeys: parseApiKeys(apiKeysText),
+    providerWebhookSecret,
+    policy: loadPolicy(env),
+    providerPollIntervalMs: durationSetting(env, 'PROVIDER_POLL_INTERVAL') ?? 60_000,
+    sandbox: {
+      settlementDelayMs: durationSetting(env, 'SANDBOX_SETTLEMENT_DELAY') ?? 2_000,
+      returnDelayMs: durationSetting(env, 'SANDBOX_RETURN_DELAY') ?? 3_000,
+      webhookUrl: env.SANDBOX_WEBHOOK_URL ?? `http://127.0.0.1:${port}/v1/webhooks/providers`,
+    },
+    logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const) ?? 'info',
+  };
+}
+
+export function loadPolicy(env: Env): RefundPolicy {
+  const sla = durationSetting(env, 'REFUND_SETTLEMENT_SLA');
+  const windowMs = { ...DEFAULT_POLICY.windowMs };
+  for (const channel of PAYMENT_CHANNELS) {
+    windowMs[channel] = durationSetting(env, `REFUND_WINDOW_${channel.toUpperCase()}`) ?? windowMs[channel];
+  }
+  const feeBps: RefundPolicy['feeBps'] = {};
+  for (const reason of REFUND_REASONS) {
+    const bps = integerSetting(env, `REFUND_FEE_BPS_${reason.toUpperCase()}`, 0, 10_000);
+    if (bps !== undefined) feeBps[reason] = bps;
+  }
+  const settlementSlaMs = { ...DEFAULT_POLICY.settlementSlaMs };
+  if (sla !== undefined) for (const provider of PROVIDER_NAMES) settlementSlaMs[provider] = sla;
+
+  const policy: RefundPolicy = {
+    autoApproveMax: integerSetting(env, 'REFUND_AUTO_APPROVE_MAX', 0) ?? DEFAULT_POLICY.autoApproveMax,
+    dualApprovalMin: integerSetting(env, 'REFUND_DUAL_APPROVAL_MIN', 1) ?? DEFAULT_POLICY.dualApprovalMin,
+    windowMs,
+    approvalReminderMs: durationSetting(env, 'REFUND_APPROVAL_REMINDER') ?? DEFAULT_POLICY.approvalReminderMs,
+    approvalEscalateMs: durationSetting(env, 'REFUND_APPROVAL_ESCALATE') ?? DEFAULT_POLICY.approvalEscalateMs,
+    approvalTimeoutMs: durationSetting(env, 'REFUND_APPROVAL_TIMEOUT') ?? DEFAULT_POLICY.approvalTimeoutMs,
+    escalationPrincipals: listSetting(env, 'REFUND_ESCALATION_PRINCIPALS'),
+    settlementSlaMs,
+    settlementDeadlineMs: durationSetting(env, 'REFUND_SETTLEMENT_DEADLINE') ?? DEFAULT_POLICY.settlementDeadlineMs,
+    followUpAfterMs: durationSetting(env, 'REFUND_FOLLOW_UP_AFTER') ?? DEFAULT_POLICY.followUpAfterMs,
+    feeBps,
+    holidays: listSetting(env, 'REFUND_HOLIDAYS'),
+    utcOffsetMinutes: utcOffsetSetting(env, 'REFUND_BUSINESS_UTC_OFFSET') ?? DEFAULT_POLICY.utcOffsetMinutes,
+  };
+  for (const day of policy.holidays) {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new ConfigError(`REFUND_HOLIDAYS: "${day}" is not a YYYY-MM-DD date`);
+  }
+  if (policy.dualApprovalMin <= policy.autoApproveMax) {
+    throw new ConfigError('REFUND_DUAL_APPROVAL_MIN must be above REFUND_AUTO_APPROVE_MAX');
+  }
+  if (!(policy.approvalReminderMs < policy.approvalTimeoutMs && policy.approvalEscalateMs < policy.approvalTimeoutMs)) {
+    throw new ConfigError('REFUND_APPROVAL_REMINDER and REFUND_APPROVAL_ESCALATE must come before REFUND_APPROVAL_TIMEOUT');
+  }
+  return policy;
+}
+
+/** `key=role:principal,...` → the keys the API accepts. */
+export function parseApiKeys(text: string): Map<string, ApiKey> {
+  const keys = new Map<string, ApiKey>();
+  for (const entry of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const match = /^([^=\s]+)=(service|support|supervisor):([^\s,]+)$/.exec(entry);
+    if (!match) throw new ConfigError(`API_KEYS: "${entry.replace(/=.*/, '=…')}" is not key=role:principal with role service, support or supervisor`);
+    keys.set(match[1]!, { role: match[2] as Role, principal: match[3]! });
+  }
+  if (keys.size === 0) throw new ConfigError('API_KEYS holds no key');
+  return keys;
+}
+
+function durationSetting(env: Env, name: string): number | undefined {
+  const value = env[name];
+  if (value === undefined || value === '') return undefined;
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    throw new ConfigError(`${name}: ${(error as Error).message}`);
+  }
+}
+
+function integerSetting(env: Env, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  const value = env[name];
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new ConfigError(`${name}: "${value}" is not a whole number from ${min} to ${max}`);
+  }
+  return Number(value);
+}
+
+function portSetting(env: Env, name: string): number | undefined {
+  return integerSetting(env, name, 1, 65_535);
+}
+
+function listSetting(env: Env, name: string): string[] {
+  return (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function utcOffsetSetting(env: Env, name: string): number | undefined {
+  const value = env[name];
+  if (!value) return undefined;
+  const match = /^([+-])(\d{2}):(\d{2})$/.exec(value);
+  if (!match) throw new ConfigError(`${name}: "${value}" is not an offset like +08:00`);
+  return (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3]));
+}
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[]): T | undefined {
+  const value = env[name];
+  if (!value) return undefined;
+  if (!values.includes(value as T)) throw new ConfigError(`${name}: "${value}" is not one of ${values.join(', ')}`);
+  return value as T;
+}

@@ -1,0 +1,93 @@
+import { asc, eq, sql } from 'drizzle-orm';
+import type { Executor } from '../client';
+import { orders, payments, refunds, type PaymentRow } from '../schema';
+
+export type NewPayment = typeof payments.$inferInsert;
+
+/**
+ * Registers a payment once. Returns the stored row and whether this call created it; a second
+ * registration with the same id gets the existing row back and the caller compares hashes.
+ */
+export async function insertPaymentOnce(db: Executor, payment: NewPayment): Promise<{ payment: PaymentRow; created: boolean }> {
+  return db.transaction(async (tx) => {
+    const [inserted] = await tx.insert(payments).values(payment).onConflictDoNothing({ target: payments.id }).returning();
+    if (inserted) {
+      await tx.insert(orders).values({ merchantId: payment.merchantId, orderId: payment.orderId }).onConflictDoNothing();
+      return { payment: inserted, created: true };
+    }
+    const [existing] = await tx.select().from(payments).where(eq(payments.id, payment.id));
+    return { payment: existing!, created: false };
+  });
+}
+
+export async function findPayment(db: Executor, paymentId: string): Promise<PaymentRow | undefined> {
+  const [payment] = await db.select().from(payments).where(eq(payments.id, paymentId));
+  return payment;
+}
+
+/** Locks the payment row for the rest of the transaction: refunds against it queue up here. */
+export async function lockPayment(tx: Executor, paymentId: string): Promise<PaymentRow | undefined> {
+  const [payment] = await tx.select().from(payments).where(eq(payments.id, paymentId)).for('update');
+  return payment;
+}
+
+export async function refundIdsOfPayment(db: Executor, paymentId: string): Promise<string[]> {
+  const rows = await db.select({ id: refunds.id }).from(refunds).where(eq(refunds.paymentId, paymentId)).orderBy(asc(refunds.createdAt), asc(refunds.id));
+  return rows.map((row) => row.id);
+}
+
+/** Holds `amount` of the payment for a refund. The table's CHECK refuses any over-refund. */
+export async function reserveOnPayment(tx: Executor, paymentId: string, amount: number): Promise<void> {
+  await tx
+    .update(payments)
+    .set({ reservedAmount: sql`${payments.reservedAmount} + ${amount}`, updatedAt: sql`now()` })
+    .where(eq(payments.id, paymentId));
+}
+
+/** Turns a reservation into money refunded, and brings the order's status up to date. */
+export async function moveReservedToRefunded(tx: Executor, paymentId: string, amount: number): Promise<void> {
+  await shiftReservedToRefunded(tx, paymentId, amount);
+}
+
+/** Money that came back from the bank is held again, and the order reopens. */
+export async function moveRefundedToReserved(tx: Executor, paymentId: string, amount: number): Promise<void> {
+  await shiftReservedToRefunded(tx, paymentId, -amount);
+}
+
+async function shiftReservedToRefunded(tx: Executor, paymentId: string, amount: number): Promise<void> {
+  const [payment] = await tx
+    .update(payments)
+    .set({
+      reservedAmount: sql`${payments.reservedAmount} - ${amount}`,
+      refundedAmount: sql`${payments.refundedAmount} + ${amount}`,
+      updatedAt: sql`now()`,
+    })
+    .where(eq(payments.id, paymentId))
+    .returning();
+  await refreshOrderStatus(tx, payment!.merchantId, payment!.orderId);
+}
+
+/** Gives a reservation back to the payment: the refund closed without money moving. */
+export async function releaseReservedOnPayment(tx: Executor, paymentId: string, amount: number): Promise<void> {
+  await tx
+    .update(payments)
+    .set({ reservedAmount: sql`${payments.reservedAmount} - ${amount}`, updatedAt: sql`now()` })
+    .where(eq(payments.id, paymentId));
+}
+
+/** An order is refunded when everything captured on its payments has been refunded. */
+export async function refreshOrderStatus(tx: Executor, merchantId: string, orderId: string): Promise<void> {
+  await tx.execute(sql`
+    UPDATE orders SET updated_at = now(), status = (
+      SELECT CASE
+        WHEN coalesce(sum(p.refunded_amount), 0) = 0 THEN 'paid'
+        WHEN sum(p.refunded_amount) >= sum(p.amount) FILTER (WHERE p.status IN ('captured', 'settled')) THEN 'refunded'
+        ELSE 'partially_refunded' END::order_status
+      FROM payments p WHERE p.merchant_id = ${merchantId} AND p.order_id = ${orderId})
+    WHERE merchant_id = ${merchantId} AND order_id = ${orderId}`);
+}
+
+export async function findOrderStatus(db: Executor, merchantId: string, orderId: string): Promise<string | undefined> {
+  const [order] = await db.select({ status: orders.status }).from(orders).where(sql`${orders.merchantId} = ${merchantId} AND ${orders.orderId} = ${orderId}`);
+  return order?.status;
+}

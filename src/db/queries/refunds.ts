@@ -1,0 +1,194 @@
+import { and, asc, desc, eq, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import type { Executor } from '../client';
+import {
+  idempotencyKeys,
+  providerAttempts,
+  refundEvents,
+  refunds,
+  type ProviderAttemptRow,
+  type RefundEventRow,
+  type RefundRow,
+} from '../schema';
+import type { Actor, ProviderState, RefundStatus } from '../../../workflows/lifecycle';
+import { moveRefundedToReserved, moveReservedToRefunded, releaseReservedOnPayment } from './payments';
+
+export type NewRefund = typeof refunds.$inferInsert;
+export type RefundChanges = Partial<Omit<NewRefund, 'id' | 'paymentId' | 'amount' | 'createdAt'>>;
+
+export interface NewRefundEvent {
+  eventKey: string;
+  type: string;
+  actor: Actor;
+  detail?: Record<string, unknown>;
+}
+
+export async function findRefund(db: Executor, refundId: string): Promise<RefundRow | undefined> {
+  const [refund] = await db.select().from(refunds).where(eq(refunds.id, refundId));
+  return refund;
+}
+
+export async function findIdempotencyRecord(db: Executor, principal: string, key: string) {
+  const [record] = await db
+    .select()
+    .from(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.principal, principal), eq(idempotencyKeys.key, key)));
+  return record;
+}
+
+/** Writes a new refund with its first provider attempt, its idempotency record and its first event. */
+export async function insertRefund(
+  tx: Executor,
+  refund: NewRefund,
+  idempotency: { principal: string; key: string; requestHash: string },
+  providerKey: string,
+  event: NewRefundEvent,
+): Promise<RefundRow> {
+  const [row] = await tx.insert(refunds).values(refund).returning();
+  await tx.insert(providerAttempts).values({ refundId: refund.id, attempt: 1, provider: refund.provider, idempotencyKey: providerKey });
+  await tx.insert(idempotencyKeys).values({ ...idempotency, refundId: refund.id });
+  await appendRefundEvent(tx, refund.id, event);
+  return row!;
+}
+
+/** Appends to the audit trail; a retried write of the same step is ignored. */
+export async function appendRefundEvent(db: Executor, refundId: string, event: NewRefundEvent): Promise<void> {
+  await db
+    .insert(refundEvents)
+    .values({
+      refundId,
+      eventKey: event.eventKey,
+      type: event.type,
+      actor: event.actor.principal,
+      actorRole: event.actor.role,
+      detail: event.detail ?? {},
+    })
+    .onConflictDoNothing({ target: [refundEvents.refundId, refundEvents.eventKey] });
+}
+
+/**
+ * Applies one workflow step to the read model: the event and the refund's new fields together.
+ * `workflowSeq` orders steps, so a retried or late delivery of an older step changes nothing.
+ */
+export async function applyWorkflowStep(
+  db: Executor,
+  refundId: string,
+  seq: number,
+  changes: RefundChanges,
+  event: NewRefundEvent,
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    await appendRefundEvent(tx, refundId, event);
+    await tx
+      .update(refunds)
+      .set({ ...changes, workflowSeq: seq, updatedAt: sql`now()` })
+      .where(and(eq(refunds.id, refundId), lt(refunds.workflowSeq, seq)));
+  });
+}
+
+export async function refundTimeline(db: Executor, refundId: string): Promise<RefundEventRow[]> {
+  return db.select().from(refundEvents).where(eq(refundEvents.refundId, refundId)).orderBy(asc(refundEvents.id));
+}
+
+export async function findProviderAttempt(db: Executor, refundId: string, attempt: number): Promise<ProviderAttemptRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(providerAttempts)
+    .where(and(eq(providerAttempts.refundId, refundId), eq(providerAttempts.attempt, attempt)));
+  return row;
+}
+
+export async function findProviderAttemptByKey(db: Executor, provider: ProviderAttemptRow['provider'], idempotencyKey: string) {
+  const [row] = await db
+    .select()
+    .from(providerAttempts)
+    .where(and(eq(providerAttempts.provider, provider), eq(providerAttempts.idempotencyKey, idempotencyKey)));
+  return row;
+}
+
+export async function updateProviderAttempt(
+  db: Executor,
+  refundId: string,
+  attempt: number,
+  changes: { state: ProviderState; reference?: string | null; traceReference?: string | null; failureReason?: string | null },
+): Promise<void> {
+  await db
+    .update(providerAttempts)
+    .set({ ...changes, updatedAt: sql`now()` })
+    .where(and(eq(providerAttempts.refundId, refundId), eq(providerAttempts.attempt, attempt)));
+}
+
+/**
+ * The refund's money arrived: its reservation becomes refunded on the payment. Guarded by the
+ * reservation state, so running it twice moves the amount once.
+ */
+export async function settleReservation(db: Executor, refundId: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [refund] = await tx
+      .update(refunds)
+      .set({ reservation: 'settled', updatedAt: sql`now()` })
+      .where(and(eq(refunds.id, refundId), eq(refunds.reservation, 'reserved')))
+      .returning();
+    if (refund) await moveReservedToRefunded(tx, refund.paymentId, refund.amount);
+  });
+}
+
+/**
+ * The bank sent a settled refund's money back: it is no longer refunded but still owed to the
+ * customer, so it is held on the payment again until someone retries or cancels. Once only.
+ */
+export async function reopenSettledReservation(db: Executor, refundId: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [refund] = await tx
+      .update(refunds)
+      .set({ reservation: 'reserved', updatedAt: sql`now()` })
+      .where(and(eq(refunds.id, refundId), eq(refunds.reservation, 'settled')))
+      .returning();
+    if (refund) await moveRefundedToReserved(tx, refund.paymentId, refund.amount);
+  });
+}
+
+/** The refund closed without money moving: its reservation goes back to the payment, once. */
+export async function releaseReservation(db: Executor, refundId: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [refund] = await tx
+      .update(refunds)
+      .set({ reservation: 'released', updatedAt: sql`now()` })
+      .where(and(eq(refunds.id, refundId), eq(refunds.reservation, 'reserved')))
+      .returning();
+    if (refund) await releaseReservedOnPayment(tx, refund.paymentId, refund.amount);
+  });
+}
+
+export interface RefundListFilter {
+  statuses?: RefundStatus[];
+  merchantId?: string;
+  paymentId?: string;
+  needsAttention?: boolean;
+  createdFrom?: Date;
+  createdTo?: Date;
+  /** Continue after this (createdAt, id) position, newest first. */
+  after?: { createdAt: Date; id: string };
+  limit: number;
+}
+
+/** Newest first, keyset-paginated on (created_at, id) so deep pages stay as fast as the first. */
+export async function listRefunds(db: Executor, filter: RefundListFilter): Promise<RefundRow[]> {
+  const conditions: SQL[] = [];
+  if (filter.statuses?.length) conditions.push(inArray(refunds.status, filter.statuses));
+  if (filter.merchantId) conditions.push(eq(refunds.merchantId, filter.merchantId));
+  if (filter.paymentId) conditions.push(eq(refunds.paymentId, filter.paymentId));
+  if (filter.needsAttention) conditions.push(eq(refunds.needsAttention, true));
+  if (filter.createdFrom) conditions.push(gte(refunds.createdAt, filter.createdFrom));
+  if (filter.createdTo) conditions.push(lte(refunds.createdAt, filter.createdTo));
+  if (filter.after) {
+    conditions.push(
+      or(lt(refunds.createdAt, filter.after.createdAt), and(eq(refunds.createdAt, filter.after.createdAt), lt(refunds.id, filter.after.id)))!,
+    );
+  }
+  return db
+    .select()
+    .from(refunds)
+    .where(and(...conditions))
+    .orderBy(desc(refunds.createdAt), desc(refunds.id))
+    .limit(filter.limit);
+}

@@ -1,0 +1,347 @@
+/**
+ * refundflow's own records. Money columns are `bigint` counts of the currency's minor unit,
+ * read as JavaScript numbers (exact up to 2^53). The invariants that protect money live here, in
+ * the database, where no code path can skip them:
+ *   - a payment's refunded plus reserved amounts never exceed what was captured (CHECK);
+ *   - one refund per idempotency key and caller (primary key);
+ *   - one provider attempt per provider idempotency key (unique);
+ *   - the refund event log refuses UPDATE and DELETE (trigger, in a hand-written migration).
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+import {
+  CUSTOMER_LOCALES,
+  PAYMENT_CHANNELS,
+  PAYMENT_STATUSES,
+  PROVIDER_NAMES,
+  PROVIDER_STATES,
+  REFUND_REASONS,
+  REFUND_STATUSES,
+} from '../../workflows/lifecycle';
+
+const money = (name: string) => bigint(name, { mode: 'number' });
+const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+const createdAt = () => instant('created_at').notNull().defaultNow();
+const updatedAt = () => instant('updated_at').notNull().defaultNow();
+
+export const paymentChannel = pgEnum('payment_channel', PAYMENT_CHANNELS);
+export const paymentStatus = pgEnum('payment_status', PAYMENT_STATUSES);
+export const providerName = pgEnum('provider_name', PROVIDER_NAMES);
+export const providerState = pgEnum('provider_state', PROVIDER_STATES);
+export const refundStatus = pgEnum('refund_status', REFUND_STATUSES);
+export const refundReason = pgEnum('refund_reason', REFUND_REASONS);
+export const customerLocale = pgEnum('customer_locale', CUSTOMER_LOCALES);
+export const orderStatus = pgEnum('order_status', ['paid', 'partially_refunded', 'refunded']);
+/** Where a refund's reserved amount stands: held, given back to the payment, or paid out. */
+export const reservationState = pgEnum('reservation_state', ['reserved', 'released', 'settled']);
+export const destinationType = pgEnum('destination_type', ['original', 'bank_transfer']);
+export const notificationStatus = pgEnum('notification_status', ['pending', 'sent', 'failed', 'skipped']);
+export const sandboxOperationKind = pgEnum('sandbox_operation_kind', ['refund', 'reversal']);
+export const sandboxOperationStatus = pgEnum('sandbox_operation_status', ['pending', 'settled', 'canceled', 'failed']);
+
+export const payments = pgTable(
+  'payments',
+  {
+    id: text('id').primaryKey(),
+    merchantId: text('merchant_id').notNull(),
+    orderId: text('order_id').notNull(),
+    channel: paymentChannel('channel').notNull(),
+    amount: money('amount').notNull(),
+    currency: text('currency').notNull(),
+    status: paymentStatus('status').notNull(),
+    capturedAt: instant('captured_at').notNull(),
+    payerAccount: text('payer_account').notNull(),
+    customerName: text('customer_name'),
+    customerEmail: text('customer_email'),
+    customerPhone: text('customer_phone'),
+    customerLocale: customerLocale('customer_locale').notNull().default('zh-CN'),
+    /** Hash of the registration body: the same id with another body is a conflict. */
+    requestHash: text('request_hash').notNull(),
+    refundedAmount: money('refunded_amount').notNull().default(0),
+    reservedAmount: money('reserved_amount').notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    check('payments_amount_nonnegative', sql`${t.amount} >= 0`),
+    check(
+      'payments_never_over_refunded',
+      sql`${t.refundedAmount} >= 0 AND ${t.reservedAmount} >= 0 AND ${t.refundedAmount} + ${t.reservedAmount} <= ${t.amount}`,
+    ),
+    index('payments_order_idx').on(t.merchantId, t.orderId),
+  ],
+);
+
+export const orders = pgTable(
+  'orders',
+  {
+    merchantId: text('merchant_id').notNull(),
+    orderId: text('order_id').notNull(),
+    status: orderStatus('status').notNull().default('paid'),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.merchantId, t.orderId] })],
+);
+
+export const refunds = pgTable(
+  'refunds',
+  {
+    id: text('id').primaryKey(),
+    paymentId: text('payment_id')
+      .notNull()
+      .references(() => payments.id),
+    merchantId: text('merchant_id').notNull(),
+    orderId: text('order_id').notNull(),
+    channel: paymentChannel('channel').notNull(),
+    amount: money('amount').notNull(),
+    fee: money('fee').notNull(),
+    netAmount: money('net_amount').notNull(),
+    currency: text('currency').notNull(),
+    reason: refundReason('reason').notNull(),
+    note: text('note'),
+    status: refundStatus('status').notNull(),
+    requestedBy: text('requested_by').notNull(),
+    createdBy: text('created_by').notNull(),
+    requiredApprovals: smallint('required_approvals').notNull(),
+    approvals: jsonb('approvals').$type<ApprovalRecord[]>().notNull().default([]),
+    corrections: jsonb('corrections').$type<CorrectionRecord[]>().notNull().default([]),
+    destinationType: destinationType('destination_type').notNull().default('original'),
+    /** Full account number: needed to pay out, masked everywhere it leaves the service. */
+    destinationAccount: text('destination_account').notNull(),
+    destinationAccountName: text('destination_account_name'),
+    provider: providerName('provider').notNull(),
+    providerAttempt: integer('provider_attempt').notNull().default(1),
+    providerState: providerState('provider_state').notNull().default('not_sent'),
+    providerReference: text('provider_reference'),
+    traceReference: text('trace_reference'),
+    reservation: reservationState('reservation').notNull().default('reserved'),
+    needsAttention: boolean('needs_attention').notNull().default(false),
+    approvalDueAt: instant('approval_due_at'),
+    settlementDueAt: instant('settlement_due_at'),
+    expectedArrivalAt: instant('expected_arrival_at'),
+    hardDeadlineAt: instant('hard_deadline_at'),
+    settledAt: instant('settled_at'),
+    /** The last workflow step written here: a retried or late write of an older step changes nothing. */
+    workflowSeq: integer('workflow_seq').notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    check('refunds_amount_positive', sql`${t.amount} > 0`),
+    check('refunds_fee_within_amount', sql`${t.fee} >= 0 AND ${t.netAmount} = ${t.amount} - ${t.fee}`),
+    index('refunds_created_idx').on(t.createdAt.desc(), t.id.desc()),
+    index('refunds_status_created_idx').on(t.status, t.createdAt.desc(), t.id.desc()),
+    index('refunds_merchant_created_idx').on(t.merchantId, t.createdAt.desc(), t.id.desc()),
+    index('refunds_payment_idx').on(t.paymentId),
+    index('refunds_needs_attention_idx')
+      .on(t.createdAt.desc(), t.id.desc())
+      .where(sql`${t.needsAttention}`),
+  ],
+);
+
+export interface ApprovalRecord {
+  principal: string;
+  decision: 'approved' | 'rejected';
+  comment: string | null;
+  at: string;
+}
+
+export interface CorrectionRecord {
+  id: string;
+  kind: 'reversal' | 'supplementary' | 'reissue';
+  amount: number;
+  status: string;
+  reason: string;
+  requestedBy: string;
+  at: string;
+}
+
+/** Append-only audit trail: who did what to a refund, and when. */
+export const refundEvents = pgTable(
+  'refund_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    refundId: text('refund_id')
+      .notNull()
+      .references(() => refunds.id),
+    /** Names the step that wrote the event, so a retried write is recognised and ignored. */
+    eventKey: text('event_key').notNull(),
+    type: text('type').notNull(),
+    actor: text('actor').notNull(),
+    actorRole: text('actor_role').notNull(),
+    detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default({}),
+    at: instant('at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('refund_events_step_idx').on(t.refundId, t.eventKey)],
+);
+
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    principal: text('principal').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    refundId: text('refund_id')
+      .notNull()
+      .references(() => refunds.id),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.principal, t.key] })],
+);
+
+/** One row per submission route of a refund; a reroute is a new attempt with a new provider key. */
+export const providerAttempts = pgTable(
+  'provider_attempts',
+  {
+    refundId: text('refund_id')
+      .notNull()
+      .references(() => refunds.id),
+    attempt: integer('attempt').notNull(),
+    provider: providerName('provider').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    state: providerState('state').notNull().default('not_sent'),
+    reference: text('reference'),
+    traceReference: text('trace_reference'),
+    failureReason: text('failure_reason'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.refundId, t.attempt] }),
+    uniqueIndex('provider_attempts_key_idx').on(t.provider, t.idempotencyKey),
+  ],
+);
+
+/** Provider webhook notices already taken in: a duplicate delivery changes nothing. */
+export const providerNotices = pgTable(
+  'provider_notices',
+  {
+    provider: providerName('provider').notNull(),
+    noticeId: text('notice_id').notNull(),
+    refundId: text('refund_id')
+      .notNull()
+      .references(() => refunds.id),
+    type: text('type').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    receivedAt: instant('received_at').notNull().defaultNow(),
+    /** Set once the notice reached the workflow; until then a redelivery forwards it again. */
+    forwardedAt: instant('forwarded_at'),
+  },
+  (t) => [primaryKey({ columns: [t.provider, t.noticeId] })],
+);
+
+/** Customer notifications, written by the workflow's activities and delivered by a dispatcher. */
+export const notifications = pgTable(
+  'notifications',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    refundId: text('refund_id')
+      .notNull()
+      .references(() => refunds.id),
+    noticeKey: text('notice_key').notNull(),
+    template: text('template').notNull(),
+    locale: customerLocale('locale').notNull(),
+    channel: text('channel').notNull(),
+    recipient: text('recipient'),
+    subject: text('subject').notNull(),
+    body: text('body').notNull(),
+    status: notificationStatus('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    sentAt: instant('sent_at'),
+  },
+  (t) => [
+    uniqueIndex('notifications_step_idx').on(t.refundId, t.noticeKey),
+    index('notifications_pending_idx')
+      .on(t.id)
+      .where(sql`${t.status} = 'pending'`),
+  ],
+);
+
+/** What the sandbox providers actually did: the ground truth of exactly-once tests. */
+export const sandboxOperations = pgTable(
+  'sandbox_operations',
+  {
+    id: text('id').primaryKey(),
+    provider: providerName('provider').notNull(),
+    paymentId: text('payment_id').notNull(),
+    refundId: text('refund_id').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    kind: sandboxOperationKind('kind').notNull(),
+    amount: money('amount').notNull(),
+    currency: text('currency').notNull(),
+    accountLast4: text('account_last4').notNull(),
+    traceReference: text('trace_reference').notNull(),
+    status: sandboxOperationStatus('status').notNull(),
+    failureReason: text('failure_reason'),
+    settleAt: instant('settle_at'),
+    settledAt: instant('settled_at'),
+    returnAt: instant('return_at'),
+    returnedAt: instant('returned_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('sandbox_operations_key_idx').on(t.provider, t.idempotencyKey),
+    index('sandbox_operations_payment_idx').on(t.provider, t.paymentId),
+    index('sandbox_operations_due_idx')
+      .on(t.settleAt)
+      .where(sql`${t.status} = 'pending'`),
+  ],
+);
+
+/** How many times each sandbox submission key has been tried (drives the transient-failure case). */
+export const sandboxSubmissionCounts = pgTable(
+  'sandbox_submission_counts',
+  {
+    provider: providerName('provider').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    submissions: integer('submissions').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.provider, t.idempotencyKey] })],
+);
+
+/** Webhooks the sandbox banks owe our API, delivered until acknowledged. */
+export const sandboxNotices = pgTable(
+  'sandbox_notices',
+  {
+    id: text('id').primaryKey(),
+    provider: providerName('provider').notNull(),
+    operationId: text('operation_id')
+      .notNull()
+      .references(() => sandboxOperations.id),
+    type: text('type').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    /** Redelivery backs off: 1 s, 2 s, 4 s … up to a minute after the last try. */
+    nextAttemptAt: instant('next_attempt_at').notNull().defaultNow(),
+    createdAt: createdAt(),
+    deliveredAt: instant('delivered_at'),
+  },
+  (t) => [
+    index('sandbox_notices_undelivered_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`${t.deliveredAt} IS NULL`),
+  ],
+);
+
+export type PaymentRow = typeof payments.$inferSelect;
+export type RefundRow = typeof refunds.$inferSelect;
+export type RefundEventRow = typeof refundEvents.$inferSelect;
+export type ProviderAttemptRow = typeof providerAttempts.$inferSelect;
+export type SandboxOperationRow = typeof sandboxOperations.$inferSelect;
+export type NotificationRow = typeof notifications.$inferSelect;

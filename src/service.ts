@@ -1,0 +1,131 @@
+/**
+ * Starting the service: the embedded servers where no external ones are configured, then the
+ * database migrations, then the worker and/or the API. Everything started is stopped in reverse
+ * order by `stop()`, which the entry points call on Ctrl-C or SIGTERM.
+ */
+import type { Client } from '@temporalio/client';
+import { startApiServer } from './api/server';
+import type { Config } from './config';
+import { connectDatabase, migrateDatabase } from './db/client';
+import { startEmbeddedPostgres } from './dev/embedded-postgres';
+import { choosePort } from './dev/ports';
+import { startTemporalDevServer } from './dev/temporal-dev-server';
+import type { Logger } from './logger';
+import { connectTemporalClient, connectWorkerConnection, installTemporalLogging } from './temporal/connect';
+import { startRefundWorker } from './temporal/worker';
+
+export interface ServiceParts {
+  api: boolean;
+  worker: boolean;
+  /** Start embedded PostgreSQL / Temporal when DATABASE_URL / TEMPORAL_ADDRESS are absent. */
+  embedded: boolean;
+}
+
+export interface RunningService {
+  apiUrl: string | null;
+  databaseUrl: string;
+  temporalAddress: string;
+  temporalUiUrl: string | null;
+  temporal: Client;
+  stop(): Promise<void>;
+}
+
+export async function startService(baseConfig: Config, logger: Logger, parts: ServiceParts): Promise<RunningService> {
+  const stops: Array<() => Promise<unknown>> = [];
+  const stop = async () => {
+    for (const step of stops.reverse()) await step().catch((error) => logger.warn('stopping failed', { error: String(error) }));
+  };
+  try {
+    let config = baseConfig;
+    let databaseUrl = config.databaseUrl;
+    let temporalAddress = config.temporalAddress;
+    let temporalUiUrl: string | null = null;
+
+    if (!databaseUrl || !temporalAddress) {
+      if (!parts.embedded) throw new Error('DATABASE_URL and TEMPORAL_ADDRESS must be set (or run `npm start` for the embedded stack)');
+      if (config.production) throw new Error('NODE_ENV=production needs DATABASE_URL and TEMPORAL_ADDRESS: embedded servers are for development');
+    }
+    if (!databaseUrl) {
+      const postgres = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort, logger });
+      stops.push(() => postgres.stop());
+      await postgres.createDatabase('refundflow');
+      databaseUrl = postgres.databaseUrl('refundflow');
+      logger.info('embedded PostgreSQL started', { port: postgres.port, dataDir: config.dataDir });
+    }
+    if (!temporalAddress) {
+      const temporal = await startTemporalDevServer({
+        dataDir: config.dataDir,
+        port: config.temporalDevPort,
+        uiPort: config.temporalUiPort,
+        cliPath: config.temporalCliPath,
+        logger,
+      });
+      stops.push(() => temporal.stop());
+      temporalAddress = temporal.address;
+      temporalUiUrl = temporal.uiUrl;
+      logger.info('Temporal dev server started', { address: temporal.address, webUi: temporal.uiUrl });
+    }
+    if (parts.api && process.env.PORT === undefined) {
+      // The usual port, or a free one when it is taken; the sandbox banks post their webhooks there.
+      const port = await choosePort(undefined, config.port);
+      const webhookUrl = process.env.SANDBOX_WEBHOOK_URL ?? `http://127.0.0.1:${port}/v1/webhooks/providers`;
+      config = { ...config, port, sandbox: { ...config.sandbox, webhookUrl } };
+    }
+
+    await migrateDatabase(databaseUrl);
+    const database = connectDatabase(databaseUrl);
+    stops.push(() => database.close());
+    const temporal = await connectTemporalClient(temporalAddress, config.temporalNamespace);
+    stops.push(() => temporal.connection.close());
+
+    if (parts.worker) {
+      installTemporalLogging(logger, config.logLevel === 'debug' ? 'INFO' : 'WARN');
+      const connection = await connectWorkerConnection(temporalAddress);
+      stops.push(() => connection.close());
+      const worker = await startRefundWorker({ config, db: database.db, connection, logger: logger.child({ component: 'worker' }) });
+      stops.push(() => worker.stop());
+      logger.info('worker polling', { taskQueue: config.taskQueue });
+    }
+    let apiUrl: string | null = null;
+    if (parts.api) {
+      const api = await startApiServer({ config, db: database.db, temporal, logger: logger.child({ component: 'api' }) });
+      stops.push(() => api.stop());
+      apiUrl = `http://127.0.0.1:${api.port}`;
+      logger.info('API listening', { url: apiUrl });
+    }
+    return { apiUrl, databaseUrl, temporalAddress, temporalUiUrl, temporal, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Runs until Ctrl-C or SIGTERM, then stops everything it started and exits. */
+export async function runUntilSignalled(start: () => Promise<RunningService>, logger: Logger): Promise<void> {
+  const began = Date.now();
+  let service: RunningService;
+  try {
+    service = await start();
+  } catch (error) {
+    logger.error('could not start', { error: (error as Error).message });
+    process.exit(1);
+  }
+  logger.info('ready', {
+    seconds: Number(((Date.now() - began) / 1000).toFixed(1)),
+    api: service.apiUrl,
+    temporal: service.temporalAddress,
+    temporalWebUi: service.temporalUiUrl,
+  });
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('stopping', { signal });
+    service.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}

@@ -1,0 +1,59 @@
+/**
+ * A refunds worker: the refund workflow and its activities on the task queue, plus the loops that
+ * belong beside them (the notification outbox, and the sandbox banks while sandboxes are active).
+ * Workers scale out by running more of these; the loops claim their rows with SKIP LOCKED.
+ */
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from '../../activities';
+import type { Config } from '../config';
+import type { Database } from '../db/client';
+import type { Logger } from '../logger';
+import { logTransport, NotificationDispatcher } from '../notifications/dispatcher';
+import { createSandboxProviders } from '../providers/registry';
+import { httpNoticeTransport, SandboxBank, type NoticeTransport } from '../providers/sandbox/sandbox-bank';
+import { prebuiltBundleExists, WORKFLOW_BUNDLE_PATH, WORKFLOWS_ENTRY } from './workflow-bundle';
+
+export interface RunningWorker {
+  worker: Worker;
+  /** Resolves when the worker has stopped (after `stop()` or a fatal error). */
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startRefundWorker(options: {
+  config: Config;
+  db: Database;
+  connection: NativeConnection;
+  logger: Logger;
+  /** Tests hand sandbox webhooks to their own receiver; by default they go to our API over HTTP. */
+  noticeTransport?: NoticeTransport;
+}): Promise<RunningWorker> {
+  const { config, db, connection, logger } = options;
+  const providers = createSandboxProviders(db, config.sandbox);
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporalNamespace,
+    taskQueue: config.taskQueue,
+    activities: createActivities({ db, providers, utcOffsetMinutes: config.policy.utcOffsetMinutes }),
+    ...(prebuiltBundleExists() ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } } : { workflowsPath: WORKFLOWS_ENTRY }),
+  });
+  const bank = new SandboxBank({
+    db,
+    timing: config.sandbox,
+    webhookSecret: config.providerWebhookSecret,
+    transport: options.noticeTransport ?? httpNoticeTransport(config.sandbox.webhookUrl),
+    logger: logger.child({ component: 'sandbox-bank' }),
+  });
+  const dispatcher = new NotificationDispatcher(db, logTransport(logger.child({ component: 'notifications' })), logger);
+  bank.start();
+  dispatcher.start();
+  const done = worker.run().finally(() => Promise.all([bank.stop(), dispatcher.stop()]));
+  return {
+    worker,
+    done: done.then(() => undefined),
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}

@@ -1,0 +1,2 @@
+// The workflow bundle's entry point: every workflow type the refunds task queue runs.
+export { refundWorkflow } from './refund-workflow';

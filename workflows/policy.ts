@@ -1,0 +1,80 @@
+/**
+ * The merchant's refund policy and the decisions it makes. Pure and bundle-safe: the API decides
+ * with it when a refund is requested, and each workflow carries the snapshot it was created under,
+ * so changing configuration never changes a refund already running.
+ */
+import type { PaymentChannel, ProviderName, RefundReason } from './lifecycle';
+import { basisPointsOf } from './money';
+import { DAY_MS } from './durations';
+
+export interface RefundPolicy {
+  /** Refunds up to this many minor units are approved automatically. */
+  autoApproveMax: number;
+  /** From this many minor units two different supervisors must approve. */
+  dualApprovalMin: number;
+  /** How long after capture each channel still takes refunds. */
+  windowMs: Record<PaymentChannel, number>;
+  approvalReminderMs: number;
+  approvalEscalateMs: number;
+  approvalTimeoutMs: number;
+  escalationPrincipals: string[];
+  /** How long each route normally takes to settle before the refund counts as delayed. */
+  settlementSlaMs: Record<ProviderName, number>;
+  /** After this long without settlement a person must look at the refund. */
+  settlementDeadlineMs: number;
+  followUpAfterMs: number;
+  /** Fee the merchant keeps, in basis points of the refund, per reason (absent: 0). */
+  feeBps: Partial<Record<RefundReason, number>>;
+  /** Non-business days besides weekends, as `YYYY-MM-DD` in the business time zone. */
+  holidays: string[];
+  /** The business time zone as minutes east of UTC (China: 480). */
+  utcOffsetMinutes: number;
+}
+
+export const DEFAULT_POLICY: RefundPolicy = {
+  autoApproveMax: 50_000,
+  dualApprovalMin: 2_000_000,
+  windowMs: { card: 180 * DAY_MS, wechat: 365 * DAY_MS, alipay: 365 * DAY_MS },
+  approvalReminderMs: 4 * 3_600_000,
+  approvalEscalateMs: 24 * 3_600_000,
+  approvalTimeoutMs: 72 * 3_600_000,
+  escalationPrincipals: [],
+  settlementSlaMs: { card: 7 * DAY_MS, wechat: 3 * DAY_MS, alipay: 3 * DAY_MS, bank_transfer: 5 * DAY_MS },
+  settlementDeadlineMs: 30 * DAY_MS,
+  followUpAfterMs: 7 * DAY_MS,
+  feeBps: {},
+  holidays: [],
+  utcOffsetMinutes: 480,
+};
+
+export interface ApprovalQuestion {
+  amount: number;
+  reason: RefundReason;
+  /** False when the money goes somewhere other than back to the original payer account. */
+  toOriginalDestination: boolean;
+}
+
+/** How many different supervisors must approve before the refund may be sent: 0, 1 or 2. */
+export function requiredApprovals(question: ApprovalQuestion, policy: RefundPolicy): 0 | 1 | 2 {
+  if (question.amount >= policy.dualApprovalMin) return 2;
+  if (question.amount > policy.autoApproveMax) return 1;
+  if (question.reason === 'fraud' || !question.toOriginalDestination) return 1;
+  return 0;
+}
+
+export function refundFee(amount: number, reason: RefundReason, policy: RefundPolicy): number {
+  return basisPointsOf(amount, policy.feeBps[reason] ?? 0);
+}
+
+/** The last instant a payment captured at `capturedAtMs` on `channel` can still be refunded. */
+export function refundWindowClosesAt(capturedAtMs: number, channel: PaymentChannel, policy: RefundPolicy): number {
+  return capturedAtMs + policy.windowMs[channel];
+}
+
+/** Business days each route takes at most, as the customer is told (card 1–7, wallets 0–3, bank 1–3). */
+export const ARRIVAL_BUSINESS_DAYS: Record<ProviderName, number> = {
+  card: 7,
+  wechat: 3,
+  alipay: 3,
+  bank_transfer: 3,
+};

@@ -1,0 +1,14 @@
+/**
+ * The search attributes that let `temporal workflow list --query` and the Web UI find refunds the
+ * way support staff do (SPEC §4). The dev stack registers them; a cluster operator registers the
+ * same names and types (see README).
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const RefundStatusKey = defineSearchAttributeKey('RefundStatus', SearchAttributeType.KEYWORD);
+export const MerchantIdKey = defineSearchAttributeKey('MerchantId', SearchAttributeType.KEYWORD);
+export const PaymentChannelKey = defineSearchAttributeKey('PaymentChannel', SearchAttributeType.KEYWORD);
+export const RefundAmountKey = defineSearchAttributeKey('RefundAmount', SearchAttributeType.INT);
+export const NeedsAttentionKey = defineSearchAttributeKey('NeedsAttention', SearchAttributeType.BOOL);
+
+export const REFUND_SEARCH_ATTRIBUTES = [RefundStatusKey, MerchantIdKey, PaymentChannelKey, RefundAmountKey, NeedsAttentionKey];
