@@ -4,7 +4,6 @@
  */
 import type { Database } from '../src/db/client';
 import type { ProviderRegistry } from '../src/providers/provider';
-import { createNotificationActivities } from './notification-activities';
 import { createProviderActivities } from './provider-activities';
 import { createRecordActivities } from './record-activities';
 
@@ -17,9 +16,8 @@ export interface ActivityDependencies {
 
 export function createActivities({ db, providers, utcOffsetMinutes }: ActivityDependencies) {
   return {
-    ...createRecordActivities(db),
+    ...createRecordActivities(db, utcOffsetMinutes),
     ...createProviderActivities(db, providers),
-    ...createNotificationActivities(db, utcOffsetMinutes),
   };
 }
 

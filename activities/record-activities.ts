@@ -1,17 +1,13 @@
 /**
- * Activities that keep our records in step with the workflow: the read model support staff search,
- * the audit trail, and the payment's totals. Each is keyed by refund and workflow step, so a retry
- * writes nothing twice.
+ * The activity that writes a workflow step down. One step is one database transaction: the audit
+ * event, the refund's read model, any money it moves on the payment, and the customer's message.
+ * Keyed by refund and step number, so a retry writes nothing twice and a late retry of an older
+ * step cannot overwrite a newer one.
  */
 import type { Database } from '../src/db/client';
-import {
-  applyWorkflowStep,
-  releaseReservation,
-  reopenSettledReservation,
-  settleReservation,
-  type RefundChanges,
-} from '../src/db/queries/refunds';
+import { applyWorkflowStep, type RefundChanges } from '../src/db/queries/refunds';
 import type { ApprovalRecord } from '../src/db/schema';
+import { queueCustomerNotice, type CustomerNotice } from '../src/notifications/customer-notices';
 import type { Actor, ProviderName, ProviderState, RefundStatus } from '../workflows/lifecycle';
 
 /** Fields of the refund a workflow step may change; instants as ISO strings (history is JSON). */
@@ -31,6 +27,13 @@ export interface RefundStepChanges {
   settledAt?: string | null;
 }
 
+/**
+ * What a step does to the payment's totals:
+ * settle: the money arrived, reserved → refunded; release: closed without paying, reserved → free;
+ * reopen: the bank sent settled money back, refunded → reserved again.
+ */
+export type ReservationMove = 'settle' | 'release' | 'reopen';
+
 export interface RefundStep {
   refundId: string;
   /** The workflow's step counter: orders writes and names the event for deduplication. */
@@ -39,39 +42,34 @@ export interface RefundStep {
   actor: Actor;
   detail?: Record<string, unknown>;
   changes: RefundStepChanges;
+  reservation?: ReservationMove;
+  notify?: CustomerNotice;
 }
 
 const INSTANT_FIELDS = ['approvalDueAt', 'settlementDueAt', 'expectedArrivalAt', 'hardDeadlineAt', 'settledAt'] as const;
 
-export function createRecordActivities(db: Database) {
+export function createRecordActivities(db: Database, utcOffsetMinutes: number) {
   return {
     async recordRefundStep(step: RefundStep): Promise<void> {
-      const changes: RefundChanges = { ...step.changes } as RefundChanges;
+      const changes = { ...step.changes } as RefundChanges;
       for (const field of INSTANT_FIELDS) {
         const value = step.changes[field];
         if (value !== undefined) changes[field] = value === null ? null : new Date(value);
       }
-      await applyWorkflowStep(db, step.refundId, step.seq, changes, {
-        eventKey: `step-${step.seq}`,
-        type: step.type,
-        actor: step.actor,
-        detail: { ...step.detail, ...(step.changes.status ? { status: step.changes.status } : {}) },
-      });
-    },
-
-    /** The money arrived: the reserved amount becomes refunded and the order's status follows. */
-    async settleRefundAmount(refundId: string): Promise<void> {
-      await settleReservation(db, refundId);
-    },
-
-    /** The bank returned the money: the amount is held again and the order reopened. */
-    async reopenRefundAmount(refundId: string): Promise<void> {
-      await reopenSettledReservation(db, refundId);
-    },
-
-    /** The refund closed without paying out: what it held goes back to the payment. */
-    async releaseRefundAmount(refundId: string): Promise<void> {
-      await releaseReservation(db, refundId);
+      await applyWorkflowStep(
+        db,
+        step.refundId,
+        step.seq,
+        changes,
+        {
+          eventKey: `step-${step.seq}`,
+          type: step.type,
+          actor: step.actor,
+          detail: { ...step.detail, ...(step.changes.status ? { status: step.changes.status } : {}) },
+        },
+        step.reservation,
+        step.notify && ((tx) => queueCustomerNotice(tx, step.refundId, step.notify!, utcOffsetMinutes)),
+      );
     },
   };
 }

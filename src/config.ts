@@ -35,8 +35,8 @@ export interface Config {
   sandbox: {
     settlementDelayMs: number;
     returnDelayMs: number;
-    /** Where the sandbox banks post their settlement webhooks (our own API). */
-    webhookUrl: string;
+    /** Where the sandbox banks post their webhooks; absent: this service's own API. */
+    webhookUrl?: string;
   };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
@@ -78,7 +78,7 @@ export function loadConfig(env: Env = process.env): Config {
     sandbox: {
       settlementDelayMs: durationSetting(env, 'SANDBOX_SETTLEMENT_DELAY') ?? 2_000,
       returnDelayMs: durationSetting(env, 'SANDBOX_RETURN_DELAY') ?? 3_000,
-      webhookUrl: env.SANDBOX_WEBHOOK_URL ?? `http://127.0.0.1:${port}/v1/webhooks/providers`,
+      webhookUrl: env.SANDBOX_WEBHOOK_URL || undefined,
     },
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const) ?? 'info',
   };

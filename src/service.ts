@@ -19,6 +19,8 @@ export interface ServiceParts {
   worker: boolean;
   /** Start embedded PostgreSQL / Temporal when DATABASE_URL / TEMPORAL_ADDRESS are absent. */
   embedded: boolean;
+  /** Route the Temporal SDK's logs through ours (once per process; tests leave it alone). */
+  installSdkLogging?: boolean;
 }
 
 export interface RunningService {
@@ -36,7 +38,7 @@ export async function startService(baseConfig: Config, logger: Logger, parts: Se
     for (const step of stops.reverse()) await step().catch((error) => logger.warn('stopping failed', { error: String(error) }));
   };
   try {
-    let config = baseConfig;
+    const config = baseConfig;
     let databaseUrl = config.databaseUrl;
     let temporalAddress = config.temporalAddress;
     let temporalUiUrl: string | null = null;
@@ -65,33 +67,35 @@ export async function startService(baseConfig: Config, logger: Logger, parts: Se
       temporalUiUrl = temporal.uiUrl;
       logger.info('Temporal dev server started', { address: temporal.address, webUi: temporal.uiUrl });
     }
-    if (parts.api && process.env.PORT === undefined) {
-      // The usual port, or a free one when it is taken; the sandbox banks post their webhooks there.
-      const port = await choosePort(undefined, config.port);
-      const webhookUrl = process.env.SANDBOX_WEBHOOK_URL ?? `http://127.0.0.1:${port}/v1/webhooks/providers`;
-      config = { ...config, port, sandbox: { ...config.sandbox, webhookUrl } };
-    }
-
     await migrateDatabase(databaseUrl);
     const database = connectDatabase(databaseUrl);
     stops.push(() => database.close());
     const temporal = await connectTemporalClient(temporalAddress, config.temporalNamespace);
     stops.push(() => temporal.connection.close());
 
-    if (parts.worker) {
-      installTemporalLogging(logger, config.logLevel === 'debug' ? 'INFO' : 'WARN');
-      const connection = await connectWorkerConnection(temporalAddress);
-      stops.push(() => connection.close());
-      const worker = await startRefundWorker({ config, db: database.db, connection, logger: logger.child({ component: 'worker' }) });
-      stops.push(() => worker.stop());
-      logger.info('worker polling', { taskQueue: config.taskQueue });
-    }
     let apiUrl: string | null = null;
     if (parts.api) {
-      const api = await startApiServer({ config, db: database.db, temporal, logger: logger.child({ component: 'api' }) });
+      // PORT when set; otherwise 3000, or a free port when 3000 is taken.
+      const port = process.env.PORT === undefined ? await choosePort(undefined, config.port) : config.port;
+      const api = await startApiServer({ config, db: database.db, temporal, logger: logger.child({ component: 'api' }), port });
       stops.push(() => api.stop());
-      apiUrl = `http://127.0.0.1:${api.port}`;
+      apiUrl = api.url;
       logger.info('API listening', { url: apiUrl });
+    }
+    if (parts.worker) {
+      if (parts.installSdkLogging !== false) installTemporalLogging(logger, config.logLevel === 'debug' ? 'INFO' : 'WARN');
+      // The sandbox banks post their webhooks to this process's API unless told otherwise.
+      const webhookUrl = config.sandbox.webhookUrl ?? `${apiUrl ?? `http://127.0.0.1:${config.port}`}/v1/webhooks/providers`;
+      const connection = await connectWorkerConnection(temporalAddress);
+      stops.push(() => connection.close());
+      const worker = await startRefundWorker({
+        config: { ...config, sandbox: { ...config.sandbox, webhookUrl } },
+        db: database.db,
+        connection,
+        logger: logger.child({ component: 'worker' }),
+      });
+      stops.push(() => worker.stop());
+      logger.info('worker polling', { taskQueue: config.taskQueue });
     }
     return { apiUrl, databaseUrl, temporalAddress, temporalUiUrl, temporal, stop };
   } catch (error) {

@@ -15,9 +15,9 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { RefundActivities } from '../activities';
-import type { RefundStepChanges } from '../activities/record-activities';
+import type { RefundStepChanges, ReservationMove } from '../activities/record-activities';
 import type { ProviderOutcome } from '../activities/provider-activities';
-import type { NotificationTemplate } from '../src/notifications/templates';
+import type { CustomerNotice } from '../src/notifications/customer-notices';
 import { addBusinessDays } from './business-days';
 import { SYSTEM_ACTOR, type Actor, type RefundStatus } from './lifecycle';
 import {
@@ -118,13 +118,12 @@ class RefundRun {
       hardDeadlineAt: iso(now + policy.settlementDeadlineMs),
       expectedArrivalAt: iso(addBusinessDays(now, ARRIVAL_BUSINESS_DAYS[this.state.provider], policy)),
     };
-    await this.step('submitted', 'awaiting_settlement', {
-      providerState: 'accepted',
-      providerReference: outcome.reference,
-      traceReference: outcome.traceReference,
-      ...this.state.deadlines,
-    });
-    await this.tell('refund_sent', `sent-a${this.state.attempt}`);
+    await this.step(
+      'submitted',
+      'awaiting_settlement',
+      { providerState: 'accepted', providerReference: outcome.reference, traceReference: outcome.traceReference, ...this.state.deadlines },
+      { notify: { template: 'refund_sent', noticeKey: `sent-a${this.state.attempt}` } },
+    );
     return outcome;
   }
 
@@ -174,20 +173,25 @@ class RefundRun {
     // The customer's new date: as many business days again as the route normally takes.
     this.state.deadlines.expectedArrivalAt = iso(addBusinessDays(now, ARRIVAL_BUSINESS_DAYS[this.state.provider], policy));
     this.state.needsAttention = true;
-    await this.step('settlement_delayed', 'delayed', {
-      needsAttention: true,
-      expectedArrivalAt: this.state.deadlines.expectedArrivalAt,
-    });
-    await this.tell('refund_delayed', `delayed-a${this.state.attempt}`);
+    await this.step(
+      'settlement_delayed',
+      'delayed',
+      { needsAttention: true, expectedArrivalAt: this.state.deadlines.expectedArrivalAt },
+      { notify: { template: 'refund_delayed', noticeKey: `delayed-a${this.state.attempt}` } },
+    );
   }
 
+  /** The money arrived: the payment's reservation becomes refunded and the customer is told. */
   private async succeed(evidence: SettlementEvidence): Promise<void> {
-    await records.settleRefundAmount(this.input.refundId);
     this.state.settledAt = iso(Date.now());
     this.state.needsAttention = false;
     const { actor = PROVIDER_ACTOR(this.state.provider), ...detail } = evidence;
-    await this.step('settled', 'succeeded', { providerState: 'settled', settledAt: this.state.settledAt, needsAttention: false }, actor, detail);
-    await this.tell('refund_succeeded', 'succeeded');
+    await this.step(
+      'settled',
+      'succeeded',
+      { providerState: 'settled', settledAt: this.state.settledAt, needsAttention: false },
+      { actor, detail, reservation: 'settle', notify: { template: 'refund_succeeded', noticeKey: 'succeeded' } },
+    );
   }
 
   /**
@@ -198,36 +202,41 @@ class RefundRun {
     const settledAt = Date.parse(this.state.settledAt!);
     const returned = () => this.notices.some((notice) => notice.type === 'returned' && notice.attempt === this.state.attempt);
     if (!(await condition(returned, this.input.policy.followUpAfterMs))) {
-      await this.step('followed_up', undefined, {});
-      await this.tell('refund_follow_up', 'follow-up');
+      await this.step('followed_up', undefined, {}, { notify: { template: 'refund_follow_up', noticeKey: 'follow-up' } });
       if (!(await condition(returned, Math.max(settledAt + AFTERCARE_MS - Date.now(), 1)))) return;
     }
+    // The bank sent the money back: no longer refunded, still owed; the earlier message is corrected.
     const notice = this.notices.find((n) => n.type === 'returned')!;
-    await records.reopenRefundAmount(this.input.refundId);
-    await this.step('money_returned', 'requires_action', { providerState: 'returned', needsAttention: true }, notice.actor, {
-      noticeId: notice.noticeId,
-    });
-    this.state.providerState = 'returned';
     this.state.needsAttention = true;
-    await this.tell('refund_returned', `returned-a${this.state.attempt}`);
+    await this.step(
+      'money_returned',
+      'requires_action',
+      { providerState: 'returned', needsAttention: true },
+      {
+        actor: notice.actor,
+        detail: { noticeId: notice.noticeId },
+        reservation: 'reopen',
+        notify: { template: 'refund_returned', noticeKey: `returned-a${this.state.attempt}` },
+      },
+    );
   }
 
   /** The route failed or time ran out: the refund waits for a person (retry or cancel). */
   private async needsAction(why: string, detail: Record<string, unknown>): Promise<void> {
     this.state.needsAttention = true;
-    await this.step(why, 'requires_action', { providerState: this.state.providerState, needsAttention: true }, SYSTEM_ACTOR, detail);
+    await this.step(why, 'requires_action', { providerState: this.state.providerState, needsAttention: true }, { detail });
   }
 
   /**
-   * Records one step: the workflow's own state, its search attributes, and (by activity) the read
-   * model and audit trail, all saying the same thing.
+   * Records one step: the workflow's own state and search attributes here, and by one activity
+   * (one transaction) the audit event, the read model, the money it moves and the customer's
+   * message, all saying the same thing.
    */
   private async step(
     type: string,
     status: RefundStatus | undefined,
     changes: RefundStepChanges,
-    actor: Actor = SYSTEM_ACTOR,
-    detail: Record<string, unknown> = {},
+    options: { actor?: Actor; detail?: Record<string, unknown>; reservation?: ReservationMove; notify?: CustomerNotice } = {},
   ): Promise<void> {
     if (status) this.state.status = status;
     if (changes.providerState) this.state.providerState = changes.providerState;
@@ -240,14 +249,12 @@ class RefundRun {
       refundId: this.input.refundId,
       seq: this.seq,
       type,
-      actor,
-      detail,
+      actor: options.actor ?? SYSTEM_ACTOR,
+      detail: options.detail ?? {},
       changes: status ? { status, ...changes } : changes,
+      reservation: options.reservation,
+      notify: options.notify,
     });
-  }
-
-  private async tell(template: NotificationTemplate, noticeKey: string, reasonGiven?: string): Promise<void> {
-    await records.notifyCustomer({ refundId: this.input.refundId, template, noticeKey, reasonGiven });
   }
 }
 

@@ -41,7 +41,7 @@ export async function startRefundWorker(options: {
     db,
     timing: config.sandbox,
     webhookSecret: config.providerWebhookSecret,
-    transport: options.noticeTransport ?? httpNoticeTransport(config.sandbox.webhookUrl),
+    transport: options.noticeTransport ?? httpNoticeTransport(config.sandbox.webhookUrl ?? `http://127.0.0.1:${config.port}/v1/webhooks/providers`),
     logger: logger.child({ component: 'sandbox-bank' }),
   });
   const dispatcher = new NotificationDispatcher(db, logTransport(logger.child({ component: 'notifications' })), logger);

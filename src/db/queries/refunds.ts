@@ -66,8 +66,9 @@ export async function appendRefundEvent(db: Executor, refundId: string, event: N
 }
 
 /**
- * Applies one workflow step to the read model: the event and the refund's new fields together.
- * `workflowSeq` orders steps, so a retried or late delivery of an older step changes nothing.
+ * Applies one workflow step in one transaction: its event, the refund's new fields, the money it
+ * moves on the payment, and whatever else the step writes (`alsoWrite`: the customer's message).
+ * `workflowSeq` orders steps: a step already applied, or older than the last one, changes nothing.
  */
 export async function applyWorkflowStep(
   db: Executor,
@@ -75,13 +76,21 @@ export async function applyWorkflowStep(
   seq: number,
   changes: RefundChanges,
   event: NewRefundEvent,
+  reservation?: 'settle' | 'release' | 'reopen',
+  alsoWrite?: (tx: Executor) => Promise<void>,
 ): Promise<void> {
   await db.transaction(async (tx) => {
-    await appendRefundEvent(tx, refundId, event);
-    await tx
+    const [applied] = await tx
       .update(refunds)
       .set({ ...changes, workflowSeq: seq, updatedAt: sql`now()` })
-      .where(and(eq(refunds.id, refundId), lt(refunds.workflowSeq, seq)));
+      .where(and(eq(refunds.id, refundId), lt(refunds.workflowSeq, seq)))
+      .returning({ id: refunds.id });
+    if (!applied) return;
+    await appendRefundEvent(tx, refundId, event);
+    if (reservation === 'settle') await settleReservation(tx, refundId);
+    if (reservation === 'release') await releaseReservation(tx, refundId);
+    if (reservation === 'reopen') await reopenSettledReservation(tx, refundId);
+    if (alsoWrite) await alsoWrite(tx);
   });
 }
 

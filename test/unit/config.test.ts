@@ -1,0 +1,31 @@
+import { ConfigError, loadConfig, parseApiKeys } from '../../src/config';
+import { DAY_MS } from '../../workflows/durations';
+
+describe('configuration', () => {
+  it('has the development keys outside production', () => {
+    const config = loadConfig({});
+    expect(config.apiKeys.get('dev-supervisor-a')).toEqual({ role: 'supervisor', principal: 'supervisor-a' });
+    expect(config.apiKeys.size).toBe(4);
+  });
+
+  it('refuses to start in production without API_KEYS or a webhook secret', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', PROVIDER_WEBHOOK_SECRET: 's' })).toThrow(/API_KEYS/);
+    expect(() => loadConfig({ NODE_ENV: 'production', API_KEYS: 'k=service:pos' })).toThrow(/PROVIDER_WEBHOOK_SECRET/);
+  });
+
+  it('reads policy settings, one SLA for every channel included', () => {
+    const { policy } = loadConfig({ REFUND_AUTO_APPROVE_MAX: '100', REFUND_SETTLEMENT_SLA: '1d', REFUND_WINDOW_CARD: '30d', REFUND_FEE_BPS_CUSTOMER_REQUEST: '150', REFUND_HOLIDAYS: '2026-10-01,2026-10-02' });
+    expect(policy.autoApproveMax).toBe(100);
+    expect(policy.settlementSlaMs).toEqual({ card: DAY_MS, wechat: DAY_MS, alipay: DAY_MS, bank_transfer: DAY_MS });
+    expect(policy.windowMs.card).toBe(30 * DAY_MS);
+    expect(policy.feeBps).toEqual({ customer_request: 150 });
+    expect(policy.holidays).toEqual(['2026-10-01', '2026-10-02']);
+  });
+
+  it('names the variable when a value is wrong', () => {
+    expect(() => loadConfig({ REFUND_APPROVAL_TIMEOUT: 'soon' })).toThrow(/REFUND_APPROVAL_TIMEOUT/);
+    expect(() => loadConfig({ REFUND_AUTO_APPROVE_MAX: '5.5' })).toThrow(ConfigError);
+    expect(() => loadConfig({ REFUND_HOLIDAYS: '1 Oct' })).toThrow(/REFUND_HOLIDAYS/);
+    expect(() => parseApiKeys('k=admin:me')).toThrow(/API_KEYS/);
+  });
+});
