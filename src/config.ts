@@ -52,7 +52,8 @@ type Env = Record<string, string | undefined>;
 
 export function loadConfig(env: Env = process.env): Config {
   const production = env.NODE_ENV === 'production';
-  const port = portSetting(env, 'PORT') ?? 3000;
+  // PORT=0 asks for any free port.
+  const port = integerSetting(env, 'PORT', 0, 65_535) ?? 3000;
   const apiKeysText = env.API_KEYS ?? (production ? undefined : DEVELOPMENT_API_KEYS);
   if (!apiKeysText) throw new ConfigError('API_KEYS must be set in production (key=role:principal,...)');
   const providerWebhookSecret = env.PROVIDER_WEBHOOK_SECRET ?? (production ? undefined : DEVELOPMENT_WEBHOOK_SECRET);

@@ -2,6 +2,10 @@
  * The refund workflow on Temporal's time-skipping test server, with its real activities against a
  * real database and the real sandbox providers. Days of timers pass in milliseconds.
  */
+import '../support/quiet-temporal';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -93,6 +97,16 @@ async function untilStatus(refundId: string, status: RefundWorkflowState['status
   }, 20_000, `refund ${refundId} to reach ${status}`);
 }
 
+/**
+ * With RECORD_HISTORIES=1 the test writes the workflow's history for the replay tests
+ * (test/replay/histories): recorded once per workflow change that must stay compatible.
+ */
+async function keepHistory(name: string, refundId: string): Promise<void> {
+  if (!process.env.RECORD_HISTORIES) return;
+  const history = await refundHandle(env.client, refundId).fetchHistory();
+  writeFileSync(path.join(__dirname, '..', 'replay', 'histories', `${name}.json`), `${historyToJSON(history)}\n`);
+}
+
 async function operationsOf(refundId: string) {
   return database.db.select().from(sandboxOperations).where(eq(sandboxOperations.refundId, refundId));
 }
@@ -145,6 +159,7 @@ describe('automatic path', () => {
     expect(await eventTypes(refund.id)).toEqual(['created', 'submitted', 'settled', 'followed_up']);
 
     expect((await handle.result()).status).toBe('succeeded');
+    await keepHistory('automatic-webhook-follow-up', refund.id);
   });
 
   it('runs the whole automatic path in a bounded, known number of history events', async () => {
@@ -155,6 +170,7 @@ describe('automatic path', () => {
     // Settled at submission: started, submit, step `submitted`, step `settled`, follow-up timer,
     // step `followed_up`, aftercare timer, completed; each step one activity and one upsert.
     expect(events!.length).toBe(AUTOMATIC_PATH_HISTORY_EVENTS);
+    await keepHistory('automatic-settled-at-submission', refund.id);
   });
 
   it('falls back to asking the provider when no webhook arrives', async () => {
@@ -167,6 +183,7 @@ describe('automatic path', () => {
     await untilStatus(refund.id, 'succeeded');
     const settledEvent = (await refundTimeline(database.db, refund.id)).find((e) => e.type === 'settled')!;
     expect(settledEvent.detail).toMatchObject({ reportedBy: 'status_check' });
+    await keepHistory('automatic-status-check', refund.id);
   });
 
   it('takes a duplicated settlement notice once', async () => {
@@ -204,6 +221,7 @@ describe('sandbox behaviours', () => {
     const described = await refundHandle(env.client, refund.id).describe();
     expect(described.typedSearchAttributes.get(RefundStatusKey)).toBe('requires_action');
     expect(described.typedSearchAttributes.get(NeedsAttentionKey)).toBe(true);
+    await keepHistory('declined-0002', refund.id);
   });
 
   it('0003: accepted and settles like any other (its refusal comes with reversals)', async () => {
@@ -219,6 +237,7 @@ describe('sandbox behaviours', () => {
     const [count] = await database.db.select().from(sandboxSubmissionCounts).where(eq(sandboxSubmissionCounts.idempotencyKey, `${refund.id}-a1`));
     expect(count!.submissions).toBe(4);
     expect(await operationsOf(refund.id)).toHaveLength(1);
+    await keepHistory('transient-failures-0005', refund.id);
   });
 
   it('0007: a submission that timed out after the provider took it is found by asking, never sent twice', async () => {
@@ -233,6 +252,7 @@ describe('sandbox behaviours', () => {
       .from(sandboxSubmissionCounts)
       .where(and(eq(sandboxSubmissionCounts.provider, 'card'), eq(sandboxSubmissionCounts.idempotencyKey, `${refund.id}-a1`)));
     expect(count!.submissions).toBe(1);
+    await keepHistory('timed-out-after-taking-0007', refund.id);
   });
 
   it('0009: never settles, so delayed past the SLA (customer told a new date), then requires action at the deadline', async () => {
@@ -252,6 +272,7 @@ describe('sandbox behaviours', () => {
     expect(stuck).toMatchObject({ needsAttention: true, providerState: 'accepted' });
     expect(await eventTypes(refund.id)).toEqual(['created', 'submitted', 'settlement_delayed', 'settlement_deadline_passed']);
     expect(await operationsOf(refund.id)).toHaveLength(1);
+    await keepHistory('delayed-then-deadline-0009', refund.id);
   });
 
   it('0004: money returned after success reopens the refund, the order and the customer message', async () => {
@@ -263,6 +284,7 @@ describe('sandbox behaviours', () => {
     expect(await findOrderStatus(database.db, payment.merchantId, payment.orderId)).toBe('paid');
     await eventually(async () => (await templatesSent(refund.id)).includes('refund_returned'), 10_000, 'correction notice');
     expect(await templatesSent(refund.id)).toEqual(['refund_sent', 'refund_succeeded', 'refund_returned']);
+    await keepHistory('returned-after-success-0004', refund.id);
   });
 });
 

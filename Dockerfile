@@ -1,0 +1,23 @@
+# One image for the API and the worker; docker-compose.yml runs it twice with different commands.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=optional
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY workflows ./workflows
+COPY activities ./activities
+# Type-checks, compiles, and bundles the workflows (a bad import in workflow code fails here).
+RUN npm run build
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+# No dev tools and no embedded PostgreSQL: production talks to real servers.
+RUN npm ci --omit=dev --omit=optional && npm cache clean --force
+COPY --from=build /app/dist ./dist
+COPY src/db/migrations ./src/db/migrations
+USER node
+EXPOSE 3000
+CMD ["node", "dist/src/api-main.js"]

@@ -1,0 +1,64 @@
+/**
+ * There is no Docker engine to run docker-compose.yml here, so this reads it as Compose would and
+ * checks the wiring that matters: every service the spec names, the same image for API and worker
+ * with the right entry points, dependencies that exist, the search attributes the workflow sets,
+ * and configuration names the service actually reads.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { REFUND_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+
+const root = path.join(__dirname, '..', '..');
+const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, { image?: string; build?: string; command?: string[] | string; depends_on?: Record<string, unknown>; environment?: Record<string, string>; ports?: string[] }>;
+};
+const configSource = readFileSync(path.join(root, 'src', 'config.ts'), 'utf8');
+
+describe('docker-compose.yml', () => {
+  const { services } = compose;
+
+  it('runs PostgreSQL, Temporal with its Web UI, the API and the worker as separate services', () => {
+    expect(Object.keys(services)).toEqual(expect.arrayContaining(['postgres', 'temporal', 'temporal-ui', 'api', 'worker']));
+  });
+
+  it('builds one image and starts the API and the worker from it', () => {
+    expect(services.api!.build).toBe('.');
+    expect(services.worker!.build).toBe('.');
+    expect(services.api!.command).toEqual(['node', 'dist/src/api-main.js']);
+    expect(services.worker!.command).toEqual(['node', 'dist/src/worker-main.js']);
+    // The entry points exist in the build output (npm test builds before it runs Jest).
+    expect(existsSync(path.join(root, 'dist', 'src', 'api-main.js'))).toBe(true);
+    expect(existsSync(path.join(root, 'dist', 'src', 'worker-main.js'))).toBe(true);
+    expect(readFileSync(path.join(root, 'Dockerfile'), 'utf8')).toContain('npm run build');
+  });
+
+  it('depends only on services it defines', () => {
+    for (const [name, service] of Object.entries(services)) {
+      for (const dependency of Object.keys(service.depends_on ?? {})) {
+        expect([name, dependency, Object.keys(services).includes(dependency)]).toEqual([name, dependency, true]);
+      }
+    }
+  });
+
+  it('points API and worker at the compose PostgreSQL and Temporal, in production mode', () => {
+    for (const name of ['api', 'worker']) {
+      const env = services[name]!.environment!;
+      expect(env.NODE_ENV).toBe('production');
+      expect(env.DATABASE_URL).toMatch(/@postgres:5432\/refundflow$/);
+      expect(env.TEMPORAL_ADDRESS).toBe('temporal:7233');
+      expect(env.API_KEYS).toContain('API_KEYS:?');
+      // Every variable passed is one the service reads.
+      for (const variable of Object.keys(env)) expect([variable, configSource.includes(`'${variable}'`) || configSource.includes(`.${variable}`)]).toEqual([variable, true]);
+    }
+    expect(services.worker!.environment!.SANDBOX_WEBHOOK_URL).toBe('http://api:3000/v1/webhooks/providers');
+  });
+
+  it('registers the search attributes the workflow sets', () => {
+    const command = String(services['temporal-search-attributes']!.command);
+    for (const key of REFUND_SEARCH_ATTRIBUTES) {
+      const type = { KEYWORD: 'Keyword', INT: 'Int', BOOL: 'Bool' }[key.type as 'KEYWORD' | 'INT' | 'BOOL'];
+      expect(command).toContain(`${key.name}=${type}`);
+    }
+  });
+});
