@@ -2,7 +2,7 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=optional
+RUN npm install --omit=optional
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY workflows ./workflows
@@ -15,7 +15,7 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
 # No dev tools and no embedded PostgreSQL: production talks to real servers.
-RUN npm ci --omit=dev --omit=optional && npm cache clean --force
+RUN npm install --omit=dev --omit=optional && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY src/db/migrations ./src/db/migrations
 USER node
