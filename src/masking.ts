@@ -29,8 +29,9 @@ export function maskEmail(email: string | null | undefined): string | null {
 const ACCOUNT_FIELDS = new Set(['payeraccount', 'account', 'destinationaccount', 'phone', 'recipient', 'cardnumber']);
 const EMAIL_FIELDS = new Set(['email']);
 const SECRET_FIELDS = new Set(['authorization', 'x-signature', 'password', 'secret']);
-// Ten digits or more (card, account and phone numbers); dates like 2026-11-22 have only eight.
-const LONG_DIGIT_RUN = /\d(?:[\s-]?\d){9,}/g;
+// Ten digits or more standing alone (card, account and phone numbers); dates like 2026-11-22
+// have only eight, and digits inside identifiers (UUIDs, refund ids) are left alone.
+const LONG_DIGIT_RUN = /(?<![0-9A-Za-z_-])\d(?:[\s-]?\d){9,}(?![0-9A-Za-z_-])/g;
 const EMAIL_IN_TEXT = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 
 /** Masks digit runs that could be account or phone numbers, and e-mail addresses, inside free text. */

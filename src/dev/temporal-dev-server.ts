@@ -3,10 +3,11 @@
  * the refund search attributes registered, so workflow lists and the UI can filter on them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../logger';
 import { REFUND_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { stopOrphan } from './orphans';
 import { choosePort, waitForPort } from './ports';
 import { findTemporalBinary } from './temporal-binaries';
 
@@ -28,6 +29,7 @@ export async function startTemporalDevServer(options: {
   logger: Logger;
 }): Promise<RunningTemporal> {
   const cli = findTemporalBinary('cli', options.cliPath);
+  await stopOrphan(path.join(options.dataDir, 'temporal.pid'), 'start-dev', options.logger);
   const port = await choosePort(options.port, 7233);
   const uiPort = options.headless ? null : await choosePort(options.uiPort, port + 1000);
   mkdirSync(options.dataDir, { recursive: true });
@@ -46,9 +48,14 @@ export async function startTemporalDevServer(options: {
     ...(uiPort === null ? ['--headless'] : ['--ui-port', String(uiPort)]),
   ];
   const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  writeFileSync(path.join(options.dataDir, 'temporal.pid'), String(child.pid));
+  // Should this process end without stopping it (a crash), the server must not outlive it.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  void exitedPromise(child).then(() => process.removeListener('exit', killOnExit));
   child.stdout?.on('data', (chunk: Buffer) => options.logger.debug('temporal', { message: chunk.toString().trim() }));
   child.stderr?.on('data', (chunk: Buffer) => options.logger.debug('temporal', { message: chunk.toString().trim() }));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = exitedPromise(child);
   await Promise.race([
     waitForPort(port, 60_000),
     exited.then((code) => {
@@ -60,6 +67,13 @@ export async function startTemporalDevServer(options: {
     uiUrl: uiPort === null ? null : `http://127.0.0.1:${uiPort}`,
     stop: () => stopChild(child, exited),
   };
+}
+
+function exitedPromise(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
 }
 
 async function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise<void> {

@@ -38,3 +38,10 @@ describe('masking', () => {
     expect(JSON.parse(lines[0]!).payerAccount).toBe('****1234');
   });
 });
+
+describe('masking leaves identifiers alone', () => {
+  it('does not mistake digits inside a request id or refund id for an account', () => {
+    const text = 'request 27ecf111-4949-8886-1234-ef39f6b987a5 refund rf_01M82H33V6RZBQM5A81NJ8PSJN key 20261122103000123456x';
+    expect(maskText(text)).toBe(text);
+  });
+});
