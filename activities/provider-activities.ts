@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Database } from '../src/db/client';
 import { findProviderAttempt, findRefund, updateProviderAttempt } from '../src/db/queries/refunds';
 import type { ProviderAttemptRow } from '../src/db/schema';
-import { providerStateOf, type ProviderRefund, type ProviderRegistry } from '../src/providers/provider';
+import { ProviderCannotCancelError, providerStateOf, type ProviderRefund, type ProviderRegistry } from '../src/providers/provider';
 import type { ProviderState } from '../workflows/lifecycle';
 
 export interface ProviderAttemptRef {
@@ -52,14 +52,7 @@ export function createProviderActivities(db: Database, providers: ProviderRegist
      */
     async submitRefundToProvider(ref: ProviderAttemptRef): Promise<ProviderOutcome> {
       const { refund, providerAttempt, provider } = await loadAttempt(ref);
-      if (providerAttempt.state !== 'not_sent' && providerAttempt.state !== 'in_doubt') {
-        return {
-          state: providerAttempt.state,
-          reference: providerAttempt.reference,
-          traceReference: providerAttempt.traceReference,
-          failureReason: providerAttempt.failureReason,
-        };
-      }
+      if (providerAttempt.state !== 'not_sent' && providerAttempt.state !== 'in_doubt') return outcomeOf(providerAttempt);
       if (providerAttempt.state === 'in_doubt') {
         const found = await provider.findRefund(providerAttempt.idempotencyKey);
         if (found) return remember(providerAttempt, found);
@@ -72,8 +65,8 @@ export function createProviderActivities(db: Database, providers: ProviderRegist
         paymentId: refund.paymentId,
         amount: refund.netAmount,
         currency: refund.currency,
-        account: refund.destinationAccount,
-        accountName: refund.destinationAccountName,
+        account: providerAttempt.destinationAccount,
+        accountName: providerAttempt.destinationAccountName,
       });
       return remember(providerAttempt, submitted);
     },
@@ -90,5 +83,35 @@ export function createProviderActivities(db: Database, providers: ProviderRegist
       }
       return remember(providerAttempt, found);
     },
+
+    /**
+     * Before money goes another way, the old route must not pay too: a refund still pending there
+     * is canceled. Refused (non-retryable, `ProviderCannotCancel`) when the provider has moved the
+     * money already or will not cancel: the caller's reroute is then refused as well.
+     */
+    async cancelRefundAtProvider(ref: ProviderAttemptRef): Promise<ProviderOutcome> {
+      const { providerAttempt, provider } = await loadAttempt(ref);
+      const current = providerAttempt.state === 'in_doubt' || providerAttempt.state === 'accepted' ? await provider.findRefund(providerAttempt.idempotencyKey) : null;
+      if (!current) {
+        // Never taken by the provider (declined, not sent, or lost in doubt): nothing can pay out.
+        if (providerAttempt.state === 'settled' || providerAttempt.state === 'returned') return outcomeOf(providerAttempt);
+        const state = providerAttempt.state === 'in_doubt' ? 'failed' : providerAttempt.state;
+        await updateProviderAttempt(db, ref.refundId, ref.attempt, { state });
+        return { ...outcomeOf(providerAttempt), state };
+      }
+      if (current.status === 'failed' || current.status === 'canceled' || (current.status === 'settled' && current.returned)) return remember(providerAttempt, current);
+      try {
+        return remember(providerAttempt, await provider.cancelRefund(current.reference));
+      } catch (error) {
+        if (error instanceof ProviderCannotCancelError) {
+          throw ApplicationFailure.nonRetryable(error.message, 'ProviderCannotCancel');
+        }
+        throw error;
+      }
+    },
   };
+}
+
+function outcomeOf(attempt: ProviderAttemptRow): ProviderOutcome {
+  return { state: attempt.state, reference: attempt.reference, traceReference: attempt.traceReference, failureReason: attempt.failureReason };
 }

@@ -7,7 +7,7 @@
 import type { Database } from '../src/db/client';
 import { applyWorkflowStep, type RefundChanges } from '../src/db/queries/refunds';
 import type { ApprovalRecord } from '../src/db/schema';
-import { queueCustomerNotice, type CustomerNotice } from '../src/notifications/customer-notices';
+import { queueCustomerNotice, queueStaffNotice, type CustomerNotice, type StaffNotice } from '../src/notifications/step-notices';
 import type { Actor, ProviderName, ProviderState, RefundStatus } from '../workflows/lifecycle';
 
 /** Fields of the refund a workflow step may change; instants as ISO strings (history is JSON). */
@@ -43,7 +43,11 @@ export interface RefundStep {
   detail?: Record<string, unknown>;
   changes: RefundStepChanges;
   reservation?: ReservationMove;
+  /** The refund now pays through this provider attempt (after a retry). */
+  switchToAttempt?: number;
   notify?: CustomerNotice;
+  /** Supervisors to tell (approval reminders and escalations). */
+  tellStaff?: StaffNotice;
 }
 
 const INSTANT_FIELDS = ['approvalDueAt', 'settlementDueAt', 'expectedArrivalAt', 'hardDeadlineAt', 'settledAt'] as const;
@@ -67,8 +71,14 @@ export function createRecordActivities(db: Database, utcOffsetMinutes: number) {
           actor: step.actor,
           detail: { ...step.detail, ...(step.changes.status ? { status: step.changes.status } : {}) },
         },
-        step.reservation,
-        step.notify && ((tx) => queueCustomerNotice(tx, step.refundId, step.notify!, utcOffsetMinutes)),
+        {
+          reservation: step.reservation,
+          switchToAttempt: step.switchToAttempt,
+          alsoWrite: async (tx) => {
+            if (step.notify) await queueCustomerNotice(tx, step.refundId, step.notify, utcOffsetMinutes);
+            if (step.tellStaff) await queueStaffNotice(tx, step.refundId, step.tellStaff);
+          },
+        },
       );
     },
   };

@@ -2,8 +2,8 @@
  * The refund workflow's input, its messages and the state its Query serves. Shared by the
  * workflow and its callers (API, tests); values here are only message definitions.
  */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { Actor, PaymentChannel, ProviderName, ProviderState, RefundReason, RefundStatus } from './lifecycle';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Actor, PaymentChannel, ProviderName, ProviderState, RefundReason, RefundStatus, Role } from './lifecycle';
 import type { RefundPolicy } from './policy';
 
 export const REFUND_TASK_QUEUE = 'refunds';
@@ -21,6 +21,8 @@ export interface RefundWorkflowInput {
   /** Principal of the API key that created the refund (maker-checker: may not approve it). */
   createdBy: string;
   requiredApprovals: 0 | 1 | 2;
+  /** When the refund was requested (the API's clock). */
+  createdAt: string;
   /** The route of the first provider attempt (the original payment channel, or a bank transfer). */
   provider: ProviderName;
   /** The policy in force when the refund was requested: later configuration changes do not apply. */
@@ -69,3 +71,45 @@ export interface ProviderNotice {
 
 export const providerNoticeSignal = defineSignal<[ProviderNotice]>('providerNotice');
 export const refundStateQuery = defineQuery<RefundWorkflowState>('refundState');
+
+/** The person behind a decision, as the API authenticated them. */
+export interface Decider {
+  principal: string;
+  role: Role;
+}
+
+export interface ApproveRequest extends Decider {
+  comment?: string | null;
+}
+
+export interface RejectRequest extends Decider {
+  reason: string;
+}
+
+export interface CancelRequest extends Decider {
+  reason?: string | null;
+}
+
+/**
+ * Send the refund again. The API has written the new route down as provider attempt `attempt`
+ * (account numbers stay out of workflow history); `otherRoute` says whether it leaves the
+ * original one, which only a supervisor may order.
+ */
+export interface RetryRequest extends Decider {
+  attempt: number;
+  provider: ProviderName;
+  otherRoute: boolean;
+}
+
+export const approveRefundUpdate = defineUpdate<RefundWorkflowState, [ApproveRequest]>('approveRefund');
+export const rejectRefundUpdate = defineUpdate<RefundWorkflowState, [RejectRequest]>('rejectRefund');
+export const cancelRefundUpdate = defineUpdate<RefundWorkflowState, [CancelRequest]>('cancelRefund');
+export const retryRefundUpdate = defineUpdate<RefundWorkflowState, [RetryRequest]>('retryRefund');
+
+/** Why the workflow refused a decision: the failure type of the rejected Update. */
+export const REFUSALS = {
+  invalidState: 'InvalidState',
+  makerChecker: 'MakerCheckerViolation',
+  forbidden: 'Forbidden',
+  providerCannotCancel: 'ProviderCannotCancel',
+} as const;

@@ -3,29 +3,44 @@
  * been followed up. Deterministic: every side effect is an activity, every wait a Temporal timer
  * or condition, every clock reading the workflow's own.
  *
- *   request ─▶ (approval) ─▶ submit to provider ─▶ wait for settlement ─▶ succeeded ─▶ follow-up
- *                                 │                 │ webhook signal, or polling  │
- *                                 ▼                 ▼ past SLA: delayed          ▼ money returned
- *                            requires_action ◀── past deadline            requires_action
+ *   pending_approval ──approve(s)──▶ processing ──▶ awaiting_settlement ──▶ succeeded ──▶ follow-up
+ *     │ reject / expire / cancel        │ decline        │ past SLA: delayed     │ money returned
+ *     ▼                                 ▼                ▼ past deadline         ▼
+ *   rejected · expired · canceled    requires_action ◀───────────────────────────┘
+ *                                       │ retry (same or other route) → processing;  cancel → canceled
+ *
+ * People decide through Updates whose validators refuse what the state, the role or
+ * maker-checker forbid before anything enters history; providers report through a Signal.
  */
 import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
   condition,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { RefundActivities } from '../activities';
-import type { RefundStepChanges, ReservationMove } from '../activities/record-activities';
+import type { RefundStep, RefundStepChanges } from '../activities/record-activities';
 import type { ProviderOutcome } from '../activities/provider-activities';
-import type { CustomerNotice } from '../src/notifications/customer-notices';
 import { addBusinessDays } from './business-days';
 import { SYSTEM_ACTOR, type Actor, type RefundStatus } from './lifecycle';
 import {
+  approveRefundUpdate,
+  cancelRefundUpdate,
   providerNoticeSignal,
   refundStateQuery,
+  rejectRefundUpdate,
+  REFUSALS,
+  retryRefundUpdate,
+  type ApprovalDecision,
+  type Decider,
   type ProviderNotice,
   type RefundWorkflowInput,
   type RefundWorkflowState,
+  type RetryRequest,
 } from './messages';
 import { ARRIVAL_BUSINESS_DAYS } from './policy';
 import { NeedsAttentionKey, RefundStatusKey } from './search-attributes';
@@ -47,7 +62,7 @@ const provider = proxyActivities<RefundActivities>({
     initialInterval: '1s',
     backoffCoefficient: 2,
     maximumInterval: '5m',
-    nonRetryableErrorTypes: ['UnknownRefundAttempt'],
+    nonRetryableErrorTypes: ['UnknownRefundAttempt', REFUSALS.providerCannotCancel],
   },
 });
 
@@ -60,11 +75,19 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
   return new RefundRun(input).run();
 }
 
+type StepOptions = Partial<Pick<RefundStep, 'actor' | 'detail' | 'reservation' | 'switchToAttempt' | 'notify' | 'tellStaff'>>;
+
 class RefundRun {
   private readonly state: RefundWorkflowState;
   private readonly notices: ProviderNotice[] = [];
   private readonly seenNotices = new Set<string>();
   private seq = 0;
+  /** Steps are written in the order they happen, even when an Update and the main flow overlap. */
+  private recording: Promise<unknown> = Promise.resolve();
+  /** A person's decision is being carried out (a cancel or reroute at the provider): others wait. */
+  private deciding = false;
+  /** What a person decided while the refund required action. */
+  private personDecided?: 'retry' | 'cancel';
 
   constructor(private readonly input: RefundWorkflowInput) {
     this.state = {
@@ -76,7 +99,12 @@ class RefundRun {
       traceReference: null,
       needsAttention: false,
       approvals: [],
-      deadlines: { approvalDueAt: null, settlementDueAt: null, expectedArrivalAt: null, hardDeadlineAt: null },
+      deadlines: {
+        approvalDueAt: input.requiredApprovals > 0 ? iso(workflowInfo().startTime.getTime() + input.policy.approvalTimeoutMs) : null,
+        settlementDueAt: null,
+        expectedArrivalAt: null,
+        hardDeadlineAt: null,
+      },
       settledAt: null,
     };
     setHandler(refundStateQuery, () => this.state);
@@ -85,25 +113,129 @@ class RefundRun {
       this.seenNotices.add(notice.noticeId);
       this.notices.push(notice);
     });
+    setHandler(approveRefundUpdate, (request) => this.approve(request), { validator: (request) => this.checkApproval(request) });
+    setHandler(rejectRefundUpdate, (request) => this.reject(request), {
+      validator: (request) => {
+        this.checkStatus(['pending_approval']);
+        if (request.role !== 'supervisor') throw refusal(REFUSALS.forbidden, 'only a supervisor may reject a refund');
+        if (!request.reason.trim()) throw refusal(REFUSALS.invalidState, 'a rejection needs a reason the customer can be told');
+      },
+    });
+    setHandler(cancelRefundUpdate, (request) => this.cancel(request), {
+      validator: (request) => {
+        this.checkStatus(['pending_approval', 'requires_action']);
+        if (request.role === 'service' && request.principal !== input.createdBy) {
+          throw refusal(REFUSALS.forbidden, 'a service key may cancel only the refunds it created');
+        }
+      },
+    });
+    setHandler(retryRefundUpdate, (request) => this.retry(request), { validator: (request) => this.checkRetry(request) });
   }
 
   async run(): Promise<RefundWorkflowState> {
+    if (this.state.status !== 'pending_approval' || (await this.awaitApproval())) {
+      for (;;) {
+        if ((await this.payOut()) && !(await this.afterSuccess())) break;
+        // requires_action: the refund waits for a person to retry or cancel it.
+        await condition(() => this.personDecided !== undefined);
+        const decided = this.personDecided;
+        this.personDecided = undefined;
+        if (decided === 'cancel') break;
+      }
+    }
+    await condition(allHandlersFinished);
+    await this.recording;
+    return this.state;
+  }
+
+  // ── approval ────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Holds the refund until enough supervisors approve, reminding them at REFUND_APPROVAL_REMINDER,
+   * escalating at REFUND_APPROVAL_ESCALATE, and letting the request expire at
+   * REFUND_APPROVAL_TIMEOUT. Resolves true when approved.
+   */
+  private async awaitApproval(): Promise<boolean> {
+    const { policy } = this.input;
+    // Counted on the workflow's own clock from its start (the API's createdAt is the same moment, give or take milliseconds).
+    const createdAt = workflowInfo().startTime.getTime();
+    const decided = () => this.state.status !== 'pending_approval';
+    const until = (at: number) => Math.max(at - Date.now(), 1);
+
+    if (!(await condition(decided, until(createdAt + policy.approvalReminderMs)))) {
+      await this.step('approval_reminder', undefined, {}, { tellStaff: { kind: 'approval_reminder', noticeKey: 'approval-reminder', to: [] } });
+    }
+    if (!decided() && !(await condition(decided, until(createdAt + policy.approvalEscalateMs)))) {
+      this.state.needsAttention = true;
+      await this.step('approval_escalated', undefined, { needsAttention: true }, {
+        tellStaff: { kind: 'approval_escalated', noticeKey: 'approval-escalated', to: policy.escalationPrincipals },
+        detail: { escalatedTo: policy.escalationPrincipals },
+      });
+    }
+    if (!decided() && !(await condition(decided, until(createdAt + policy.approvalTimeoutMs)))) {
+      this.state.needsAttention = false;
+      await this.step('approval_expired', 'expired', { needsAttention: false }, {
+        reservation: 'release',
+        notify: { template: 'refund_expired', noticeKey: 'expired' },
+      });
+    }
+    return this.state.status === 'processing';
+  }
+
+  private checkApproval(request: Decider): void {
+    this.checkStatus(['pending_approval']);
+    if (request.role !== 'supervisor') throw refusal(REFUSALS.forbidden, 'only a supervisor may approve a refund');
+    if (request.principal === this.input.requestedBy) throw refusal(REFUSALS.makerChecker, `${request.principal} requested this refund`);
+    if (request.principal === this.input.createdBy) throw refusal(REFUSALS.makerChecker, `${request.principal} created this refund`);
+    if (this.state.approvals.some((approval) => approval.principal === request.principal)) {
+      throw refusal(REFUSALS.makerChecker, `${request.principal} has already approved this refund`);
+    }
+  }
+
+  private async approve(request: Decider & { comment?: string | null }): Promise<RefundWorkflowState> {
+    this.state.approvals.push(decision(request.principal, 'approved', request.comment ?? null));
+    const approvedBy = this.state.approvals.filter((a) => a.decision === 'approved').length;
+    const enough = approvedBy >= this.input.requiredApprovals;
+    if (enough) this.state.needsAttention = false;
+    await this.step(
+      enough ? 'approved' : 'approval_recorded',
+      enough ? 'processing' : undefined,
+      { approvals: [...this.state.approvals], ...(enough ? { needsAttention: false } : {}) },
+      { actor: request, detail: { approvals: approvedBy, required: this.input.requiredApprovals } },
+    );
+    return this.state;
+  }
+
+  private async reject(request: Decider & { reason: string }): Promise<RefundWorkflowState> {
+    this.state.approvals.push(decision(request.principal, 'rejected', request.reason));
+    this.state.needsAttention = false;
+    await this.step('rejected', 'rejected', { approvals: [...this.state.approvals], needsAttention: false }, {
+      actor: request,
+      detail: { reason: request.reason },
+      reservation: 'release',
+      notify: { template: 'refund_rejected', noticeKey: 'rejected', reasonGiven: request.reason },
+    });
+    return this.state;
+  }
+
+  // ── payout ──────────────────────────────────────────────────────────────────────────────────
+
+  /** Submits along the current route and follows it until the money arrives (true) or a person must act (false). */
+  private async payOut(): Promise<boolean> {
     const outcome = await this.submit();
     if (outcome.state === 'failed') {
       await this.needsAction('provider_declined', { failureReason: outcome.failureReason });
-      return this.state;
+      return false;
     }
-    const settlement: SettlementEvidence | undefined =
-      outcome.state === 'settled' ? { reportedBy: 'submission' } : await this.awaitSettlement();
-    if (!settlement) return this.state;
+    const settlement = outcome.state === 'settled' ? { reportedBy: 'submission' as const } : await this.awaitSettlement();
+    if (!settlement) return false;
     await this.succeed(settlement);
-    await this.followUp();
-    return this.state;
+    return true;
   }
 
   /** Sends the refund along its current route and records the provider's answer. */
   private async submit(): Promise<ProviderOutcome> {
-    const { refundId } = this.input;
+    const { refundId, policy } = this.input;
     const outcome = await provider.submitRefundToProvider({ refundId, attempt: this.state.attempt });
     this.state.providerState = outcome.state;
     this.state.providerReference = outcome.reference;
@@ -111,7 +243,6 @@ class RefundRun {
     if (outcome.state === 'failed') return outcome;
 
     const now = Date.now();
-    const { policy } = this.input;
     this.state.deadlines = {
       ...this.state.deadlines,
       settlementDueAt: iso(now + policy.settlementSlaMs[this.state.provider]),
@@ -122,7 +253,7 @@ class RefundRun {
       'submitted',
       'awaiting_settlement',
       { providerState: 'accepted', providerReference: outcome.reference, traceReference: outcome.traceReference, ...this.state.deadlines },
-      { notify: { template: 'refund_sent', noticeKey: `sent-a${this.state.attempt}` } },
+      { notify: { template: 'refund_sent', noticeKey: `sent-a${this.state.attempt}` }, detail: { attempt: this.state.attempt, provider: this.state.provider } },
     );
     return outcome;
   }
@@ -140,9 +271,7 @@ class RefundRun {
       const settlementDueAt = Date.parse(this.state.deadlines.settlementDueAt!);
       const hardDeadlineAt = Date.parse(this.state.deadlines.hardDeadlineAt!);
       const wakeAt = Math.min(nextPollAt, hardDeadlineAt, this.state.status === 'delayed' ? Infinity : settlementDueAt);
-      const noticed = await condition(() => this.notices.length > 0, Math.max(wakeAt - Date.now(), 1));
-
-      if (noticed) {
+      if (await condition(() => this.notices.length > 0, Math.max(wakeAt - Date.now(), 1))) {
         const notice = this.notices.shift()!;
         if (notice.attempt === this.state.attempt) return { reportedBy: 'webhook', noticeId: notice.noticeId, actor: notice.actor };
         continue;
@@ -150,7 +279,8 @@ class RefundRun {
       if (Date.now() >= hardDeadlineAt) {
         await this.needsAction('settlement_deadline_passed', { hardDeadlineAt: this.state.deadlines.hardDeadlineAt });
         return undefined;
-      } else if (Date.now() >= settlementDueAt && this.state.status !== 'delayed') {
+      }
+      if (Date.now() >= settlementDueAt && this.state.status !== 'delayed') {
         await this.markDelayed();
         continue;
       }
@@ -168,10 +298,9 @@ class RefundRun {
 
   /** Past the route's usual settlement time: still waiting, but people should see it. */
   private async markDelayed(): Promise<void> {
-    const now = Date.now();
     const { policy } = this.input;
     // The customer's new date: as many business days again as the route normally takes.
-    this.state.deadlines.expectedArrivalAt = iso(addBusinessDays(now, ARRIVAL_BUSINESS_DAYS[this.state.provider], policy));
+    this.state.deadlines.expectedArrivalAt = iso(addBusinessDays(Date.now(), ARRIVAL_BUSINESS_DAYS[this.state.provider], policy));
     this.state.needsAttention = true;
     await this.step(
       'settlement_delayed',
@@ -190,35 +319,34 @@ class RefundRun {
       'settled',
       'succeeded',
       { providerState: 'settled', settledAt: this.state.settledAt, needsAttention: false },
-      { actor, detail, reservation: 'settle', notify: { template: 'refund_succeeded', noticeKey: 'succeeded' } },
+      { actor, detail, reservation: 'settle', notify: { template: 'refund_succeeded', noticeKey: `succeeded-a${this.state.attempt}` } },
     );
   }
 
   /**
    * After the money arrived: ask the customer whether it did after REFUND_FOLLOW_UP_AFTER, and stay
-   * open a while for the bank returning it (a closed card, say).
+   * open a while for the bank returning it (a closed card, say). Resolves true if it was returned:
+   * the refund then requires action again.
    */
-  private async followUp(): Promise<void> {
+  private async afterSuccess(): Promise<boolean> {
     const settledAt = Date.parse(this.state.settledAt!);
-    const returned = () => this.notices.some((notice) => notice.type === 'returned' && notice.attempt === this.state.attempt);
+    const attempt = this.state.attempt;
+    const returned = () => this.notices.some((notice) => notice.type === 'returned' && notice.attempt === attempt);
     if (!(await condition(returned, this.input.policy.followUpAfterMs))) {
-      await this.step('followed_up', undefined, {}, { notify: { template: 'refund_follow_up', noticeKey: 'follow-up' } });
-      if (!(await condition(returned, Math.max(settledAt + AFTERCARE_MS - Date.now(), 1)))) return;
+      await this.step('followed_up', undefined, {}, { notify: { template: 'refund_follow_up', noticeKey: `follow-up-a${attempt}` } });
+      if (!(await condition(returned, Math.max(settledAt + AFTERCARE_MS - Date.now(), 1)))) return false;
     }
     // The bank sent the money back: no longer refunded, still owed; the earlier message is corrected.
-    const notice = this.notices.find((n) => n.type === 'returned')!;
+    const notice = this.notices.find((n) => n.type === 'returned' && n.attempt === attempt)!;
     this.state.needsAttention = true;
+    this.state.settledAt = null;
     await this.step(
       'money_returned',
       'requires_action',
-      { providerState: 'returned', needsAttention: true },
-      {
-        actor: notice.actor,
-        detail: { noticeId: notice.noticeId },
-        reservation: 'reopen',
-        notify: { template: 'refund_returned', noticeKey: `returned-a${this.state.attempt}` },
-      },
+      { providerState: 'returned', needsAttention: true, settledAt: null },
+      { actor: notice.actor, detail: { noticeId: notice.noticeId }, reservation: 'reopen', notify: { template: 'refund_returned', noticeKey: `returned-a${attempt}` } },
     );
+    return true;
   }
 
   /** The route failed or time ran out: the refund waits for a person (retry or cancel). */
@@ -227,17 +355,96 @@ class RefundRun {
     await this.step(why, 'requires_action', { providerState: this.state.providerState, needsAttention: true }, { detail });
   }
 
+  // ── a person's decisions in requires_action ─────────────────────────────────────────────────
+
+  private checkRetry(request: RetryRequest): void {
+    this.checkStatus(['requires_action']);
+    if (request.role === 'service') throw refusal(REFUSALS.forbidden, 'a service key may not retry a refund');
+    if (request.otherRoute && request.role !== 'supervisor') throw refusal(REFUSALS.forbidden, 'only a supervisor may send a refund another way');
+    if (request.attempt !== this.state.attempt + 1) throw refusal(REFUSALS.invalidState, `the next attempt is ${this.state.attempt + 1}, not ${request.attempt}`);
+  }
+
+  /**
+   * Sends the refund again, on its route or another. Whatever is still pending at the old
+   * provider is canceled first, so the customer can never be paid twice; if the provider will
+   * not cancel, the Update fails and nothing changes.
+   */
+  private async retry(request: RetryRequest): Promise<RefundWorkflowState> {
+    await this.decide(async () => {
+      await this.cancelAtCurrentProvider();
+      Object.assign(this.state, {
+        attempt: request.attempt,
+        provider: request.provider,
+        providerState: 'not_sent',
+        providerReference: null,
+        traceReference: null,
+        needsAttention: false,
+        settledAt: null,
+      });
+      this.state.deadlines = { ...this.state.deadlines, settlementDueAt: null, expectedArrivalAt: null, hardDeadlineAt: null };
+      await this.step('retry_requested', 'processing', { providerState: 'not_sent', needsAttention: false, settlementDueAt: null, expectedArrivalAt: null, hardDeadlineAt: null }, {
+        actor: request,
+        switchToAttempt: request.attempt,
+        detail: { attempt: request.attempt, provider: request.provider, otherRoute: request.otherRoute },
+      });
+      this.personDecided = 'retry';
+    });
+    return this.state;
+  }
+
+  private async cancel(request: Decider & { reason?: string | null }): Promise<RefundWorkflowState> {
+    await this.decide(async () => {
+      if (this.state.status === 'requires_action') await this.cancelAtCurrentProvider();
+      this.state.needsAttention = false;
+      await this.step('canceled', 'canceled', { providerState: this.state.providerState, needsAttention: false }, {
+        actor: request,
+        detail: { reason: request.reason ?? null },
+        reservation: 'release',
+        notify: { template: 'refund_canceled', noticeKey: 'canceled' },
+      });
+      this.personDecided = 'cancel';
+    });
+    return this.state;
+  }
+
+  /** Cancels the current attempt at its provider if money could still move there. */
+  private async cancelAtCurrentProvider(): Promise<void> {
+    if (this.state.providerState !== 'accepted' && this.state.providerState !== 'in_doubt') return;
+    try {
+      const outcome = await provider.cancelRefundAtProvider({ refundId: this.input.refundId, attempt: this.state.attempt });
+      this.state.providerState = outcome.state;
+    } catch (error) {
+      const cause = error instanceof ActivityFailure ? error.cause : undefined;
+      if (cause instanceof ApplicationFailure && cause.type === REFUSALS.providerCannotCancel) throw refusal(REFUSALS.providerCannotCancel, cause.message);
+      throw error;
+    }
+  }
+
+  /** Runs one decision at a time: validators refuse others while one is being carried out. */
+  private async decide(work: () => Promise<void>): Promise<void> {
+    this.deciding = true;
+    try {
+      await work();
+    } finally {
+      this.deciding = false;
+    }
+  }
+
+  private checkStatus(allowed: RefundStatus[]): void {
+    if (this.deciding) throw refusal(REFUSALS.invalidState, 'another decision on this refund is being carried out');
+    if (!allowed.includes(this.state.status)) {
+      throw refusal(REFUSALS.invalidState, `the refund is ${this.state.status}; this needs ${allowed.join(' or ')}`);
+    }
+  }
+
+  // ── recording ───────────────────────────────────────────────────────────────────────────────
+
   /**
    * Records one step: the workflow's own state and search attributes here, and by one activity
-   * (one transaction) the audit event, the read model, the money it moves and the customer's
-   * message, all saying the same thing.
+   * (one transaction) the audit event, the read model, the money it moves and the messages it
+   * sends, all saying the same thing. Steps are written one after another, in order.
    */
-  private async step(
-    type: string,
-    status: RefundStatus | undefined,
-    changes: RefundStepChanges,
-    options: { actor?: Actor; detail?: Record<string, unknown>; reservation?: ReservationMove; notify?: CustomerNotice } = {},
-  ): Promise<void> {
+  private step(type: string, status: RefundStatus | undefined, changes: RefundStepChanges, options: StepOptions = {}): Promise<void> {
     if (status) this.state.status = status;
     if (changes.providerState) this.state.providerState = changes.providerState;
     this.seq += 1;
@@ -245,16 +452,21 @@ class RefundRun {
       { key: RefundStatusKey, value: this.state.status },
       { key: NeedsAttentionKey, value: this.state.needsAttention },
     ]);
-    await records.recordRefundStep({
+    const step: RefundStep = {
       refundId: this.input.refundId,
       seq: this.seq,
       type,
-      actor: options.actor ?? SYSTEM_ACTOR,
+      actor: options.actor ? { principal: options.actor.principal, role: options.actor.role } : SYSTEM_ACTOR,
       detail: options.detail ?? {},
       changes: status ? { status, ...changes } : changes,
       reservation: options.reservation,
+      switchToAttempt: options.switchToAttempt,
       notify: options.notify,
-    });
+      tellStaff: options.tellStaff,
+    };
+    const written = this.recording.then(() => records.recordRefundStep(step));
+    this.recording = written.catch(() => undefined);
+    return written;
   }
 }
 
@@ -266,6 +478,15 @@ interface SettlementEvidence extends Record<string, unknown> {
 }
 
 const PROVIDER_ACTOR = (name: string): Actor => ({ principal: name, role: 'provider' });
+
+function decision(principal: string, kind: ApprovalDecision['decision'], comment: string | null): ApprovalDecision {
+  return { principal, decision: kind, comment, at: iso(Date.now()) };
+}
+
+/** A refused decision: the Update fails with this type, and nothing enters history. */
+function refusal(type: (typeof REFUSALS)[keyof typeof REFUSALS], message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true });
+}
 
 function iso(epochMs: number): string {
   return new Date(epochMs).toISOString();

@@ -12,6 +12,7 @@ import { mountRoutes, type RouteSpec } from './route';
 import { operationsRoutes } from './routes/operations';
 import { paymentRoutes } from './routes/payments';
 import { providerWebhookRoutes } from './routes/provider-webhooks';
+import { refundDecisionRoutes } from './routes/refund-decisions';
 import { refundRoutes } from './routes/refunds';
 import { sandboxRoutes } from './routes/sandbox';
 
@@ -19,6 +20,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
   const routes: RouteSpec[] = [
     ...paymentRoutes(deps),
     ...refundRoutes(deps),
+    ...refundDecisionRoutes(deps),
     ...providerWebhookRoutes(deps),
     ...sandboxRoutes(deps),
   ];

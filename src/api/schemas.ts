@@ -205,3 +205,22 @@ export const Problem = z.object({
   code: z.string(),
   errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
 });
+
+export const ApproveBody = z.strictObject({ comment: z.string().max(1000).optional() });
+export const RejectBody = z.strictObject({
+  reason: z.string().trim().min(1, 'a rejection needs a reason the customer can be told').max(1000),
+});
+export const CancelBody = z.strictObject({ reason: z.string().max(1000).optional() });
+export const RetryBody = z.strictObject({
+  destination: z
+    .discriminatedUnion('type', [
+      z.strictObject({ type: z.literal('original') }),
+      z.strictObject({
+        type: z.literal('bank_transfer'),
+        account: z.string().regex(/^[0-9 -]{8,34}$/, 'must be a bank account number'),
+        accountName: z.string().trim().min(1).max(200),
+      }),
+    ])
+    .optional()
+    .meta({ description: 'Where the money goes this time: the original route (support or supervisor) or a bank transfer (supervisor only).' }),
+});

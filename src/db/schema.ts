@@ -214,6 +214,12 @@ export const providerAttempts = pgTable(
     attempt: integer('attempt').notNull(),
     provider: providerName('provider').notNull(),
     idempotencyKey: text('idempotency_key').notNull(),
+    /** Where this attempt pays: the original payer account, or a bank account a person gave. */
+    destinationType: destinationType('destination_type').notNull().default('original'),
+    destinationAccount: text('destination_account').notNull(),
+    destinationAccountName: text('destination_account_name'),
+    /** Who asked for this route (a retry), for the audit trail. */
+    requestedBy: text('requested_by'),
     state: providerState('state').notNull().default('not_sent'),
     reference: text('reference'),
     traceReference: text('trace_reference'),

@@ -87,6 +87,8 @@ async function recordRefund(
   const fee = refundFee(request.amount, request.reason, policy);
   const approvals = requiredApprovals({ amount: request.amount, reason: request.reason, toOriginalDestination: true }, policy);
   const refundId = newRefundId();
+  // Millisecond precision, like the list cursor that pages on it and the workflow's timers.
+  const createdAt = new Date();
   await reserveOnPayment(tx, payment.id, request.amount);
   const refund = await insertRefund(
     tx,
@@ -108,8 +110,8 @@ async function recordRefund(
       requiredApprovals: approvals,
       destinationAccount: payment.payerAccount,
       provider: payment.channel,
-      // Millisecond precision, like the list cursor that pages on it.
-      createdAt: new Date(),
+      createdAt,
+      approvalDueAt: approvals > 0 ? new Date(createdAt.getTime() + policy.approvalTimeoutMs) : null,
     },
     { principal: caller.principal, key: idempotencyKey, requestHash: hash },
     providerIdempotencyKey(refundId, 1),
@@ -174,6 +176,7 @@ export function workflowInputOf(
     requestedBy: refund.requestedBy,
     createdBy: refund.createdBy,
     requiredApprovals: refund.requiredApprovals as 0 | 1 | 2,
+    createdAt: refund.createdAt.toISOString(),
     provider: refund.provider,
     policy: deps.policy,
     providerPollIntervalMs: deps.providerPollIntervalMs,

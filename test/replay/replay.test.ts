@@ -42,6 +42,12 @@ describe('replay of recorded refund histories', () => {
         'transient-failures-0005.json',
         'timed-out-after-taking-0007.json',
         'delayed-then-deadline-0009.json',
+        'approved-by-one.json',
+        'approved-by-two.json',
+        'rejected.json',
+        'approval-expired.json',
+        'declined-then-canceled.json',
+        'declined-then-rerouted.json',
       ]),
     );
   });

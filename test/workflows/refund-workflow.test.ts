@@ -19,6 +19,8 @@ import { createLogger } from '../../src/logger';
 import { createSandboxProviders } from '../../src/providers/registry';
 import { SandboxBank, type ProviderNoticePayload } from '../../src/providers/sandbox/sandbox-bank';
 import { receiveProviderNotice } from '../../src/refunds/provider-notices';
+import { decideRefund, type RefundDecision } from '../../src/refunds/refund-decisions';
+import { RefundRequestError } from '../../src/refunds/refund-errors';
 import { refundHandle } from '../../src/temporal/refund-workflows';
 import { registerRefundSearchAttributes } from '../../src/temporal/search-attribute-registration';
 import { WORKFLOWS_ENTRY } from '../../src/temporal/workflow-bundle';
@@ -276,22 +278,196 @@ describe('sandbox behaviours', () => {
   });
 
   it('0004: money returned after success reopens the refund, the order and the customer message', async () => {
-    const { refund, payment } = await startRefund(starter(), { account: '6222020200110004', amount: payment100k() });
-    await untilStatus(refund.id, 'succeeded');
+    // The whole payment: after the return the order must read `paid` again, not partially refunded.
+    const { refund, payment } = await startRefund(starter(), { account: '6222020200110004', amount: 50_000, payment: { amount: 50_000 } });
     const reopened = await untilStatus(refund.id, 'requires_action');
     expect(reopened).toMatchObject({ providerState: 'returned', needsAttention: true });
     expect(await findPayment(database.db, payment.id)).toMatchObject({ refundedAmount: 0, reservedAmount: refund.amount });
     expect(await findOrderStatus(database.db, payment.merchantId, payment.orderId)).toBe('paid');
     await eventually(async () => (await templatesSent(refund.id)).includes('refund_returned'), 10_000, 'correction notice');
     expect(await templatesSent(refund.id)).toEqual(['refund_sent', 'refund_succeeded', 'refund_returned']);
+    expect(await eventTypes(refund.id)).toEqual(['created', 'submitted', 'settled', 'money_returned']);
     await keepHistory('returned-after-success-0004', refund.id);
   });
 });
 
-/** The whole payment: after the return the order must read `paid` again, not partially refunded. */
-function payment100k(): number {
-  return 100_000;
-}
-
 /** Measured on the settled-at-submission path; a change here is a change in what every refund records. */
 const AUTOMATIC_PATH_HISTORY_EVENTS = 42;
+
+const supervisorA = { principal: 'supervisor-a', role: 'supervisor' as const };
+const supervisorB = { principal: 'supervisor-b', role: 'supervisor' as const };
+const support = { principal: 'support-1', role: 'support' as const };
+
+function decide(caller: { principal: string; role: 'service' | 'support' | 'supervisor' }, refundId: string, decision: RefundDecision) {
+  return decideRefund({ db: database.db, temporal: env.client }, caller, refundId, decision);
+}
+
+async function refusedWith(promise: Promise<unknown>): Promise<string> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(RefundRequestError);
+  return (error as RefundRequestError).code;
+}
+
+describe('approval', () => {
+  it('holds a refund above the automatic limit for one supervisor, who may not be its requester', async () => {
+    const { refund, payment } = await startRefund(starter(), { amount: 60_000, request: { requestedBy: 'supervisor-b' } });
+    expect(refund.status).toBe('pending_approval');
+    expect(refund.requiredApprovals).toBe(1);
+    // The decision arrives the instant after creation, before the workflow has run a single task.
+    expect(await refusedWith(decide(supervisorB, refund.id, { kind: 'approve' }))).toBe('maker_checker_violation');
+    expect(await refusedWith(decide(support, refund.id, { kind: 'approve' }))).toBe('decision_forbidden');
+    const approved = await decide(supervisorA, refund.id, { kind: 'approve', comment: 'receipt checked' });
+    expect(approved.approvals).toEqual([expect.objectContaining({ principal: 'supervisor-a', decision: 'approved', comment: 'receipt checked' })]);
+    expect(['processing', 'awaiting_settlement', 'succeeded']).toContain(approved.status);
+    await untilStatus(refund.id, 'succeeded');
+    expect(await findPayment(database.db, payment.id)).toMatchObject({ refundedAmount: 60_000, reservedAmount: 0 });
+    expect(await eventTypes(refund.id)).toEqual(['created', 'approved', 'submitted', 'settled']);
+    await keepHistory('approved-by-one', refund.id);
+  });
+
+  it('needs two different supervisors from the dual-approval amount, and counts each once', async () => {
+    const { refund } = await startRefund(starter(), { amount: 2_500_000, payment: { amount: 3_000_000 } });
+    expect(refund.requiredApprovals).toBe(2);
+    const first = await decide(supervisorA, refund.id, { kind: 'approve' });
+    expect(first.status).toBe('pending_approval');
+    expect(await refusedWith(decide(supervisorA, refund.id, { kind: 'approve' }))).toBe('maker_checker_violation');
+    const second = await decide(supervisorB, refund.id, { kind: 'approve' });
+    expect(second.approvals.map((a) => a.principal)).toEqual(['supervisor-a', 'supervisor-b']);
+    await untilStatus(refund.id, 'succeeded');
+    expect(await eventTypes(refund.id)).toEqual(['created', 'approval_recorded', 'approved', 'submitted', 'settled']);
+    await keepHistory('approved-by-two', refund.id);
+  });
+
+  it('takes two approvals sent at the same moment consistently', async () => {
+    const dual = await startRefund(starter(), { amount: 2_500_000, payment: { amount: 3_000_000 } });
+    await Promise.all([decide(supervisorA, dual.refund.id, { kind: 'approve' }), decide(supervisorB, dual.refund.id, { kind: 'approve' })]);
+    await untilStatus(dual.refund.id, 'succeeded');
+    expect((await eventTypes(dual.refund.id)).filter((t) => t === 'approved')).toHaveLength(1);
+
+    const single = await startRefund(starter(), { amount: 60_000 });
+    const results = await Promise.allSettled([decide(supervisorA, single.refund.id, { kind: 'approve' }), decide(supervisorB, single.refund.id, { kind: 'approve' })]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect((refused.reason as RefundRequestError).code).toBe('invalid_state');
+    await untilStatus(single.refund.id, 'succeeded');
+    expect((await findRefund(database.db, single.refund.id))!.approvals).toHaveLength(1);
+  });
+
+  it('rejects with a reason the customer is told, and gives the amount back to the payment', async () => {
+    const { refund, payment } = await startRefund(starter(), { amount: 60_000 });
+    expect(await refusedWith(decide(supervisorA, refund.id, { kind: 'retry' }))).toBe('invalid_state');
+    const rejected = await decide(supervisorA, refund.id, { kind: 'reject', reason: 'item not returned' });
+    expect(rejected.status).toBe('rejected');
+    expect(await findPayment(database.db, payment.id)).toMatchObject({ reservedAmount: 0, refundedAmount: 0 });
+    const [notice] = await notificationsOfRefund(database.db, refund.id);
+    expect(notice).toMatchObject({ template: 'refund_rejected' });
+    expect(notice!.body).toContain('item not returned');
+    expect(await refundHandle(env.client, refund.id).result()).toMatchObject({ status: 'rejected' });
+    expect(await operationsOf(refund.id)).toEqual([]);
+    await keepHistory('rejected', refund.id);
+  });
+
+  it('reminds supervisors, escalates, then expires: the amount released and the customer told; a late approval is refused', async () => {
+    const { refund, payment } = await startRefund(starter(), { amount: 60_000, request: { reason: 'fraud' } });
+    await env.sleep('4h');
+    await eventually(async () => (await eventTypes(refund.id)).includes('approval_reminder'), 10_000, 'reminder');
+    const staff = await notificationsOfRefund(database.db, refund.id);
+    expect(staff[0]).toMatchObject({ template: 'approval_reminder', channel: 'staff', recipient: 'supervisors' });
+    await env.sleep('20h');
+    await eventually(async () => (await findRefund(database.db, refund.id))?.needsAttention === true, 10_000, 'escalation');
+    expect((await refundHandle(env.client, refund.id).describe()).typedSearchAttributes.get(NeedsAttentionKey)).toBe(true);
+    await env.sleep('48h');
+    await untilStatus(refund.id, 'expired');
+    expect(await findPayment(database.db, payment.id)).toMatchObject({ reservedAmount: 0 });
+    expect(await templatesSent(refund.id)).toEqual(['approval_reminder', 'approval_escalated', 'refund_expired']);
+    expect(await eventTypes(refund.id)).toEqual(['created', 'approval_reminder', 'approval_escalated', 'approval_expired']);
+    await refundHandle(env.client, refund.id).result();
+    expect(await refusedWith(decide(supervisorA, refund.id, { kind: 'approve' }))).toBe('invalid_state');
+    await keepHistory('approval-expired', refund.id);
+  });
+
+  it('can be canceled while pending approval', async () => {
+    const { refund, payment } = await startRefund(starter(), { amount: 60_000 });
+    const canceled = await decide({ principal: 'pos-backend', role: 'service' }, refund.id, { kind: 'cancel', reason: 'customer changed mind' });
+    expect(canceled.status).toBe('canceled');
+    expect(await findPayment(database.db, payment.id)).toMatchObject({ reservedAmount: 0 });
+    expect(await templatesSent(refund.id)).toEqual(['refund_canceled']);
+  });
+});
+
+describe('requires action', () => {
+  it('a decline canceled by support: the amount released and the customer told', async () => {
+    const { refund, payment } = await startRefund(starter(), { account: '6222020200110002' });
+    await untilStatus(refund.id, 'requires_action');
+    expect(await refusedWith(decide({ principal: 'another-backend', role: 'service' }, refund.id, { kind: 'cancel' }))).toBe('decision_forbidden');
+    const canceled = await decide(support, refund.id, { kind: 'cancel', reason: 'customer will collect cash' });
+    expect(canceled).toMatchObject({ status: 'canceled', needsAttention: false, reservation: 'released' });
+    expect(await findPayment(database.db, payment.id)).toMatchObject({ reservedAmount: 0, refundedAmount: 0 });
+    expect(await templatesSent(refund.id)).toEqual(['refund_canceled']);
+    expect((await refundHandle(env.client, refund.id).result()).status).toBe('canceled');
+    await keepHistory('declined-then-canceled', refund.id);
+  });
+
+  it('a decline rerouted by a supervisor to a bank transfer: one payout, on the new route', async () => {
+    const { refund, payment } = await startRefund(starter(), { account: '6222020200110002' });
+    await untilStatus(refund.id, 'requires_action');
+    const destination = { type: 'bank_transfer' as const, account: '6217000010009876', accountName: 'Li Wei' };
+    expect(await refusedWith(decide(support, refund.id, { kind: 'retry', destination }))).toBe('decision_forbidden');
+    const retried = await decide(supervisorA, refund.id, { kind: 'retry', destination });
+    expect(retried).toMatchObject({ provider: 'bank_transfer', providerAttempt: 2, destinationType: 'bank_transfer', destinationAccountName: 'Li Wei' });
+    await untilStatus(refund.id, 'succeeded');
+    expect(await findPayment(database.db, payment.id)).toMatchObject({ refundedAmount: refund.amount, reservedAmount: 0 });
+    const operations = await operationsOf(refund.id);
+    expect(operations.map((op) => [op.provider, op.status])).toEqual([
+      ['card', 'failed'],
+      ['bank_transfer', 'settled'],
+    ]);
+    expect(await eventTypes(refund.id)).toEqual(['created', 'provider_declined', 'retry_requested', 'submitted', 'settled']);
+    await keepHistory('declined-then-rerouted', refund.id);
+  });
+
+  it('a refund stuck past its deadline is canceled at the old provider before it goes another way', async () => {
+    const { refund } = await startRefund(starter(), { account: '6222020200110009' });
+    await untilStatus(refund.id, 'awaiting_settlement');
+    await env.sleep('30d');
+    await untilStatus(refund.id, 'requires_action');
+    await decide(supervisorA, refund.id, { kind: 'retry', destination: { type: 'bank_transfer', account: '6217000010009876', accountName: 'Li Wei' } });
+    await untilStatus(refund.id, 'succeeded');
+    const operations = await operationsOf(refund.id);
+    expect(operations.map((op) => [op.provider, op.status])).toEqual([
+      ['card', 'canceled'],
+      ['bank_transfer', 'settled'],
+    ]);
+  });
+
+  it('refuses the reroute (409) when the old provider can no longer cancel, and changes nothing', async () => {
+    const { refund } = await startRefund(starter(), { account: '6222020200110009' });
+    await untilStatus(refund.id, 'awaiting_settlement');
+    await env.sleep('30d');
+    await untilStatus(refund.id, 'requires_action');
+    // Meanwhile the provider paid out after all, without telling us yet.
+    await database.db.update(sandboxOperations).set({ status: 'settled' }).where(eq(sandboxOperations.refundId, refund.id));
+    const code = await refusedWith(decide(supervisorA, refund.id, { kind: 'retry', destination: { type: 'bank_transfer', account: '6217000010009876', accountName: 'Li Wei' } }));
+    expect(code).toBe('provider_cannot_cancel');
+    expect(await findRefund(database.db, refund.id)).toMatchObject({ status: 'requires_action', providerAttempt: 1, provider: 'card' });
+    expect((await stateOf(refundHandle(env.client, refund.id))).status).toBe('requires_action');
+    expect((await operationsOf(refund.id)).map((op) => op.provider)).toEqual(['card']);
+  });
+
+  it('a retry on the original route by support after the deadline', async () => {
+    const { refund } = await startRefund(starter(), { account: '6222020200110009' });
+    await untilStatus(refund.id, 'awaiting_settlement');
+    await env.sleep('30d');
+    await untilStatus(refund.id, 'requires_action');
+    const retried = await decide(support, refund.id, { kind: 'retry' });
+    expect(retried).toMatchObject({ providerAttempt: 2, provider: 'card', destinationType: 'original' });
+    await untilStatus(refund.id, 'awaiting_settlement');
+    expect((await operationsOf(refund.id)).map((op) => [op.idempotencyKey, op.status])).toEqual([
+      [`${refund.id}-a1`, 'canceled'],
+      [`${refund.id}-a2`, 'pending'],
+    ]);
+  });
+});

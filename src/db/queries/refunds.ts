@@ -44,15 +44,21 @@ export async function insertRefund(
   event: NewRefundEvent,
 ): Promise<RefundRow> {
   const [row] = await tx.insert(refunds).values(refund).returning();
-  await tx.insert(providerAttempts).values({ refundId: refund.id, attempt: 1, provider: refund.provider, idempotencyKey: providerKey });
+  await tx.insert(providerAttempts).values({
+    refundId: refund.id,
+    attempt: 1,
+    provider: refund.provider,
+    idempotencyKey: providerKey,
+    destinationAccount: refund.destinationAccount,
+  });
   await tx.insert(idempotencyKeys).values({ ...idempotency, refundId: refund.id });
   await appendRefundEvent(tx, refund.id, event);
   return row!;
 }
 
-/** Appends to the audit trail; a retried write of the same step is ignored. */
-export async function appendRefundEvent(db: Executor, refundId: string, event: NewRefundEvent): Promise<void> {
-  await db
+/** Appends to the audit trail; a retried write of the same step is ignored (and returns false). */
+export async function appendRefundEvent(db: Executor, refundId: string, event: NewRefundEvent): Promise<boolean> {
+  const [inserted] = await db
     .insert(refundEvents)
     .values({
       refundId,
@@ -62,36 +68,81 @@ export async function appendRefundEvent(db: Executor, refundId: string, event: N
       actorRole: event.actor.role,
       detail: event.detail ?? {},
     })
-    .onConflictDoNothing({ target: [refundEvents.refundId, refundEvents.eventKey] });
+    .onConflictDoNothing({ target: [refundEvents.refundId, refundEvents.eventKey] })
+    .returning({ id: refundEvents.id });
+  return inserted !== undefined;
+}
+
+/** What a step does besides changing the refund's fields; each part is idempotent on its own. */
+export interface StepEffects {
+  /** Move the refund's amount on the payment: see `ReservationMove`. */
+  reservation?: 'settle' | 'release' | 'reopen';
+  /** The refund now pays through this provider attempt (a retry): copy its route and destination. */
+  switchToAttempt?: number;
+  /** Further writes in the same transaction (the customer's message). */
+  alsoWrite?: (tx: Executor) => Promise<void>;
 }
 
 /**
  * Applies one workflow step in one transaction: its event, the refund's new fields, the money it
- * moves on the payment, and whatever else the step writes (`alsoWrite`: the customer's message).
- * `workflowSeq` orders steps: a step already applied, or older than the last one, changes nothing.
+ * moves on the payment and the messages it sends. Every part is idempotent, so a retried
+ * activity changes nothing; `workflowSeq` orders the field changes, so an older step landing
+ * after a newer one never overwrites it.
  */
-export async function applyWorkflowStep(
-  db: Executor,
-  refundId: string,
-  seq: number,
-  changes: RefundChanges,
-  event: NewRefundEvent,
-  reservation?: 'settle' | 'release' | 'reopen',
-  alsoWrite?: (tx: Executor) => Promise<void>,
-): Promise<void> {
+export async function applyWorkflowStep(db: Executor, refundId: string, seq: number, changes: RefundChanges, event: NewRefundEvent, effects: StepEffects = {}): Promise<void> {
   await db.transaction(async (tx) => {
-    const [applied] = await tx
+    if (!(await appendRefundEvent(tx, refundId, event))) return; // this step was applied before: a retry
+    let fields: RefundChanges = { ...changes };
+    if (effects.switchToAttempt !== undefined) {
+      const attempt = await findProviderAttempt(tx, refundId, effects.switchToAttempt);
+      if (!attempt) throw new Error(`refund ${refundId} has no provider attempt ${effects.switchToAttempt}`);
+      fields = {
+        ...fields,
+        provider: attempt.provider,
+        providerAttempt: attempt.attempt,
+        destinationType: attempt.destinationType,
+        destinationAccount: attempt.destinationAccount,
+        destinationAccountName: attempt.destinationAccountName,
+        providerReference: null,
+        traceReference: null,
+      };
+    }
+    await tx
       .update(refunds)
-      .set({ ...changes, workflowSeq: seq, updatedAt: sql`now()` })
-      .where(and(eq(refunds.id, refundId), lt(refunds.workflowSeq, seq)))
-      .returning({ id: refunds.id });
-    if (!applied) return;
-    await appendRefundEvent(tx, refundId, event);
-    if (reservation === 'settle') await settleReservation(tx, refundId);
-    if (reservation === 'release') await releaseReservation(tx, refundId);
-    if (reservation === 'reopen') await reopenSettledReservation(tx, refundId);
-    if (alsoWrite) await alsoWrite(tx);
+      .set({ ...fields, workflowSeq: seq, updatedAt: sql`now()` })
+      .where(and(eq(refunds.id, refundId), lt(refunds.workflowSeq, seq)));
+    if (effects.reservation === 'settle') await settleReservation(tx, refundId);
+    if (effects.reservation === 'release') await releaseReservation(tx, refundId);
+    if (effects.reservation === 'reopen') await reopenSettledReservation(tx, refundId);
+    if (effects.alsoWrite) await effects.alsoWrite(tx);
   });
+}
+
+/**
+ * Writes down the route a person asked a retry to take, before the workflow is asked to take it:
+ * the account number stays in our database and never enters the workflow's history. Until the
+ * workflow switches to it the proposal may be replaced by another.
+ */
+export async function proposeProviderAttempt(
+  db: Executor,
+  proposal: { refundId: string; attempt: number; provider: ProviderAttemptRow['provider']; idempotencyKey: string; destinationType: 'original' | 'bank_transfer'; destinationAccount: string; destinationAccountName: string | null; requestedBy: string },
+): Promise<void> {
+  await db
+    .insert(providerAttempts)
+    .values(proposal)
+    .onConflictDoUpdate({
+      target: [providerAttempts.refundId, providerAttempts.attempt],
+      set: {
+        provider: proposal.provider,
+        idempotencyKey: proposal.idempotencyKey,
+        destinationType: proposal.destinationType,
+        destinationAccount: proposal.destinationAccount,
+        destinationAccountName: proposal.destinationAccountName,
+        requestedBy: proposal.requestedBy,
+        updatedAt: sql`now()`,
+      },
+      setWhere: sql`${providerAttempts.state} = 'not_sent'`,
+    });
 }
 
 export async function refundTimeline(db: Executor, refundId: string): Promise<RefundEventRow[]> {

@@ -8,6 +8,7 @@ import { findRefund } from '../db/queries/refunds';
 import { enqueueNotification } from '../db/queries/notifications';
 import { maskAccount } from '../masking';
 import { localDate } from '../../workflows/business-days';
+import { formatMinorUnits } from '../../workflows/money';
 import { renderNotification, type NotificationTemplate } from './templates';
 
 export interface CustomerNotice {
@@ -43,5 +44,34 @@ export async function queueCustomerNotice(tx: Executor, refundId: string, notice
     subject,
     body,
     status: channel === 'none' ? 'skipped' : 'pending',
+  });
+}
+
+/** A message to staff (approval reminders, escalations), in the same outbox as customers'. */
+export interface StaffNotice {
+  kind: 'approval_reminder' | 'approval_escalated';
+  noticeKey: string;
+  /** Principals to tell; empty: every supervisor (the outbox's `supervisors` group). */
+  to: string[];
+}
+
+export async function queueStaffNotice(tx: Executor, refundId: string, notice: StaffNotice): Promise<void> {
+  const refund = await findRefund(tx, refundId);
+  if (!refund) throw new Error(`no refund ${refundId}`);
+  const money = `${refund.currency} ${formatMinorUnits(refund.amount, refund.currency)}`;
+  const waiting = `Refund ${refund.id} of ${money} for order ${refund.orderId} (reason: ${refund.reason}) is waiting for approval`;
+  const { subject, body } =
+    notice.kind === 'approval_reminder'
+      ? { subject: `Reminder: refund ${refund.id} needs approval`, body: `${waiting}; it expires at ${refund.approvalDueAt?.toISOString()}.` }
+      : { subject: `Escalated: refund ${refund.id} still unapproved`, body: `${waiting} and has been escalated to you; it expires at ${refund.approvalDueAt?.toISOString()}.` };
+  await enqueueNotification(tx, {
+    refundId,
+    noticeKey: notice.noticeKey,
+    template: notice.kind,
+    locale: 'en',
+    channel: 'staff',
+    recipient: notice.to.length ? notice.to.join(',') : 'supervisors',
+    subject,
+    body,
   });
 }
