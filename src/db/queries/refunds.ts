@@ -233,6 +233,11 @@ export interface RefundListFilter {
 
 /** Newest first, keyset-paginated on (created_at, id) so deep pages stay as fast as the first. */
 export async function listRefunds(db: Executor, filter: RefundListFilter): Promise<RefundRow[]> {
+  return listRefundsQuery(db, filter);
+}
+
+/** The list query itself, for listRefunds and for tests that check its plan uses the indexes. */
+export function listRefundsQuery(db: Executor, filter: RefundListFilter) {
   const conditions: SQL[] = [];
   if (filter.statuses?.length) conditions.push(inArray(refunds.status, filter.statuses));
   if (filter.merchantId) conditions.push(eq(refunds.merchantId, filter.merchantId));
