@@ -293,6 +293,7 @@ describe('sandbox behaviours', () => {
 
 /** Measured on the settled-at-submission path; a change here is a change in what every refund records. */
 const AUTOMATIC_PATH_HISTORY_EVENTS = 42;
+const APPROVAL_PATH_HISTORY_EVENTS = 56;
 
 const supervisorA = { principal: 'supervisor-a', role: 'supervisor' as const };
 const supervisorB = { principal: 'supervisor-b', role: 'supervisor' as const };
@@ -326,6 +327,18 @@ describe('approval', () => {
     expect(await findPayment(database.db, payment.id)).toMatchObject({ refundedAmount: 60_000, reservedAmount: 0 });
     expect(await eventTypes(refund.id)).toEqual(['created', 'approved', 'submitted', 'settled']);
     await keepHistory('approved-by-one', refund.id);
+  });
+
+  it('runs the whole one-approval path in a known number of history events', async () => {
+    const { refund } = await startRefund(starter(), { amount: 60_000 });
+    const handle = refundHandle(env.client, refund.id);
+    // Approve once the workflow waits (its reminder timer started), as a supervisor would.
+    await eventually(async () => ((await handle.fetchHistory()).events ?? []).some((e) => e.timerStartedEventAttributes), 10_000, 'the approval wait');
+    await decide(supervisorA, refund.id, { kind: 'approve' });
+    await handle.result();
+    const { events } = await handle.fetchHistory();
+    // The automatic path plus the Update (accepted, completed) and its `approved` step.
+    expect(events!.length).toBe(APPROVAL_PATH_HISTORY_EVENTS);
   });
 
   it('needs two different supervisors from the dual-approval amount, and counts each once', async () => {
