@@ -51,7 +51,6 @@ const REFUND_ERRORS: Record<RefundErrorCode, { status: number; title: string }> 
   refunded_total_mismatch: { status: 409, title: 'Refunded total differs from what the caller expected' },
   idempotency_key_reused: { status: 422, title: 'Idempotency key reused with a different request' },
   refund_not_found: { status: 404, title: 'Refund not found' },
-  refund_not_ready: { status: 503, title: 'Refund workflow not reachable' },
   invalid_state: { status: 409, title: 'Not possible in the refund’s current status' },
   maker_checker_violation: { status: 403, title: 'Separation of duties: this person may not approve' },
   decision_forbidden: { status: 403, title: 'Not allowed for this role' },

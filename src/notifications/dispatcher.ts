@@ -18,7 +18,7 @@ export function logTransport(logger: Logger): NotificationTransport {
       template: notification.template,
       locale: notification.locale,
       channel: notification.channel,
-      to: notification.channel === 'email' ? maskEmail(notification.recipient) : maskAccount(notification.recipient),
+      to: notification.channel === 'email' ? maskEmail(notification.recipient) : notification.channel === 'sms' ? maskAccount(notification.recipient) : notification.recipient,
       subject: notification.subject,
     });
   };

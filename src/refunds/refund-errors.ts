@@ -12,7 +12,6 @@ export type RefundErrorCode =
   | 'refunded_total_mismatch'
   | 'idempotency_key_reused'
   | 'refund_not_found'
-  | 'refund_not_ready'
   | 'invalid_state'
   | 'maker_checker_violation'
   | 'decision_forbidden'
