@@ -4,6 +4,7 @@
  */
 import type { Database } from '../src/db/client';
 import type { ProviderRegistry } from '../src/providers/provider';
+import { createMerchantEventActivities } from './merchant-event-activities';
 import { createProviderActivities } from './provider-activities';
 import { createRecordActivities } from './record-activities';
 
@@ -12,12 +13,15 @@ export interface ActivityDependencies {
   providers: ProviderRegistry;
   /** The business time zone, for the dates customers read. */
   utcOffsetMinutes: number;
+  merchantWebhooks: Map<string, string>;
+  merchantWebhookSecret: string;
 }
 
-export function createActivities({ db, providers, utcOffsetMinutes }: ActivityDependencies) {
+export function createActivities({ db, providers, utcOffsetMinutes, merchantWebhooks, merchantWebhookSecret }: ActivityDependencies) {
   return {
     ...createRecordActivities(db, utcOffsetMinutes),
     ...createProviderActivities(db, providers),
+    ...createMerchantEventActivities({ db, merchantWebhooks, merchantWebhookSecret }),
   };
 }
 

@@ -29,6 +29,9 @@ export interface Config {
   temporalTestServerPath?: string;
   apiKeys: Map<string, ApiKey>;
   providerWebhookSecret: string;
+  /** Where each merchant's backend receives refund events. */
+  merchantWebhooks: Map<string, string>;
+  merchantWebhookSecret: string;
   policy: RefundPolicy;
   /** First wait before asking the provider for a settlement no webhook reported; doubles up to 6h. */
   providerPollIntervalMs: number;
@@ -56,8 +59,12 @@ export function loadConfig(env: Env = process.env): Config {
   const port = integerSetting(env, 'PORT', 0, 65_535) ?? 3000;
   const apiKeysText = env.API_KEYS ?? (production ? undefined : DEVELOPMENT_API_KEYS);
   if (!apiKeysText) throw new ConfigError('API_KEYS must be set in production (key=role:principal,...)');
-  const providerWebhookSecret = env.PROVIDER_WEBHOOK_SECRET ?? (production ? undefined : DEVELOPMENT_WEBHOOK_SECRET);
+  const providerWebhookSecret = env.PROVIDER_WEBHOOK_SECRET || (production ? undefined : DEVELOPMENT_WEBHOOK_SECRET);
   if (!providerWebhookSecret) throw new ConfigError('PROVIDER_WEBHOOK_SECRET must be set in production');
+
+  const merchantWebhooks = parseMerchantWebhooks(env.MERCHANT_WEBHOOKS ?? '');
+  const merchantWebhookSecret = env.MERCHANT_WEBHOOK_SECRET || (production && merchantWebhooks.size > 0 ? undefined : 'dev-merchant-webhook-secret');
+  if (!merchantWebhookSecret) throw new ConfigError('MERCHANT_WEBHOOK_SECRET must be set in production when MERCHANT_WEBHOOKS is');
 
   return {
     production,
@@ -74,6 +81,8 @@ export function loadConfig(env: Env = process.env): Config {
     temporalTestServerPath: env.TEMPORAL_TEST_SERVER_PATH || undefined,
     apiKeys: parseApiKeys(apiKeysText),
     providerWebhookSecret,
+    merchantWebhooks,
+    merchantWebhookSecret,
     policy: loadPolicy(env),
     providerPollIntervalMs: durationSetting(env, 'PROVIDER_POLL_INTERVAL') ?? 60_000,
     sandbox: {
@@ -136,6 +145,18 @@ export function parseApiKeys(text: string): Map<string, ApiKey> {
   }
   if (keys.size === 0) throw new ConfigError('API_KEYS holds no key');
   return keys;
+}
+
+/** `merchantId=url,...` → where each merchant receives its refund events. */
+export function parseMerchantWebhooks(text: string): Map<string, string> {
+  const hooks = new Map<string, string>();
+  for (const entry of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = entry.indexOf('=');
+    const url = entry.slice(eq + 1);
+    if (eq < 1 || !/^https?:\/\/\S+$/.test(url)) throw new ConfigError(`MERCHANT_WEBHOOKS: "${entry}" is not merchantId=http(s)://url`);
+    hooks.set(entry.slice(0, eq), url);
+  }
+  return hooks;
 }
 
 function durationSetting(env: Env, name: string): number | undefined {

@@ -19,6 +19,7 @@ import {
   condition,
   proxyActivities,
   setHandler,
+  patched,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -42,6 +43,7 @@ import {
   type RefundWorkflowState,
   type RetryRequest,
 } from './messages';
+import { merchantEventsOfStep } from './merchant-events';
 import { ARRIVAL_BUSINESS_DAYS } from './policy';
 import { NeedsAttentionKey, RefundStatusKey } from './search-attributes';
 
@@ -66,6 +68,15 @@ const provider = proxyActivities<RefundActivities>({
   },
 });
 
+/**
+ * Merchant event delivery: the merchant's endpoint may be down for a while; Temporal keeps
+ * retrying, and the refund itself never waits for it.
+ */
+const merchantEvents = proxyActivities<RefundActivities>({
+  startToCloseTimeout: '1m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10m' },
+});
+
 /** The longest wait between two provider status checks when no webhook arrives. */
 const MAX_POLL_INTERVAL_MS = 6 * 3_600_000;
 /** How long after settlement the workflow stays open for a late return of the money. */
@@ -88,6 +99,10 @@ class RefundRun {
   private deciding = false;
   /** What a person decided while the refund required action. */
   private personDecided?: 'retry' | 'cancel';
+  /** Merchant event deliveries, one after another so a refund's events arrive in order. */
+  private delivering: Promise<unknown> = Promise.resolve();
+  /** Refunds started before merchant events existed replay without them (Temporal patch). */
+  private readonly deliversMerchantEvents: boolean;
 
   constructor(private readonly input: RefundWorkflowInput) {
     this.state = {
@@ -107,6 +122,7 @@ class RefundRun {
       },
       settledAt: null,
     };
+    this.deliversMerchantEvents = patched('merchant-events');
     setHandler(refundStateQuery, () => this.state);
     setHandler(providerNoticeSignal, (notice) => {
       if (this.seenNotices.has(notice.noticeId)) return;
@@ -133,6 +149,7 @@ class RefundRun {
   }
 
   async run(): Promise<RefundWorkflowState> {
+    this.deliverMerchantEvents(); // `refund.created` and the first status, written by the API
     if (this.state.status !== 'pending_approval' || (await this.awaitApproval())) {
       for (;;) {
         if ((await this.payOut()) && !(await this.afterSuccess())) break;
@@ -145,6 +162,7 @@ class RefundRun {
     }
     await condition(allHandlersFinished);
     await this.recording;
+    await this.delivering;
     return this.state;
   }
 
@@ -466,7 +484,17 @@ class RefundRun {
     };
     const written = this.recording.then(() => records.recordRefundStep(step));
     this.recording = written.catch(() => undefined);
+    if (merchantEventsOfStep(type, status).length > 0) this.deliverMerchantEvents(written);
     return written;
+  }
+
+  /** Delivers the refund's pending merchant events once `after` (the step that wrote them) is done. */
+  private deliverMerchantEvents(after: Promise<unknown> = Promise.resolve()): void {
+    if (!this.deliversMerchantEvents) return;
+    const previous = this.delivering;
+    this.delivering = Promise.all([previous, after])
+      .then(() => merchantEvents.deliverMerchantEvents(this.input.refundId))
+      .catch(() => undefined);
   }
 }
 

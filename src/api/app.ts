@@ -9,6 +9,7 @@ import { RefundRequestError } from '../refunds/refund-errors';
 import type { ApiDeps } from './deps';
 import { ApiProblem, notFound, problemForRefundError } from './problems';
 import { mountRoutes, type RouteSpec } from './route';
+import { eventRoutes } from './routes/events';
 import { operationsRoutes } from './routes/operations';
 import { paymentRoutes } from './routes/payments';
 import { providerWebhookRoutes } from './routes/provider-webhooks';
@@ -21,6 +22,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...paymentRoutes(deps),
     ...refundRoutes(deps),
     ...refundDecisionRoutes(deps),
+    ...eventRoutes(deps),
     ...providerWebhookRoutes(deps),
     ...sandboxRoutes(deps),
   ];

@@ -224,3 +224,15 @@ export const RetryBody = z.strictObject({
     .optional()
     .meta({ description: 'Where the money goes this time: the original route (support or supervisor) or a bank transfer (supervisor only).' }),
 });
+
+export const EventsQuery = z.strictObject({
+  after: z.string().regex(/^evt_[A-Za-z0-9_.-]{1,200}$/, 'is not an event id').optional().meta({ description: 'Return the events after this one (exclusive).' }),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+export const MerchantEvent = z.object({
+  id: z.string().meta({ description: 'Stable across redeliveries: a repeat carries the same id.' }),
+  type: z.string(),
+  createdAt: z.string(),
+  data: z.record(z.string(), z.unknown()),
+});
+export const MerchantEventList = z.object({ data: z.array(MerchantEvent) });

@@ -282,6 +282,36 @@ export const notifications = pgTable(
   ],
 );
 
+/**
+ * Merchant events: every status change of a refund, for the merchant's backend. Written in the
+ * same transaction as the change; delivered in order per refund by the refund's workflow
+ * (activities with retries) and readable by `GET /v1/events?after=`.
+ */
+export const merchantEvents = pgTable(
+  'merchant_events',
+  {
+    seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+    /** Stable across redeliveries: receivers recognise a duplicate by it. */
+    id: text('id').notNull(),
+    refundId: text('refund_id')
+      .notNull()
+      .references(() => refunds.id),
+    merchantId: text('merchant_id').notNull(),
+    type: text('type').notNull(),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull(),
+    createdAt: createdAt(),
+    deliveredAt: instant('delivered_at'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+  },
+  (t) => [
+    uniqueIndex('merchant_events_id_idx').on(t.id),
+    index('merchant_events_undelivered_idx')
+      .on(t.refundId, t.seq)
+      .where(sql`${t.deliveredAt} IS NULL`),
+  ],
+);
+
 /** What the sandbox providers actually did: the ground truth of exactly-once tests. */
 export const sandboxOperations = pgTable(
   'sandbox_operations',
@@ -353,3 +383,4 @@ export type RefundEventRow = typeof refundEvents.$inferSelect;
 export type ProviderAttemptRow = typeof providerAttempts.$inferSelect;
 export type SandboxOperationRow = typeof sandboxOperations.$inferSelect;
 export type NotificationRow = typeof notifications.$inferSelect;
+export type MerchantEventRow = typeof merchantEvents.$inferSelect;

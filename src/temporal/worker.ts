@@ -34,7 +34,13 @@ export async function startRefundWorker(options: {
     connection,
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
-    activities: createActivities({ db, providers, utcOffsetMinutes: config.policy.utcOffsetMinutes }),
+    activities: createActivities({
+      db,
+      providers,
+      utcOffsetMinutes: config.policy.utcOffsetMinutes,
+      merchantWebhooks: config.merchantWebhooks,
+      merchantWebhookSecret: config.merchantWebhookSecret,
+    }),
     ...(prebuiltBundleExists() ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } } : { workflowsPath: WORKFLOWS_ENTRY }),
   });
   const bank = new SandboxBank({

@@ -35,6 +35,7 @@ describe('replay of recorded refund histories', () => {
     expect(files).toEqual(
       expect.arrayContaining([
         'automatic-settled-at-submission.json',
+        'automatic-with-merchant-events.json',
         'automatic-webhook-follow-up.json',
         'automatic-status-check.json',
         'declined-0002.json',

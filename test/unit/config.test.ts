@@ -29,3 +29,17 @@ describe('configuration', () => {
     expect(() => parseApiKeys('k=admin:me')).toThrow(/API_KEYS/);
   });
 });
+
+describe('merchant webhooks', () => {
+  it('reads merchantId=url pairs and wants a secret in production', () => {
+    const config = loadConfig({ MERCHANT_WEBHOOKS: 'm1=https://pos.example/hooks,m2=http://10.0.0.5:8080/refunds' });
+    expect([...config.merchantWebhooks]).toEqual([
+      ['m1', 'https://pos.example/hooks'],
+      ['m2', 'http://10.0.0.5:8080/refunds'],
+    ]);
+    expect(() => loadConfig({ MERCHANT_WEBHOOKS: 'm1=ftp://x' })).toThrow(/MERCHANT_WEBHOOKS/);
+    const production = { NODE_ENV: 'production', API_KEYS: 'k=service:pos', PROVIDER_WEBHOOK_SECRET: 's', MERCHANT_WEBHOOKS: 'm1=https://pos.example/hooks' };
+    expect(() => loadConfig({ ...production, MERCHANT_WEBHOOK_SECRET: '' })).toThrow(/MERCHANT_WEBHOOK_SECRET/);
+    expect(loadConfig({ ...production, MERCHANT_WEBHOOK_SECRET: 'm' }).merchantWebhookSecret).toBe('m');
+  });
+});

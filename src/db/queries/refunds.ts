@@ -10,6 +10,8 @@ import {
   type RefundRow,
 } from '../schema';
 import type { Actor, ProviderState, RefundStatus } from '../../../workflows/lifecycle';
+import { merchantEventsOfStep } from '../../../workflows/merchant-events';
+import { recordMerchantEvents } from './merchant-events';
 import { moveRefundedToReserved, moveReservedToRefunded, releaseReservedOnPayment } from './payments';
 
 export type NewRefund = typeof refunds.$inferInsert;
@@ -53,6 +55,7 @@ export async function insertRefund(
   });
   await tx.insert(idempotencyKeys).values({ ...idempotency, refundId: refund.id });
   await appendRefundEvent(tx, refund.id, event);
+  await recordMerchantEvents(tx, refund.id, event.eventKey, ['refund.created', ...merchantEventsOfStep(event.type, refund.status)]);
   return row!;
 }
 
@@ -111,6 +114,7 @@ export async function applyWorkflowStep(db: Executor, refundId: string, seq: num
       .update(refunds)
       .set({ ...fields, workflowSeq: seq, updatedAt: sql`now()` })
       .where(and(eq(refunds.id, refundId), lt(refunds.workflowSeq, seq)));
+    await recordMerchantEvents(tx, refundId, event.eventKey, merchantEventsOfStep(event.type, changes.status));
     if (effects.reservation === 'settle') await settleReservation(tx, refundId);
     if (effects.reservation === 'release') await releaseReservation(tx, refundId);
     if (effects.reservation === 'reopen') await reopenSettledReservation(tx, refundId);

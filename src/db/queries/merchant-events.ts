@@ -1,0 +1,67 @@
+import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm';
+import type { Executor } from '../client';
+import { merchantEvents, refunds, type MerchantEventRow } from '../schema';
+import { maskAccount } from '../../masking';
+import type { MerchantEventType } from '../../../workflows/merchant-events';
+
+/**
+ * Records merchant events for a refund as it now stands, inside the caller's transaction. The id
+ * is made from the refund and the step, so writing the same step again cannot add an event.
+ */
+export async function recordMerchantEvents(tx: Executor, refundId: string, stepKey: string, types: readonly MerchantEventType[]): Promise<void> {
+  if (types.length === 0) return;
+  const [refund] = await tx.select().from(refunds).where(eq(refunds.id, refundId));
+  if (!refund) throw new Error(`no refund ${refundId}`);
+  const data = {
+    refundId: refund.id,
+    paymentId: refund.paymentId,
+    merchantId: refund.merchantId,
+    orderId: refund.orderId,
+    status: refund.status,
+    amount: refund.amount,
+    fee: refund.fee,
+    netAmount: refund.netAmount,
+    currency: refund.currency,
+    reason: refund.reason,
+    destination: { type: refund.destinationType, account: maskAccount(refund.destinationAccount) },
+    provider: { name: refund.provider, state: refund.providerState, reference: refund.providerReference, traceReference: refund.traceReference },
+    needsAttention: refund.needsAttention,
+  };
+  await tx
+    .insert(merchantEvents)
+    .values(types.map((type) => ({ id: `evt_${refundId}_${stepKey}_${type.slice('refund.'.length)}`, refundId, merchantId: refund.merchantId, type, data })))
+    .onConflictDoNothing({ target: merchantEvents.id });
+}
+
+export async function undeliveredMerchantEvents(db: Executor, refundId: string): Promise<MerchantEventRow[]> {
+  return db
+    .select()
+    .from(merchantEvents)
+    .where(and(eq(merchantEvents.refundId, refundId), isNull(merchantEvents.deliveredAt)))
+    .orderBy(asc(merchantEvents.seq));
+}
+
+export async function markMerchantEventDelivered(db: Executor, seq: number): Promise<void> {
+  await db
+    .update(merchantEvents)
+    .set({ deliveredAt: sql`now()`, attempts: sql`${merchantEvents.attempts} + 1`, lastError: null })
+    .where(eq(merchantEvents.seq, seq));
+}
+
+export async function markMerchantEventFailed(db: Executor, seq: number, error: string): Promise<void> {
+  await db
+    .update(merchantEvents)
+    .set({ attempts: sql`${merchantEvents.attempts} + 1`, lastError: error })
+    .where(eq(merchantEvents.seq, seq));
+}
+
+/** Events after the one named (oldest first): how a backend that missed deliveries catches up. */
+export async function merchantEventsAfter(db: Executor, afterEventId: string | undefined, limit: number): Promise<MerchantEventRow[] | undefined> {
+  let afterSeq = 0;
+  if (afterEventId) {
+    const [after] = await db.select({ seq: merchantEvents.seq }).from(merchantEvents).where(eq(merchantEvents.id, afterEventId));
+    if (!after) return undefined;
+    afterSeq = after.seq;
+  }
+  return db.select().from(merchantEvents).where(gt(merchantEvents.seq, afterSeq)).orderBy(asc(merchantEvents.seq)).limit(limit);
+}

@@ -1,0 +1,116 @@
+/**
+ * Merchant events delivered to a real local HTTP receiver that fails at first: every status
+ * change arrives, in order per refund, validly signed, and a redelivery carries the same id.
+ */
+import '../support/quiet-temporal';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { startService, type RunningService } from '../../src/service';
+import { verifySignature } from '../../src/webhook-signature';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { eventually, paymentRegistration, uniqueId } from '../support/refund-fixtures';
+
+const SECRET = 'merchant-secret-for-tests';
+const MERCHANT = 'm_events';
+
+interface Received {
+  id: string;
+  type: string;
+  refundId: string;
+  rawBody: string;
+  signature: string | undefined;
+  answered: number;
+}
+
+let database: TestDatabase;
+let service: RunningService;
+let receiver: http.Server;
+const received: Received[] = [];
+let failuresLeft = 2;
+
+beforeAll(async () => {
+  receiver = http.createServer((req, res) => {
+    let rawBody = '';
+    req.on('data', (chunk: Buffer) => (rawBody += chunk.toString('utf8')));
+    req.on('end', () => {
+      const event = JSON.parse(rawBody) as { id: string; type: string; data: { refundId: string } };
+      const answered = failuresLeft > 0 ? 503 : 204;
+      if (failuresLeft > 0) failuresLeft -= 1;
+      received.push({ id: event.id, type: event.type, refundId: event.data.refundId, rawBody, signature: req.headers['x-signature'] as string | undefined, answered });
+      res.writeHead(answered).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  database = await createTestDatabase();
+  const config = loadConfig({
+    DATABASE_URL: database.url,
+    TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS,
+    TEMPORAL_TASK_QUEUE: uniqueId('refunds-events-it'),
+    PORT: '0',
+    SANDBOX_SETTLEMENT_DELAY: '200ms',
+    MERCHANT_WEBHOOKS: `${MERCHANT}=http://127.0.0.1:${(receiver.address() as AddressInfo).port}/refund-events`,
+    MERCHANT_WEBHOOK_SECRET: SECRET,
+  });
+  service = await startService(config, createLogger({ level: 'error' }), { api: true, worker: true, embedded: false, installSdkLogging: false });
+});
+
+afterAll(async () => {
+  await service?.stop();
+  await database?.close();
+  await new Promise((resolve) => receiver?.close(resolve));
+});
+
+async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(`${service.apiUrl}${path}`, {
+    method,
+    headers: { authorization: 'Bearer dev-service', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: JSON.parse(await response.text()) };
+}
+
+it('delivers every status change in order per refund, signed, at least once with stable ids', async () => {
+  const refundIds: string[] = [];
+  for (let i = 0; i < 2; i += 1) {
+    const payment = paymentRegistration({ merchantId: MERCHANT });
+    expect((await call('POST', '/v1/payments', payment)).status).toBe(201);
+    const created = await call('POST', '/v1/refunds', { paymentId: payment.id, amount: 1_000, currency: 'CNY', reason: 'defective' }, { 'Idempotency-Key': uniqueId('k') });
+    refundIds.push(created.body.id);
+  }
+
+  const expected = ['refund.created', 'refund.processing', 'refund.succeeded'];
+  await eventually(
+    async () => refundIds.every((id) => received.filter((r) => r.refundId === id && r.answered === 204).length === expected.length),
+    30_000,
+    'every event acknowledged',
+  );
+
+  for (const refundId of refundIds) {
+    const acknowledged = received.filter((r) => r.refundId === refundId && r.answered === 204);
+    expect(acknowledged.map((r) => r.type)).toEqual(expected);
+    // Nothing of a refund was accepted before an earlier event of it had been.
+    const firstAcceptance = new Map<string, number>();
+    received.forEach((r, index) => r.answered === 204 && r.refundId === refundId && firstAcceptance.set(r.id, index));
+    const order = acknowledged.map((r) => firstAcceptance.get(r.id)!);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+  }
+  for (const delivery of received) expect(verifySignature(SECRET, delivery.signature, delivery.rawBody)).toEqual({ ok: true });
+
+  // The refused first deliveries came again: same id, same body.
+  const refused = received.filter((r) => r.answered === 503);
+  expect(refused).toHaveLength(2);
+  for (const attempt of refused) {
+    const redelivered = received.find((r) => r.id === attempt.id && r.answered === 204)!;
+    expect(redelivered.rawBody).toBe(attempt.rawBody);
+  }
+
+  // A backend that missed them can read the same events back.
+  const all = (await call('GET', '/v1/events?limit=500')).body.data as Array<{ id: string; type: string; data: { refundId: string } }>;
+  const ours = all.filter((event) => refundIds.includes(event.data.refundId));
+  expect(new Set(ours.map((e) => e.id))).toEqual(new Set(received.map((r) => r.id)));
+  const after = (await call('GET', `/v1/events?after=${ours[0]!.id}&limit=500`)).body.data as Array<{ id: string }>;
+  expect(after.map((e) => e.id)).toEqual(all.slice(all.findIndex((e) => e.id === ours[0]!.id) + 1).map((e) => e.id));
+  expect((await call('GET', '/v1/events?after=evt_unknown')).status).toBe(400);
+});
