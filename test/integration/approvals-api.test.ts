@@ -4,23 +4,15 @@
  * runs with timers of seconds instead of hours and days.
  */
 import '../support/quiet-temporal';
-import { loadConfig } from '../../src/config';
-import { createLogger } from '../../src/logger';
-import { startService, type RunningService } from '../../src/service';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import type { RunningService } from '../../src/service';
 import { eventually, paymentRegistration, uniqueId } from '../support/refund-fixtures';
+import { startTestService, type ApiKeyName, type TestService } from '../support/test-service';
 
-let database: TestDatabase;
+let running: TestService;
 let service: RunningService;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  const config = loadConfig({
-    DATABASE_URL: database.url,
-    TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS,
-    TEMPORAL_TASK_QUEUE: uniqueId('refunds-approvals-it'),
-    PORT: '0',
-    SANDBOX_SETTLEMENT_DELAY: '300ms',
+  running = await startTestService({
     REFUND_APPROVAL_REMINDER: '2s',
     REFUND_APPROVAL_ESCALATE: '3s',
     REFUND_APPROVAL_TIMEOUT: '4s',
@@ -28,23 +20,17 @@ beforeAll(async () => {
     REFUND_SETTLEMENT_DEADLINE: '4s',
     REFUND_ESCALATION_PRINCIPALS: 'head-of-support',
   });
-  service = await startService(config, createLogger({ level: 'error' }), { api: true, worker: true, embedded: false, installSdkLogging: false });
+  service = running.service;
 });
 
 afterAll(async () => {
-  await service?.stop();
-  await database?.close();
+  await running?.stop();
 });
 
-type Key = 'dev-service' | 'dev-support' | 'dev-supervisor-a' | 'dev-supervisor-b';
+type Key = Exclude<ApiKeyName, null | 'unknown-key'>;
 
-async function call(method: string, path: string, key: Key, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`${service.apiUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: JSON.parse(await response.text()) };
+function call(method: string, path: string, key: Key, body?: unknown, headers: Record<string, string> = {}) {
+  return running.call(method, path, { key, body, headers });
 }
 
 async function refundOf(amount: number, options: { account?: string; paymentAmount?: number; requestedBy?: string; key?: Key } = {}) {

@@ -5,12 +5,9 @@
 import '../support/quiet-temporal';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadConfig } from '../../src/config';
-import { createLogger } from '../../src/logger';
-import { startService, type RunningService } from '../../src/service';
 import { verifySignature } from '../../src/webhook-signature';
-import { createTestDatabase, type TestDatabase } from '../support/database';
 import { eventually, paymentRegistration, uniqueId } from '../support/refund-fixtures';
+import { startTestService, type TestService } from '../support/test-service';
 
 const SECRET = 'merchant-secret-for-tests';
 const MERCHANT = 'm_events';
@@ -24,8 +21,7 @@ interface Received {
   answered: number;
 }
 
-let database: TestDatabase;
-let service: RunningService;
+let running: TestService;
 let receiver: http.Server;
 const received: Received[] = [];
 let failuresLeft = 2;
@@ -43,32 +39,19 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  database = await createTestDatabase();
-  const config = loadConfig({
-    DATABASE_URL: database.url,
-    TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS,
-    TEMPORAL_TASK_QUEUE: uniqueId('refunds-events-it'),
-    PORT: '0',
-    SANDBOX_SETTLEMENT_DELAY: '200ms',
+  running = await startTestService({
     MERCHANT_WEBHOOKS: `${MERCHANT}=http://127.0.0.1:${(receiver.address() as AddressInfo).port}/refund-events`,
     MERCHANT_WEBHOOK_SECRET: SECRET,
   });
-  service = await startService(config, createLogger({ level: 'error' }), { api: true, worker: true, embedded: false, installSdkLogging: false });
 });
 
 afterAll(async () => {
-  await service?.stop();
-  await database?.close();
+  await running?.stop();
   await new Promise((resolve) => receiver?.close(resolve));
 });
 
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`${service.apiUrl}${path}`, {
-    method,
-    headers: { authorization: 'Bearer dev-service', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: JSON.parse(await response.text()) };
+function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  return running.call(method, path, { body, headers });
 }
 
 it('delivers every status change in order per refund, signed, at least once with stable ids', async () => {

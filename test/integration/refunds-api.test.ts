@@ -4,56 +4,30 @@
  */
 import '../support/quiet-temporal';
 import { sql } from 'drizzle-orm';
-import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
-import { startService, type RunningService } from '../../src/service';
+import type { RunningService } from '../../src/service';
 import { signPayload } from '../../src/webhook-signature';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import type { TestDatabase } from '../support/database';
+import { startTestService, type ApiCall, type ApiKeyName, type TestService } from '../support/test-service';
 import { eventually, paymentRegistration, uniqueId } from '../support/refund-fixtures';
 
 const PAYER_ACCOUNT = '6222020200112345678';
 const logLines: string[] = [];
+let running: TestService;
 let database: TestDatabase;
 let service: RunningService;
-let baseUrl: string;
+let call: ApiCall;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  const config = loadConfig({
-    DATABASE_URL: database.url,
-    TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS,
-    TEMPORAL_TASK_QUEUE: uniqueId('refunds-it'),
-    PORT: '0',
-    SANDBOX_SETTLEMENT_DELAY: '300ms',
-    LOG_LEVEL: 'debug',
-  });
-  const logger = createLogger({ level: 'debug', write: (line) => logLines.push(line) });
-  service = await startService(config, logger, { api: true, worker: true, embedded: false, installSdkLogging: false });
-  baseUrl = service.apiUrl!;
+  running = await startTestService({ LOG_LEVEL: 'debug' }, createLogger({ level: 'debug', write: (line) => logLines.push(line) }));
+  ({ database, service, call } = running);
 });
 
 afterAll(async () => {
-  await service?.stop();
-  await database?.close();
+  await running?.stop();
 });
 
-type Key = 'dev-service' | 'dev-support' | 'dev-supervisor-a' | 'dev-supervisor-b' | 'unknown-key' | null;
-
-async function call(method: string, path: string, options: { key?: Key; body?: unknown; raw?: string; headers?: Record<string, string> } = {}) {
-  const key = options.key === undefined ? 'dev-service' : options.key;
-  const response = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: {
-      ...(key ? { authorization: `Bearer ${key}` } : {}),
-      ...(options.body !== undefined || options.raw !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...options.headers,
-    },
-    body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
-  });
-  const text = await response.text();
-  const contentType = response.headers.get('content-type') ?? '';
-  return { status: response.status, headers: response.headers, contentType, body: contentType.includes('json') ? JSON.parse(text) : text };
-}
+type Key = ApiKeyName;
 
 async function registerPayment(overrides: Parameters<typeof paymentRegistration>[0] = {}) {
   const registration = paymentRegistration({ payerAccount: PAYER_ACCOUNT, ...overrides });
