@@ -14,6 +14,7 @@ import { operationsRoutes } from './routes/operations';
 import { paymentRoutes } from './routes/payments';
 import { providerWebhookRoutes } from './routes/provider-webhooks';
 import { refundDecisionRoutes } from './routes/refund-decisions';
+import { reportRoutes } from './routes/reports';
 import { refundRoutes } from './routes/refunds';
 import { sandboxRoutes } from './routes/sandbox';
 
@@ -23,6 +24,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...refundRoutes(deps),
     ...refundDecisionRoutes(deps),
     ...eventRoutes(deps),
+    ...reportRoutes(deps),
     ...providerWebhookRoutes(deps),
     ...sandboxRoutes(deps),
   ];

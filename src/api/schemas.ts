@@ -236,3 +236,20 @@ export const MerchantEvent = z.object({
   data: z.record(z.string(), z.unknown()),
 });
 export const MerchantEventList = z.object({ data: z.array(MerchantEvent) });
+
+export const ReportQuery = z.strictObject({
+  from: instant,
+  to: instant,
+  groupBy: z.enum(['reason', 'channel', 'status', 'day']).default('day'),
+});
+const Percentiles = z.object({ p50: z.number().nullable(), p90: z.number().nullable() });
+export const RefundReport = z.object({
+  from: z.string(),
+  to: z.string(),
+  groupBy: z.string(),
+  groups: z.array(z.object({ key: z.string(), currency: z.string(), count: z.number().int(), amount: z.number().int() })),
+  refunds: z.number().int(),
+  timeToSettleSeconds: Percentiles,
+  approvalLeadTimeSeconds: Percentiles,
+  needsAttentionShare: z.number(),
+});

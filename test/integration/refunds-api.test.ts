@@ -335,6 +335,7 @@ describe('operations', () => {
         'POST /v1/refunds/{id}/cancel',
         'POST /v1/refunds/{id}/retry',
         'GET /v1/events',
+        'GET /v1/reports/refunds',
         'GET /v1/refunds',
         'POST /v1/webhooks/providers/{provider}',
         'GET /v1/sandbox/providers/{provider}/refunds',

@@ -1,0 +1,30 @@
+import type { ApiDeps } from '../deps';
+import { refundReport } from '../../db/queries/reports';
+import { ApiProblem } from '../problems';
+import { route } from '../route';
+import { Problem, RefundReport, ReportQuery } from '../schemas';
+
+export function reportRoutes(deps: ApiDeps) {
+  return [
+    route({
+      method: 'get',
+      path: '/v1/reports/refunds',
+      tag: 'reports',
+      summary: 'Refund counts and amounts by reason, channel, status or business day; time to settle and approval lead time (p50/p90); share needing attention',
+      access: ['support', 'supervisor'],
+      query: ReportQuery,
+      responses: { 200: { description: 'The report', schema: RefundReport }, 400: { description: 'Invalid range', schema: Problem } },
+      async handle({ query }) {
+        const from = new Date(query.from);
+        const to = new Date(query.to);
+        if (!(from < to)) {
+          throw new ApiProblem(400, 'validation_failed', 'Request is not valid', 'Invalid query: from, to', {
+            errors: [{ field: 'to', message: 'must be after from' }],
+          });
+        }
+        const report = await refundReport(deps.db, { from, to, groupBy: query.groupBy, utcOffsetMinutes: deps.config.policy.utcOffsetMinutes });
+        return { status: 200, body: { from: from.toISOString(), to: to.toISOString(), groupBy: query.groupBy, ...report } };
+      },
+    }),
+  ];
+}
