@@ -6,6 +6,7 @@ import type { Database } from '../src/db/client';
 import type { ProviderRegistry } from '../src/providers/provider';
 import { createMerchantEventActivities } from './merchant-event-activities';
 import { createProviderActivities } from './provider-activities';
+import { createReconciliationActivities } from './reconciliation-activities';
 import { createRecordActivities } from './record-activities';
 
 export interface ActivityDependencies {
@@ -22,6 +23,7 @@ export function createActivities({ db, providers, utcOffsetMinutes, merchantWebh
     ...createRecordActivities(db, utcOffsetMinutes),
     ...createProviderActivities(db, providers),
     ...createMerchantEventActivities({ db, merchantWebhooks, merchantWebhookSecret }),
+    ...createReconciliationActivities(db, providers),
   };
 }
 

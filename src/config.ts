@@ -33,6 +33,8 @@ export interface Config {
   merchantWebhooks: Map<string, string>;
   merchantWebhookSecret: string;
   policy: RefundPolicy;
+  /** When the daily reconciliation sweep runs (cron, UTC). */
+  reconciliationCron: string;
   /** First wait before asking the provider for a settlement no webhook reported; doubles up to 6h. */
   providerPollIntervalMs: number;
   sandbox: {
@@ -85,6 +87,8 @@ export function loadConfig(env: Env = process.env): Config {
     merchantWebhookSecret,
     policy: loadPolicy(env),
     providerPollIntervalMs: durationSetting(env, 'PROVIDER_POLL_INTERVAL') ?? 60_000,
+    // 18:00 UTC is 02:00 in China: after the day's settlement files, before the day's business.
+    reconciliationCron: env.RECONCILIATION_CRON || '0 18 * * *',
     sandbox: {
       settlementDelayMs: durationSetting(env, 'SANDBOX_SETTLEMENT_DELAY') ?? 2_000,
       returnDelayMs: durationSetting(env, 'SANDBOX_RETURN_DELAY') ?? 3_000,

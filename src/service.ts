@@ -12,6 +12,7 @@ import { choosePort } from './dev/ports';
 import { startTemporalDevServer } from './dev/temporal-dev-server';
 import type { Logger } from './logger';
 import { connectTemporalClient, connectWorkerConnection, installTemporalLogging } from './temporal/connect';
+import { ensureReconciliationSchedule } from './temporal/reconciliation-schedule';
 import { startRefundWorker } from './temporal/worker';
 
 export interface ServiceParts {
@@ -95,7 +96,8 @@ export async function startService(baseConfig: Config, logger: Logger, parts: Se
         logger: logger.child({ component: 'worker' }),
       });
       stops.push(() => worker.stop());
-      logger.info('worker polling', { taskQueue: config.taskQueue });
+      await ensureReconciliationSchedule(temporal, config.taskQueue, config.reconciliationCron);
+      logger.info('worker polling', { taskQueue: config.taskQueue, reconciliation: config.reconciliationCron });
     }
     return { apiUrl, databaseUrl, temporalAddress, temporalUiUrl, temporal, stop };
   } catch (error) {

@@ -70,6 +70,18 @@ export interface ProviderNotice {
 }
 
 export const providerNoticeSignal = defineSignal<[ProviderNotice]>('providerNotice');
+
+/** The daily reconciliation found a provider's books disagreeing with ours about an attempt. */
+export interface ReconciliationFinding {
+  refundId: string;
+  attempt: number;
+  provider: ProviderName;
+  ours: ProviderState;
+  theirs: ProviderState | 'missing';
+  reference: string | null;
+}
+
+export const reconciliationFindingSignal = defineSignal<[ReconciliationFinding]>('reconciliationFinding');
 export const refundStateQuery = defineQuery<RefundWorkflowState>('refundState');
 
 /** The person behind a decision, as the API authenticated them. */

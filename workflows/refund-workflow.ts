@@ -32,6 +32,7 @@ import {
   approveRefundUpdate,
   cancelRefundUpdate,
   providerNoticeSignal,
+  reconciliationFindingSignal,
   refundStateQuery,
   rejectRefundUpdate,
   REFUSALS,
@@ -128,6 +129,11 @@ class RefundRun {
       if (this.seenNotices.has(notice.noticeId)) return;
       this.seenNotices.add(notice.noticeId);
       this.notices.push(notice);
+    });
+    setHandler(reconciliationFindingSignal, async (finding) => {
+      // The providers' books disagree with ours: a person must look; the evidence goes on record.
+      this.state.needsAttention = true;
+      await this.step('reconciliation_mismatch', undefined, { needsAttention: true }, { detail: { ...finding } });
     });
     setHandler(approveRefundUpdate, (request) => this.approve(request), { validator: (request) => this.checkApproval(request) });
     setHandler(rejectRefundUpdate, (request) => this.reject(request), {

@@ -49,6 +49,7 @@ describe('replay of recorded refund histories', () => {
         'approval-expired.json',
         'declined-then-canceled.json',
         'declined-then-rerouted.json',
+        'reconciliation-finding.json',
       ]),
     );
   });

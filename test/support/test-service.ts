@@ -2,13 +2,14 @@
  * The whole service (API and worker) for an integration test file: its own database in the
  * suite's PostgreSQL, its own task queue on the suite's Temporal dev server, any free port.
  */
-import { loadConfig } from '../../src/config';
+import { loadConfig, type Config } from '../../src/config';
 import { createLogger, type Logger } from '../../src/logger';
 import { startService, type RunningService } from '../../src/service';
 import { createTestDatabase, type TestDatabase } from './database';
 import { uniqueId } from './refund-fixtures';
 
 export interface TestService {
+  config: Config;
   service: RunningService;
   database: TestDatabase;
   call: ApiCall;
@@ -43,6 +44,7 @@ export async function startTestService(env: Record<string, string> = {}, logger:
   });
   const service = await startService(config, logger, { api: true, worker: true, embedded: false, installSdkLogging: false });
   return {
+    config,
     service,
     database,
     call: apiCaller(service.apiUrl!),

@@ -24,7 +24,7 @@ import { RefundRequestError } from '../../src/refunds/refund-errors';
 import { refundHandle } from '../../src/temporal/refund-workflows';
 import { registerRefundSearchAttributes } from '../../src/temporal/search-attribute-registration';
 import { WORKFLOWS_ENTRY } from '../../src/temporal/workflow-bundle';
-import { refundStateQuery, type RefundWorkflowState } from '../../workflows/messages';
+import { reconciliationFindingSignal, refundStateQuery, type RefundWorkflowState } from '../../workflows/messages';
 import { RefundStatusKey, NeedsAttentionKey } from '../../workflows/search-attributes';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { eventually, startRefund } from '../support/refund-fixtures';
@@ -499,5 +499,19 @@ describe('requires action', () => {
       [`${refund.id}-a1`, 'canceled'],
       [`${refund.id}-a2`, 'pending'],
     ]);
+  });
+});
+
+describe('reconciliation findings', () => {
+  it('flags a refund the reconciliation found disagreeing, with the evidence on record', async () => {
+    const { refund } = await startRefund(starter(), { account: '6222020200110009' });
+    await untilStatus(refund.id, 'awaiting_settlement');
+    const finding = { refundId: refund.id, attempt: 1, provider: 'card' as const, ours: 'accepted' as const, theirs: 'settled' as const, reference: 'sbx_x' };
+    await refundHandle(env.client, refund.id).signal(reconciliationFindingSignal, finding);
+    await eventually(async () => (await findRefund(database.db, refund.id))?.needsAttention === true, 10_000, 'flag');
+    const evidence = (await refundTimeline(database.db, refund.id)).find((e) => e.type === 'reconciliation_mismatch')!;
+    expect(evidence.detail).toMatchObject({ ours: 'accepted', theirs: 'settled' });
+    expect((await refundHandle(env.client, refund.id).describe()).typedSearchAttributes.get(NeedsAttentionKey)).toBe(true);
+    await keepHistory('reconciliation-finding', refund.id);
   });
 });

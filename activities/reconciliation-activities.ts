@@ -1,0 +1,67 @@
+/**
+ * The daily reconciliation sweep's side: ask the providers about every attempt of every open
+ * refund and report where their books and ours disagree. It changes nothing itself; the
+ * reconciliation workflow hands each finding to the refund's own workflow.
+ */
+import { heartbeat } from '@temporalio/activity';
+import { and, asc, eq, gt, inArray, ne } from 'drizzle-orm';
+import type { Database } from '../src/db/client';
+import { providerAttempts, refunds } from '../src/db/schema';
+import { providerStateOf, type ProviderRegistry } from '../src/providers/provider';
+import type { ReconciliationFinding } from '../workflows/messages';
+import type { ProviderState, RefundStatus } from '../workflows/lifecycle';
+
+/** Refunds whose money may still be moving: the ones worth asking the providers about. */
+const OPEN_STATUSES: RefundStatus[] = ['processing', 'awaiting_settlement', 'delayed', 'requires_action', 'correcting'];
+
+export interface ReconciliationBatch {
+  /** Continue after this refund id (the sweep pages through open refunds). */
+  afterRefundId: string | null;
+  limit: number;
+}
+
+export interface ReconciliationResult {
+  checked: number;
+  findings: ReconciliationFinding[];
+  /** The last refund checked: the next batch starts after it; null when the sweep is done. */
+  nextAfter: string | null;
+}
+
+export function createReconciliationActivities(db: Database, providers: ProviderRegistry) {
+  return {
+    async reconcileOpenRefunds({ afterRefundId, limit }: ReconciliationBatch): Promise<ReconciliationResult> {
+      const open = await db
+        .select({ id: refunds.id })
+        .from(refunds)
+        .where(and(inArray(refunds.status, OPEN_STATUSES), afterRefundId ? gt(refunds.id, afterRefundId) : undefined))
+        .orderBy(asc(refunds.id))
+        .limit(limit);
+      const findings: ReconciliationFinding[] = [];
+      for (const { id } of open) {
+        const attempts = await db
+          .select()
+          .from(providerAttempts)
+          .where(and(eq(providerAttempts.refundId, id), ne(providerAttempts.state, 'not_sent')))
+          .orderBy(asc(providerAttempts.attempt));
+        for (const attempt of attempts) {
+          const found = await providers[attempt.provider].findRefund(attempt.idempotencyKey);
+          const theirs: ProviderState | 'missing' = found ? providerStateOf(found) : 'missing';
+          if (!agree(attempt.state, theirs)) {
+            findings.push({ refundId: id, attempt: attempt.attempt, provider: attempt.provider, ours: attempt.state, theirs, reference: found?.reference ?? null });
+          }
+        }
+        heartbeat(id);
+      }
+      return { checked: open.length, findings, nextAfter: open.length === limit ? open[open.length - 1]!.id : null };
+    },
+  };
+}
+
+/** Whether our record of an attempt and the provider's say the same thing. */
+function agree(ours: ProviderState, theirs: ProviderState | 'missing'): boolean {
+  if (ours === theirs) return true;
+  // In doubt means "we do not know yet": whatever the provider holds is the answer, not a conflict.
+  if (ours === 'in_doubt') return true;
+  // A declined submission left nothing at the provider, or a failed record there.
+  return ours === 'failed' && theirs === 'missing';
+}
