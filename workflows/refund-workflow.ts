@@ -157,13 +157,19 @@ class RefundRun {
   async run(): Promise<RefundWorkflowState> {
     this.deliverMerchantEvents(); // `refund.created` and the first status, written by the API
     if (this.state.status !== 'pending_approval' || (await this.awaitApproval())) {
+      let paid = await this.payOut();
       for (;;) {
-        if ((await this.payOut()) && !(await this.afterSuccess())) break;
-        // requires_action: the refund waits for a person to retry or cancel it.
-        await condition(() => this.personDecided !== undefined);
-        const decided = this.personDecided;
-        this.personDecided = undefined;
-        if (decided === 'cancel') break;
+        if (paid && !(await this.afterSuccess())) break;
+        // requires_action: the refund waits for a person to retry or cancel it, or for the money
+        // the provider still held to arrive after all.
+        const next = await this.awaitPerson();
+        if (next === 'cancel') break;
+        if (next === 'retry') {
+          paid = await this.payOut();
+        } else {
+          await this.succeed(next);
+          paid = true;
+        }
       }
     }
     await condition(allHandlersFinished);
@@ -380,6 +386,24 @@ class RefundRun {
   }
 
   // ── a person's decisions in requires_action ─────────────────────────────────────────────────
+
+  /**
+   * Waits in requires_action for a person's decision. A settlement notice for the attempt still
+   * pending at its provider (the bank was only late) ends the wait too: the refund succeeded.
+   */
+  private async awaitPerson(): Promise<'retry' | 'cancel' | SettlementEvidence> {
+    const lateNotice = () =>
+      this.state.providerState === 'accepted' ? this.notices.find((n) => n.type === 'settled' && n.attempt === this.state.attempt) : undefined;
+    await condition(() => this.personDecided !== undefined || (lateNotice() !== undefined && !this.deciding));
+    // Refunds that reached this wait before late settlements were taken keep waiting for a person.
+    if (this.personDecided === undefined && !patched('settled-while-requiring-action')) await condition(() => this.personDecided !== undefined);
+    const decided = this.personDecided;
+    this.personDecided = undefined;
+    if (decided) return decided;
+    const notice = lateNotice()!;
+    this.notices.splice(this.notices.indexOf(notice), 1);
+    return { reportedBy: 'webhook', noticeId: notice.noticeId, actor: notice.actor };
+  }
 
   private checkRetry(request: RetryRequest): void {
     this.checkStatus(['requires_action']);

@@ -50,6 +50,7 @@ describe('replay of recorded refund histories', () => {
         'declined-then-canceled.json',
         'declined-then-rerouted.json',
         'reconciliation-finding.json',
+        'settled-after-deadline.json',
       ]),
     );
   });

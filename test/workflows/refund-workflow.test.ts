@@ -515,3 +515,26 @@ describe('reconciliation findings', () => {
     await keepHistory('reconciliation-finding', refund.id);
   });
 });
+
+describe('late settlement', () => {
+  it('a refund past its deadline whose money arrives after all succeeds without anyone acting', async () => {
+    const { refund, payment } = await startRefund(starter(), { account: '6222020200110009' });
+    await untilStatus(refund.id, 'awaiting_settlement');
+    await env.sleep('30d');
+    await untilStatus(refund.id, 'requires_action');
+    const attempt = (await findProviderAttempt(database.db, refund.id, 1))!;
+    await receiveProviderNotice({ db: database.db, temporal: env.client }, 'card', {
+      id: 'ntc_late_settlement',
+      type: 'refund.settled',
+      reference: attempt.reference!,
+      idempotencyKey: attempt.idempotencyKey,
+      amount: refund.netAmount,
+      currency: 'CNY',
+      occurredAt: new Date().toISOString(),
+    });
+    await untilStatus(refund.id, 'succeeded');
+    expect(await findRefund(database.db, refund.id)).toMatchObject({ needsAttention: false, reservation: 'settled' });
+    expect(await findPayment(database.db, payment.id)).toMatchObject({ refundedAmount: refund.amount, reservedAmount: 0 });
+    await keepHistory('settled-after-deadline', refund.id);
+  });
+});
