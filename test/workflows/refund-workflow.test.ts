@@ -115,6 +115,21 @@ async function keepHistory(name: string, refundId: string): Promise<void> {
   writeFileSync(path.join(__dirname, '..', 'replay', 'histories', `${name}.json`), `${historyToJSON(history)}\n`);
 }
 
+/** The webhook a provider sends when the refund's first attempt settles. */
+async function settledNotice(refundId: string, noticeId: string): Promise<ProviderNoticePayload> {
+  const attempt = (await findProviderAttempt(database.db, refundId, 1))!;
+  const refund = (await findRefund(database.db, refundId))!;
+  return {
+    id: noticeId,
+    type: 'refund.settled',
+    reference: attempt.reference!,
+    idempotencyKey: attempt.idempotencyKey,
+    amount: refund.netAmount,
+    currency: refund.currency,
+    occurredAt: new Date().toISOString(),
+  };
+}
+
 async function operationsOf(refundId: string) {
   return database.db.select().from(sandboxOperations).where(eq(sandboxOperations.refundId, refundId));
 }
@@ -200,16 +215,7 @@ describe('automatic path', () => {
     deliverWebhooks = false;
     const { refund } = await startRefund(starter());
     await untilStatus(refund.id, 'awaiting_settlement');
-    const attempt = (await findProviderAttempt(database.db, refund.id, 1))!;
-    const notice: ProviderNoticePayload = {
-      id: 'ntc_duplicate_test',
-      type: 'refund.settled',
-      reference: attempt.reference!,
-      idempotencyKey: attempt.idempotencyKey,
-      amount: refund.netAmount,
-      currency: 'CNY',
-      occurredAt: new Date().toISOString(),
-    };
+    const notice = await settledNotice(refund.id, 'ntc_duplicate_test');
     const deps = { db: database.db, temporal: env.client };
     expect(await receiveProviderNotice(deps, 'card', notice)).toEqual({ duplicate: false });
     expect(await receiveProviderNotice(deps, 'card', notice)).toEqual({ duplicate: true });
@@ -522,16 +528,7 @@ describe('late settlement', () => {
     await untilStatus(refund.id, 'awaiting_settlement');
     await env.sleep('30d');
     await untilStatus(refund.id, 'requires_action');
-    const attempt = (await findProviderAttempt(database.db, refund.id, 1))!;
-    await receiveProviderNotice({ db: database.db, temporal: env.client }, 'card', {
-      id: 'ntc_late_settlement',
-      type: 'refund.settled',
-      reference: attempt.reference!,
-      idempotencyKey: attempt.idempotencyKey,
-      amount: refund.netAmount,
-      currency: 'CNY',
-      occurredAt: new Date().toISOString(),
-    });
+    await receiveProviderNotice({ db: database.db, temporal: env.client }, 'card', await settledNotice(refund.id, 'ntc_late_settlement'));
     await untilStatus(refund.id, 'succeeded');
     expect(await findRefund(database.db, refund.id)).toMatchObject({ needsAttention: false, reservation: 'settled' });
     expect(await findPayment(database.db, payment.id)).toMatchObject({ refundedAmount: refund.amount, reservedAmount: 0 });
