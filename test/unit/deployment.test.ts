@@ -30,7 +30,11 @@ describe('docker-compose.yml', () => {
     // The entry points exist in the build output (npm test builds before it runs Jest).
     expect(existsSync(path.join(root, 'dist', 'src', 'api-main.js'))).toBe(true);
     expect(existsSync(path.join(root, 'dist', 'src', 'worker-main.js'))).toBe(true);
-    expect(readFileSync(path.join(root, 'Dockerfile'), 'utf8')).toContain('npm run build');
+    const dockerfile = readFileSync(path.join(root, 'Dockerfile'), 'utf8');
+    expect(dockerfile).toContain('npm run build');
+    // Native builds (swc, Temporal core) are optional dependencies: the image must not omit them.
+    expect(dockerfile).not.toContain('--omit=optional');
+    expect(dockerfile).toContain('COPY src/db/migrations');
   });
 
   it('depends only on services it defines', () => {
