@@ -6,7 +6,7 @@ import type { Database } from '../src/db/client';
 import type { ProviderRegistry } from '../src/providers/provider';
 import { createMerchantEventActivities } from './merchant-event-activities';
 import { createProviderActivities } from './provider-activities';
-import { createReconciliationActivities } from './reconciliation-activities';
+import { createReconciliationActivities, type WorkflowDefaults } from './reconciliation-activities';
 import { createRecordActivities } from './record-activities';
 
 export interface ActivityDependencies {
@@ -16,14 +16,16 @@ export interface ActivityDependencies {
   utcOffsetMinutes: number;
   merchantWebhooks: Map<string, string>;
   merchantWebhookSecret: string;
+  /** What the reconciliation starts a never-started refund workflow with. */
+  workflowDefaults: WorkflowDefaults;
 }
 
-export function createActivities({ db, providers, utcOffsetMinutes, merchantWebhooks, merchantWebhookSecret }: ActivityDependencies) {
+export function createActivities({ db, providers, utcOffsetMinutes, merchantWebhooks, merchantWebhookSecret, workflowDefaults }: ActivityDependencies) {
   return {
     ...createRecordActivities(db, utcOffsetMinutes),
     ...createProviderActivities(db, providers),
     ...createMerchantEventActivities({ db, merchantWebhooks, merchantWebhookSecret }),
-    ...createReconciliationActivities(db, providers),
+    ...createReconciliationActivities(db, providers, workflowDefaults),
   };
 }
 

@@ -4,11 +4,13 @@
  * reconciliation workflow hands each finding to the refund's own workflow.
  */
 import { heartbeat } from '@temporalio/activity';
-import { and, asc, eq, gt, inArray, ne } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lt, ne, or } from 'drizzle-orm';
 import type { Database } from '../src/db/client';
 import { providerAttempts, refunds } from '../src/db/schema';
 import { providerStateOf, type ProviderRegistry } from '../src/providers/provider';
-import type { ReconciliationFinding } from '../workflows/messages';
+import { workflowInputOf } from '../src/refunds/create-refund';
+import type { ReconciliationFinding, RefundWorkflowInput } from '../workflows/messages';
+import type { RefundPolicy } from '../workflows/policy';
 import type { ProviderState, RefundStatus } from '../workflows/lifecycle';
 
 /** Refunds whose money may still be moving: the ones worth asking the providers about. */
@@ -27,8 +29,41 @@ export interface ReconciliationResult {
   nextAfter: string | null;
 }
 
-export function createReconciliationActivities(db: Database, providers: ProviderRegistry) {
+/** What a refund's workflow is started with, besides the refund itself. */
+export interface WorkflowDefaults {
+  policy: RefundPolicy;
+  providerPollIntervalMs: number;
+}
+
+/** A workflow that has not written a step this long after its refund was taken was never started. */
+const UNSTARTED_AFTER_MS = 10 * 60_000;
+
+export function createReconciliationActivities(db: Database, providers: ProviderRegistry, defaults: WorkflowDefaults) {
   return {
+    /**
+     * Refunds taken in the database whose workflow never started (the process died between the
+     * commit and the start, and the client never retried): their amounts are held and nobody would
+     * ever send them. Recognised by never having recorded a step long after they should have.
+     */
+    async findUnstartedRefunds(): Promise<RefundWorkflowInput[]> {
+      const rows = await db
+        .select()
+        .from(refunds)
+        .where(
+          and(
+            eq(refunds.workflowSeq, 0),
+            or(
+              and(eq(refunds.status, 'processing'), lt(refunds.createdAt, new Date(Date.now() - UNSTARTED_AFTER_MS))),
+              // Held for approval, a workflow's first step is the reminder.
+              and(eq(refunds.status, 'pending_approval'), lt(refunds.createdAt, new Date(Date.now() - defaults.policy.approvalReminderMs - UNSTARTED_AFTER_MS))),
+            ),
+          ),
+        )
+        .orderBy(asc(refunds.createdAt))
+        .limit(500);
+      return rows.map((refund) => workflowInputOf(refund, defaults));
+    },
+
     async reconcileOpenRefunds({ afterRefundId, limit }: ReconciliationBatch): Promise<ReconciliationResult> {
       const open = await db
         .select({ id: refunds.id })

@@ -49,17 +49,28 @@ export async function createRefund(
   idempotencyKey: string,
   request: RefundRequest,
 ): Promise<CreatedRefund> {
+  const created = await recordRefundRequest(deps, caller, idempotencyKey, request);
+  // Should this process die right here, the client's retry with the same key starts the workflow,
+  // and the daily reconciliation starts any that nobody retried.
+  await ensureRefundWorkflow(deps.temporal, deps.taskQueue, workflowInputOf(created.refund, deps));
+  return created;
+}
+
+/** The database half of taking a refund request: checks, reservation, the refund row, in one transaction. */
+export async function recordRefundRequest(
+  deps: Pick<RefundServiceDeps, 'db' | 'policy'>,
+  caller: Actor,
+  idempotencyKey: string,
+  request: RefundRequest,
+): Promise<CreatedRefund> {
   const hash = requestHash(request);
-  let created: CreatedRefund;
   try {
-    created = await deps.db.transaction((tx) => recordRefund(tx, deps.policy, caller, idempotencyKey, hash, request));
+    return await deps.db.transaction((tx) => recordRefund(tx, deps.policy, caller, idempotencyKey, hash, request));
   } catch (error) {
     // The same key arrived twice at once and the other request committed first: answer as a replay.
     if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
-    created = await deps.db.transaction((tx) => recordRefund(tx, deps.policy, caller, idempotencyKey, hash, request));
+    return deps.db.transaction((tx) => recordRefund(tx, deps.policy, caller, idempotencyKey, hash, request));
   }
-  await ensureRefundWorkflow(deps.temporal, deps.taskQueue, workflowInputOf(created.refund, deps));
-  return created;
 }
 
 async function recordRefund(

@@ -6,13 +6,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { refundWorkflowId } from '../ids';
 import type { RefundWorkflowInput } from '../../workflows/messages';
-import {
-  MerchantIdKey,
-  NeedsAttentionKey,
-  PaymentChannelKey,
-  RefundAmountKey,
-  RefundStatusKey,
-} from '../../workflows/search-attributes';
+import { initialSearchAttributes } from '../../workflows/search-attributes';
 
 export const REFUND_WORKFLOW_TYPE = 'refundWorkflow';
 
@@ -29,13 +23,7 @@ export async function ensureRefundWorkflow(client: Client, taskQueue: string, in
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       // A refund runs once: a closed workflow is never started again under the same id.
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      typedSearchAttributes: [
-        { key: RefundStatusKey, value: input.requiredApprovals > 0 ? 'pending_approval' : 'processing' },
-        { key: MerchantIdKey, value: input.merchantId },
-        { key: PaymentChannelKey, value: input.channel },
-        { key: RefundAmountKey, value: input.amount },
-        { key: NeedsAttentionKey, value: false },
-      ],
+      typedSearchAttributes: initialSearchAttributes(input),
     });
   } catch (error) {
     // The workflow already ran to its end: the refund is past needing a start.

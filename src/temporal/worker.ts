@@ -40,6 +40,7 @@ export async function startRefundWorker(options: {
       utcOffsetMinutes: config.policy.utcOffsetMinutes,
       merchantWebhooks: config.merchantWebhooks,
       merchantWebhookSecret: config.merchantWebhookSecret,
+      workflowDefaults: { policy: config.policy, providerPollIntervalMs: config.providerPollIntervalMs },
     }),
     ...(prebuiltBundleExists() ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } } : { workflowsPath: WORKFLOWS_ENTRY }),
   });

@@ -26,6 +26,7 @@ import { registerRefundSearchAttributes } from '../../src/temporal/search-attrib
 import { WORKFLOWS_ENTRY } from '../../src/temporal/workflow-bundle';
 import { reconciliationFindingSignal, refundStateQuery, type RefundWorkflowState } from '../../workflows/messages';
 import { RefundStatusKey, NeedsAttentionKey } from '../../workflows/search-attributes';
+import { DEFAULT_POLICY } from '../../workflows/policy';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { eventually, startRefund } from '../support/refund-fixtures';
 
@@ -56,6 +57,7 @@ beforeAll(async () => {
       utcOffsetMinutes: 480,
       merchantWebhooks: new Map(),
       merchantWebhookSecret: 'unused',
+      workflowDefaults: { policy: DEFAULT_POLICY, providerPollIntervalMs: 60_000 },
     }),
     // Bundled from source here, so these tests always run the workflow code as it is now.
     workflowsPath: WORKFLOWS_ENTRY,
