@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Database } from '../src/db/client';
 import { findProviderAttempt, findRefund, updateProviderAttempt } from '../src/db/queries/refunds';
 import type { ProviderAttemptRow } from '../src/db/schema';
-import { ProviderCannotCancelError, providerStateOf, type ProviderRefund, type ProviderRegistry } from '../src/providers/provider';
+import { ProviderCannotCancelError, ProviderReversalRefusedError, providerStateOf, type ProviderRefund, type ProviderRegistry } from '../src/providers/provider';
 import type { ProviderState } from '../workflows/lifecycle';
 
 export interface ProviderAttemptRef {
@@ -63,7 +63,7 @@ export function createProviderActivities(db: Database, providers: ProviderRegist
         idempotencyKey: providerAttempt.idempotencyKey,
         refundId: refund.id,
         paymentId: refund.paymentId,
-        amount: refund.netAmount,
+        amount: providerAttempt.amount ?? refund.netAmount,
         currency: refund.currency,
         account: providerAttempt.destinationAccount,
         accountName: providerAttempt.destinationAccountName,
@@ -82,6 +82,25 @@ export function createProviderActivities(db: Database, providers: ProviderRegist
         );
       }
       return remember(providerAttempt, found);
+    },
+
+    /**
+     * Takes back part or all of what an attempt paid (a correction). Keyed by the correction: a
+     * retry finds the reversal it made instead of making another. A refusal is final
+     * (`ReversalRefused`): the workflow opens a recovery case.
+     */
+    async reverseAtProvider(request: ProviderAttemptRef & { amount: number; correctionId: string }): Promise<{ reference: string }> {
+      const { refund, providerAttempt, provider } = await loadAttempt(request);
+      const key = `${request.correctionId}-reversal`;
+      const existing = await provider.findReversal(key);
+      if (existing) return { reference: existing.reference };
+      try {
+        const reversal = await provider.reverseRefund({ idempotencyKey: key, reference: providerAttempt.reference!, amount: request.amount, currency: refund.currency });
+        return { reference: reversal.reference };
+      } catch (error) {
+        if (error instanceof ProviderReversalRefusedError) throw ApplicationFailure.nonRetryable(error.message, 'ReversalRefused');
+        throw error;
+      }
     },
 
     /**

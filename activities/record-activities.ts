@@ -6,7 +6,7 @@
  */
 import type { Database } from '../src/db/client';
 import { applyWorkflowStep, type RefundChanges } from '../src/db/queries/refunds';
-import type { ApprovalRecord } from '../src/db/schema';
+import type { ApprovalRecord, CorrectionRecord } from '../src/db/schema';
 import { queueCustomerNotice, queueStaffNotice, type CustomerNotice, type StaffNotice } from '../src/notifications/step-notices';
 import type { Actor, ProviderName, ProviderState, RefundStatus } from '../workflows/lifecycle';
 
@@ -25,6 +25,9 @@ export interface RefundStepChanges {
   expectedArrivalAt?: string | null;
   hardDeadlineAt?: string | null;
   settledAt?: string | null;
+  amount?: number;
+  netAmount?: number;
+  corrections?: CorrectionRecord[];
 }
 
 /**
@@ -45,6 +48,8 @@ export interface RefundStep {
   reservation?: ReservationMove;
   /** The refund now pays through this provider attempt (after a retry). */
   switchToAttempt?: number;
+  /** Moves the payment's refunded/reserved totals by parts of the refund (corrections). */
+  paymentShift?: { refunded: number; reserved: number };
   notify?: CustomerNotice;
   /** Supervisors to tell (approval reminders and escalations). */
   tellStaff?: StaffNotice;
@@ -74,6 +79,7 @@ export function createRecordActivities(db: Database, utcOffsetMinutes: number) {
         {
           reservation: step.reservation,
           switchToAttempt: step.switchToAttempt,
+          paymentShift: step.paymentShift,
           alsoWrite: async (tx) => {
             if (step.notify) await queueCustomerNotice(tx, step.refundId, step.notify, utcOffsetMinutes);
             if (step.tellStaff) await queueStaffNotice(tx, step.refundId, step.tellStaff);

@@ -45,8 +45,23 @@ export interface RefundDeadlines {
   hardDeadlineAt: string | null;
 }
 
+export interface CorrectionState {
+  id: string;
+  kind: CorrectionRequest['kind'];
+  amount: number;
+  previousTotal: number;
+  newTotal: number;
+  status: 'in_progress' | 'completed' | 'refused' | 'failed';
+  reason: string;
+  requestedBy: string;
+  at: string;
+}
+
 export interface RefundWorkflowState {
   status: RefundStatus;
+  /** The refund's total now (minor units): the requested amount, or what corrections made it. */
+  amount?: number;
+  corrections?: CorrectionState[];
   provider: ProviderName;
   attempt: number;
   providerState: ProviderState;
@@ -113,10 +128,25 @@ export interface RetryRequest extends Decider {
   otherRoute: boolean;
 }
 
+/**
+ * Correct a refund that went out wrong. The API has decided the kind from the request (a lower
+ * total: reverse the excess; a higher one: pay the shortfall, already reserved on the payment; a
+ * destination: reverse and re-issue) and, for a payout, written it as provider attempt `attempt`.
+ */
+export interface CorrectionRequest extends Decider {
+  correctionId: string;
+  kind: 'reversal' | 'supplementary' | 'reissue';
+  newTotal: number;
+  attempt?: number;
+  provider?: ProviderName;
+  reason: string;
+}
+
 export const approveRefundUpdate = defineUpdate<RefundWorkflowState, [ApproveRequest]>('approveRefund');
 export const rejectRefundUpdate = defineUpdate<RefundWorkflowState, [RejectRequest]>('rejectRefund');
 export const cancelRefundUpdate = defineUpdate<RefundWorkflowState, [CancelRequest]>('cancelRefund');
 export const retryRefundUpdate = defineUpdate<RefundWorkflowState, [RetryRequest]>('retryRefund');
+export const correctRefundUpdate = defineUpdate<RefundWorkflowState, [CorrectionRequest]>('correctRefund');
 
 /** Why the workflow refused a decision: the failure type of the rejected Update. */
 export const REFUSALS = {

@@ -31,6 +31,7 @@ import { SYSTEM_ACTOR, type Actor, type RefundStatus } from './lifecycle';
 import {
   approveRefundUpdate,
   cancelRefundUpdate,
+  correctRefundUpdate,
   providerNoticeSignal,
   reconciliationFindingSignal,
   refundStateQuery,
@@ -38,6 +39,8 @@ import {
   REFUSALS,
   retryRefundUpdate,
   type ApprovalDecision,
+  type CorrectionRequest,
+  type CorrectionState,
   type Decider,
   type ProviderNotice,
   type RefundWorkflowInput,
@@ -87,7 +90,7 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
   return new RefundRun(input).run();
 }
 
-type StepOptions = Partial<Pick<RefundStep, 'actor' | 'detail' | 'reservation' | 'switchToAttempt' | 'notify' | 'tellStaff'>>;
+type StepOptions = Partial<Pick<RefundStep, 'actor' | 'detail' | 'reservation' | 'switchToAttempt' | 'paymentShift' | 'notify' | 'tellStaff'>>;
 
 class RefundRun {
   private readonly state: RefundWorkflowState;
@@ -104,10 +107,16 @@ class RefundRun {
   private delivering: Promise<unknown> = Promise.resolve();
   /** Refunds started before merchant events existed replay without them (Temporal patch). */
   private readonly deliversMerchantEvents: boolean;
+  /** Corrections asked for and not yet carried out, oldest first. */
+  private readonly pendingCorrections: CorrectionRequest[] = [];
+  /** A reversal was refused: the customer was asked to return money; nothing else may move. */
+  private recoveryOpen = false;
 
   constructor(private readonly input: RefundWorkflowInput) {
     this.state = {
       status: input.requiredApprovals > 0 ? 'pending_approval' : 'processing',
+      amount: input.amount,
+      corrections: [],
       provider: input.provider,
       attempt: 1,
       providerState: 'not_sent',
@@ -152,6 +161,7 @@ class RefundRun {
       },
     });
     setHandler(retryRefundUpdate, (request) => this.retry(request), { validator: (request) => this.checkRetry(request) });
+    setHandler(correctRefundUpdate, (request) => this.requestCorrection(request), { validator: (request) => this.checkCorrection(request) });
   }
 
   async run(): Promise<RefundWorkflowState> {
@@ -354,19 +364,29 @@ class RefundRun {
   }
 
   /**
-   * After the money arrived: ask the customer whether it did after REFUND_FOLLOW_UP_AFTER, and stay
-   * open a while for the bank returning it (a closed card, say). Resolves true if it was returned:
-   * the refund then requires action again.
+   * After the money arrived: ask the customer whether it did after REFUND_FOLLOW_UP_AFTER, carry out
+   * corrections supervisors order, and stay open a while for the bank returning the money (a closed
+   * card, say). Resolves true if the refund now requires action again.
    */
   private async afterSuccess(): Promise<boolean> {
-    const settledAt = Date.parse(this.state.settledAt!);
-    const attempt = this.state.attempt;
-    const returned = () => this.notices.some((notice) => notice.type === 'returned' && notice.attempt === attempt);
-    if (!(await condition(returned, this.input.policy.followUpAfterMs))) {
-      await this.step('followed_up', undefined, {}, { notify: { template: 'refund_follow_up', noticeKey: `follow-up-a${attempt}` } });
-      if (!(await condition(returned, Math.max(settledAt + AFTERCARE_MS - Date.now(), 1)))) return false;
+    const returned = () => this.notices.some((notice) => notice.type === 'returned' && notice.attempt === this.state.attempt);
+    let followedUp = false;
+    for (;;) {
+      const settledAt = Date.parse(this.state.settledAt!);
+      const wakeAt = settledAt + (followedUp ? AFTERCARE_MS : this.input.policy.followUpAfterMs);
+      const woke = await condition(() => returned() || this.pendingCorrections.length > 0, Math.max(wakeAt - Date.now(), 1));
+      if (returned()) break;
+      if (this.pendingCorrections.length > 0) {
+        if (!(await this.correct(this.pendingCorrections.shift()!))) return true;
+        continue;
+      }
+      if (woke) continue;
+      if (followedUp) return false;
+      await this.step('followed_up', undefined, {}, { notify: { template: 'refund_follow_up', noticeKey: `follow-up-a${this.state.attempt}` } });
+      followedUp = true;
     }
     // The bank sent the money back: no longer refunded, still owed; the earlier message is corrected.
+    const attempt = this.state.attempt;
     const notice = this.notices.find((n) => n.type === 'returned' && n.attempt === attempt)!;
     this.state.needsAttention = true;
     this.state.settledAt = null;
@@ -377,6 +397,153 @@ class RefundRun {
       { actor: notice.actor, detail: { noticeId: notice.noticeId }, reservation: 'reopen', notify: { template: 'refund_returned', noticeKey: `returned-a${attempt}` } },
     );
     return true;
+  }
+
+  // ── corrections ─────────────────────────────────────────────────────────────────────────────
+
+  private checkCorrection(request: CorrectionRequest): void {
+    this.checkStatus(['succeeded', 'corrected']);
+    if (request.role !== 'supervisor') throw refusal(REFUSALS.forbidden, 'only a supervisor may correct a refund');
+    const current = this.state.amount!;
+    const fee = this.input.amount - this.input.netAmount;
+    if (request.newTotal <= fee) throw refusal(REFUSALS.invalidState, `the corrected total must be more than the fee of ${fee}`);
+    const fits =
+      (request.kind === 'reversal' && request.newTotal < current) ||
+      (request.kind === 'supplementary' && request.newTotal > current) ||
+      (request.kind === 'reissue' && request.newTotal === current);
+    if (!fits) throw refusal(REFUSALS.invalidState, `a ${request.kind} does not take the refund from ${current} to ${request.newTotal}`);
+    if (request.kind !== 'reversal' && request.attempt !== this.state.attempt + 1) {
+      throw refusal(REFUSALS.invalidState, `the next attempt is ${this.state.attempt + 1}, not ${request.attempt}`);
+    }
+  }
+
+  private async requestCorrection(request: CorrectionRequest): Promise<RefundWorkflowState> {
+    const previousTotal = this.state.amount!;
+    this.state.corrections!.push({
+      id: request.correctionId,
+      kind: request.kind,
+      amount: request.kind === 'reissue' ? previousTotal : Math.abs(request.newTotal - previousTotal),
+      previousTotal,
+      newTotal: request.newTotal,
+      status: 'in_progress',
+      reason: request.reason,
+      requestedBy: request.principal,
+      at: iso(Date.now()),
+    });
+    this.pendingCorrections.push(request);
+    await this.step('correction_requested', 'correcting', { corrections: this.correctionRecords() }, {
+      actor: request,
+      detail: { correctionId: request.correctionId, kind: request.kind, previousTotal, newTotal: request.newTotal, reason: request.reason },
+    });
+    return this.state;
+  }
+
+  /**
+   * Carries out one correction with compensating activities. Resolves false when it ends in a
+   * state a person must handle (a refused reversal, a re-issue that could not be paid).
+   */
+  private async correct(request: CorrectionRequest): Promise<boolean> {
+    const correction = this.state.corrections!.find((c) => c.id === request.correctionId)!;
+    switch (request.kind) {
+      case 'reversal': {
+        // Paid too much: take the excess back; it becomes refundable on the payment again.
+        if (!(await this.reverse(request, correction.amount))) return false;
+        await this.completeCorrection(correction, { paymentShift: { refunded: -correction.amount, reserved: 0 } });
+        return true;
+      }
+      case 'supplementary': {
+        // Paid too little: pay the shortfall (reserved on the payment when it was asked for).
+        if (await this.payCorrection(request)) {
+          await this.completeCorrection(correction, { paymentShift: { refunded: correction.amount, reserved: -correction.amount } });
+        } else {
+          correction.status = 'failed';
+          this.state.needsAttention = true;
+          this.state.status = correction.previousTotal === this.input.amount && this.state.corrections!.every((c) => c.status !== 'completed') ? 'succeeded' : 'corrected';
+          await this.step('correction_failed', this.state.status, { needsAttention: true, corrections: this.correctionRecords() }, {
+            detail: { correctionId: correction.id, released: correction.amount },
+            paymentShift: { refunded: 0, reserved: -correction.amount },
+          });
+        }
+        return true;
+      }
+      case 'reissue': {
+        // Paid to the wrong account: take it all back, then pay the right one.
+        if (!(await this.reverse(request, this.netAmount()))) return false;
+        await this.step('reversed', undefined, {}, { reservation: 'reopen', detail: { correctionId: correction.id, amount: this.netAmount() } });
+        if (!(await this.payCorrection(request))) {
+          correction.status = 'failed';
+          await this.needsAction('correction_payout_failed', { correctionId: correction.id });
+          return false;
+        }
+        await this.completeCorrection(correction, { reservation: 'settle' });
+        return true;
+      }
+    }
+  }
+
+  /** Takes `amount` back from what the current attempt paid; a refusal opens a recovery case. */
+  private async reverse(request: CorrectionRequest, amount: number): Promise<boolean> {
+    try {
+      await provider.reverseAtProvider({ refundId: this.input.refundId, attempt: this.state.attempt, amount, correctionId: request.correctionId });
+      return true;
+    } catch (error) {
+      const cause = error instanceof ActivityFailure ? error.cause : undefined;
+      if (!(cause instanceof ApplicationFailure && cause.type === 'ReversalRefused')) throw error;
+      this.state.corrections!.find((c) => c.id === request.correctionId)!.status = 'refused';
+      this.recoveryOpen = true;
+      this.state.needsAttention = true;
+      await this.step('reversal_refused', 'requires_action', { needsAttention: true, corrections: this.correctionRecords() }, {
+        detail: { correctionId: request.correctionId, recoveryCase: true, owedByCustomer: amount, currency: this.input.currency, refusal: cause.message },
+        notify: { template: 'refund_recovery', noticeKey: `recovery-${request.correctionId}`, reasonGiven: request.reason, correctionAmount: amount },
+      });
+      return false;
+    }
+  }
+
+  /** Sends a correction's payout (the attempt the API wrote down) and waits for it to settle. */
+  private async payCorrection(request: CorrectionRequest): Promise<boolean> {
+    Object.assign(this.state, { attempt: request.attempt!, provider: request.provider!, providerState: 'not_sent', providerReference: null, traceReference: null });
+    await this.step('correction_payout', undefined, { providerState: 'not_sent' }, {
+      switchToAttempt: request.attempt,
+      detail: { correctionId: request.correctionId, attempt: request.attempt, provider: request.provider },
+    });
+    const outcome = await provider.submitRefundToProvider({ refundId: this.input.refundId, attempt: this.state.attempt });
+    Object.assign(this.state, { providerState: outcome.state, providerReference: outcome.reference, traceReference: outcome.traceReference });
+    if (outcome.state === 'settled') return true;
+    if (outcome.state !== 'accepted') return false;
+    const deadline = Date.now() + this.input.policy.settlementDeadlineMs;
+    let pollIntervalMs = this.input.providerPollIntervalMs;
+    for (;;) {
+      const settledNotice = () => this.notices.some((n) => n.type === 'settled' && n.attempt === this.state.attempt);
+      if (await condition(settledNotice, Math.max(Math.min(Date.now() + pollIntervalMs, deadline) - Date.now(), 1))) return true;
+      const checked = await provider.checkRefundAtProvider({ refundId: this.input.refundId, attempt: this.state.attempt });
+      if (checked.state === 'settled') return true;
+      if (checked.state !== 'accepted' || Date.now() >= deadline) {
+        if (checked.state === 'accepted') await this.cancelAtCurrentProvider();
+        return false;
+      }
+      pollIntervalMs = Math.min(pollIntervalMs * 2, MAX_POLL_INTERVAL_MS);
+    }
+  }
+
+  private async completeCorrection(correction: CorrectionState, effects: Pick<StepOptions, 'paymentShift' | 'reservation'>): Promise<void> {
+    correction.status = 'completed';
+    this.state.amount = correction.newTotal;
+    this.state.needsAttention = false;
+    await this.step(
+      'corrected',
+      'corrected',
+      { amount: correction.newTotal, netAmount: this.netAmount(), providerState: 'settled', needsAttention: false, corrections: this.correctionRecords() },
+      { ...effects, detail: { correctionId: correction.id, kind: correction.kind, newTotal: correction.newTotal }, notify: { template: 'refund_corrected', noticeKey: `corrected-${correction.id}`, reasonGiven: correction.reason } },
+    );
+  }
+
+  private netAmount(): number {
+    return this.state.amount! - (this.input.amount - this.input.netAmount);
+  }
+
+  private correctionRecords() {
+    return this.state.corrections!.map((c) => ({ ...c }));
   }
 
   /** The route failed or time ran out: the refund waits for a person (retry or cancel). */
@@ -479,6 +646,7 @@ class RefundRun {
   }
 
   private checkStatus(allowed: RefundStatus[]): void {
+    if (this.recoveryOpen) throw refusal(REFUSALS.invalidState, 'a recovery case is open: the customer was asked to return an overpayment');
     if (this.deciding) throw refusal(REFUSALS.invalidState, 'another decision on this refund is being carried out');
     if (!allowed.includes(this.state.status)) {
       throw refusal(REFUSALS.invalidState, `the refund is ${this.state.status}; this needs ${allowed.join(' or ')}`);
@@ -509,6 +677,7 @@ class RefundRun {
       changes: status ? { status, ...changes } : changes,
       reservation: options.reservation,
       switchToAttempt: options.switchToAttempt,
+      paymentShift: options.paymentShift,
       notify: options.notify,
       tellStaff: options.tellStaff,
     };

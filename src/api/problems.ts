@@ -55,6 +55,7 @@ const REFUND_ERRORS: Record<RefundErrorCode, { status: number; title: string }> 
   maker_checker_violation: { status: 403, title: 'Separation of duties: this person may not approve' },
   decision_forbidden: { status: 403, title: 'Not allowed for this role' },
   provider_cannot_cancel: { status: 409, title: 'The provider cannot cancel the pending refund' },
+  correction_not_needed: { status: 422, title: 'The correction changes nothing' },
 };
 
 export function problemForRefundError(code: RefundErrorCode, detail: string, facts: Record<string, unknown>): ApiProblem {

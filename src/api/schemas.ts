@@ -211,17 +211,18 @@ export const RejectBody = z.strictObject({
   reason: z.string().trim().min(1, 'a rejection needs a reason the customer can be told').max(1000),
 });
 export const CancelBody = z.strictObject({ reason: z.string().max(1000).optional() });
+/** Where refund money goes: back the original way, or to a bank account a person gives. */
+const Destination = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('original') }),
+  z.strictObject({
+    type: z.literal('bank_transfer'),
+    account: z.string().regex(/^[0-9 -]{8,34}$/, 'must be a bank account number'),
+    accountName: z.string().trim().min(1).max(200),
+  }),
+]);
+
 export const RetryBody = z.strictObject({
-  destination: z
-    .discriminatedUnion('type', [
-      z.strictObject({ type: z.literal('original') }),
-      z.strictObject({
-        type: z.literal('bank_transfer'),
-        account: z.string().regex(/^[0-9 -]{8,34}$/, 'must be a bank account number'),
-        accountName: z.string().trim().min(1).max(200),
-      }),
-    ])
-    .optional()
+  destination: Destination.optional()
     .meta({ description: 'Where the money goes this time: the original route (support or supervisor) or a bank transfer (supervisor only).' }),
 });
 
@@ -253,3 +254,11 @@ export const RefundReport = z.object({
   approvalLeadTimeSeconds: Percentiles,
   needsAttentionShare: z.number(),
 });
+
+export const CorrectionBody = z
+  .strictObject({
+    amount: z.number().int('must be a whole number of minor units').min(1).max(Number.MAX_SAFE_INTEGER).optional().meta({ description: 'The correct total of the refund.' }),
+    destination: Destination.optional().meta({ description: 'The correct account: the money is reversed from the wrong one and re-issued here.' }),
+    reason: z.string().trim().min(1, 'a correction needs a reason the customer can be told').max(1000),
+  })
+  .refine((body) => body.amount !== undefined || body.destination !== undefined, { message: 'give the correct amount or the correct destination', path: ['amount'] });

@@ -33,6 +33,7 @@ import {
   REFUND_REASONS,
   REFUND_STATUSES,
 } from '../../workflows/lifecycle';
+import type { CorrectionState } from '../../workflows/messages';
 
 const money = (name: string) => bigint(name, { mode: 'number' });
 const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -163,15 +164,8 @@ export interface ApprovalRecord {
   at: string;
 }
 
-export interface CorrectionRecord {
-  id: string;
-  kind: 'reversal' | 'supplementary' | 'reissue';
-  amount: number;
-  status: string;
-  reason: string;
-  requestedBy: string;
-  at: string;
-}
+/** A correction as the refund lists it (the workflow's record of it). */
+export type CorrectionRecord = CorrectionState;
 
 /** Append-only audit trail: who did what to a refund, and when. */
 export const refundEvents = pgTable(
@@ -220,8 +214,10 @@ export const providerAttempts = pgTable(
     destinationType: destinationType('destination_type').notNull().default('original'),
     destinationAccount: text('destination_account').notNull(),
     destinationAccountName: text('destination_account_name'),
-    /** Who asked for this route (a retry), for the audit trail. */
+    /** Who asked for this route (a retry or a correction), for the audit trail. */
     requestedBy: text('requested_by'),
+    /** What this attempt pays, when not the refund's net amount (a supplementary refund, a re-issue). */
+    amount: money('amount'),
     state: providerState('state').notNull().default('not_sent'),
     reference: text('reference'),
     traceReference: text('trace_reference'),

@@ -16,6 +16,7 @@ export interface CustomerNotice {
   /** Names the step: the same key again is the same message, not a new one. */
   noticeKey: string;
   reasonGiven?: string;
+  correctionAmount?: number;
 }
 
 export async function queueCustomerNotice(tx: Executor, refundId: string, notice: CustomerNotice, utcOffsetMinutes: number): Promise<void> {
@@ -32,6 +33,7 @@ export async function queueCustomerNotice(tx: Executor, refundId: string, notice
     expectedArrivalDate: refund.expectedArrivalAt ? localDate(refund.expectedArrivalAt.getTime(), utcOffsetMinutes) : null,
     settledDate: refund.settledAt ? localDate(refund.settledAt.getTime(), utcOffsetMinutes) : null,
     reasonGiven: notice.reasonGiven ?? null,
+    correctionAmount: notice.correctionAmount ?? null,
   });
   const channel = payment.customerEmail ? 'email' : payment.customerPhone ? 'sms' : 'none';
   await enqueueNotification(tx, {

@@ -15,6 +15,8 @@ export const NOTIFICATION_TEMPLATES = [
   'refund_expired',
   'refund_canceled',
   'refund_returned',
+  'refund_corrected',
+  'refund_recovery',
 ] as const;
 export type NotificationTemplate = (typeof NOTIFICATION_TEMPLATES)[number];
 
@@ -29,6 +31,8 @@ export interface NotificationFacts {
   expectedArrivalDate: string | null;
   settledDate: string | null;
   reasonGiven: string | null;
+  /** What a correction moved (minor units): the excess reversed or asked back, the shortfall paid. */
+  correctionAmount: number | null;
 }
 
 export interface RenderedNotification {
@@ -71,6 +75,14 @@ const zh: Record<NotificationTemplate, Renderer> = {
     subject: `更正：您的退款 ${money} 被银行退回`,
     body: `${greetingZh(f)}我们此前告知订单 ${f.orderId} 的退款 ${money} 已到账，但银行已将该款项从 ${f.maskedAccount} 退回。我们会尽快与您联系，改用其他方式退款。${traceZh(f)}`,
   }),
+  refund_corrected: (f, money) => ({
+    subject: `您的退款已更正为 ${money}`,
+    body: `${greetingZh(f)}订单 ${f.orderId} 的退款已更正，现为 ${money}，退至 ${f.maskedAccount}。原因：${f.reasonGiven ?? '未说明'}。${traceZh(f)}`,
+  }),
+  refund_recovery: (f, money) => ({
+    subject: `关于订单 ${f.orderId} 多退款项的说明`,
+    body: `${greetingZh(f)}我们误向 ${f.maskedAccount} 多退了 ${correctionMoney(f, '¥')}，银行未能自动退回。您的正确退款金额为 ${money}，烦请将多退的款项退还给我们，我们会尽快与您联系。原因：${f.reasonGiven ?? '未说明'}。`,
+  }),
 };
 
 const en: Record<NotificationTemplate, Renderer> = {
@@ -106,6 +118,14 @@ const en: Record<NotificationTemplate, Renderer> = {
     subject: `Correction: your refund of ${money} was returned by the bank`,
     body: `${greetingEn(f)}We told you the refund of ${money} for order ${f.orderId} had arrived, but the bank has returned it from ${f.maskedAccount}. We will contact you to pay it another way.${traceEn(f)}`,
   }),
+  refund_corrected: (f, money) => ({
+    subject: `Your refund has been corrected to ${money}`,
+    body: `${greetingEn(f)}The refund for order ${f.orderId} has been corrected and is now ${money}, paid to ${f.maskedAccount}. Reason: ${f.reasonGiven ?? 'none given'}.${traceEn(f)}`,
+  }),
+  refund_recovery: (f, money) => ({
+    subject: `About an overpaid refund for order ${f.orderId}`,
+    body: `${greetingEn(f)}We refunded ${correctionMoney(f, `${f.currency} `)} too much to ${f.maskedAccount} and the bank could not take it back. Your correct refund is ${money}; please return the excess, and we will contact you about how. Reason: ${f.reasonGiven ?? 'none given'}.`,
+  }),
 };
 
 export function renderNotification(
@@ -118,6 +138,7 @@ export function renderNotification(
   return en[template](facts, `${facts.currency} ${amount}`);
 }
 
+const correctionMoney = (f: NotificationFacts, prefix: string) => `${f.currency === 'CNY' ? prefix : `${f.currency} `}${formatMinorUnits(f.correctionAmount ?? 0, f.currency)}`;
 const greetingZh = (f: NotificationFacts) => (f.customerName ? `${f.customerName}，您好！` : '您好！');
 const greetingEn = (f: NotificationFacts) => (f.customerName ? `Dear ${f.customerName}, ` : '');
 const traceZh = (f: NotificationFacts) => (f.traceReference ? `查询编号：${f.traceReference}。` : '');

@@ -39,6 +39,21 @@ export interface RefundProvider {
   findRefund(idempotencyKey: string): Promise<ProviderRefund | null>;
   /** Cancels a refund still pending; throws `ProviderCannotCancelError` once money has moved. */
   cancelRefund(reference: string): Promise<ProviderRefund>;
+  /**
+   * Takes back `amount` of a settled refund (an over-refund, or money sent to the wrong account).
+   * Throws `ProviderReversalRefusedError` when the provider or the bank will not.
+   */
+  reverseRefund(request: ProviderReversalRequest): Promise<ProviderRefund>;
+  /** The reversal this provider holds under the key, or null. */
+  findReversal(idempotencyKey: string): Promise<ProviderRefund | null>;
+}
+
+export interface ProviderReversalRequest {
+  idempotencyKey: string;
+  /** The provider's reference of the refund being reversed. */
+  reference: string;
+  amount: number;
+  currency: string;
 }
 
 /** The provider could not be reached or answered with a temporary error: nothing happened. */
@@ -53,6 +68,10 @@ export class ProviderTimeoutError extends Error {
 
 export class ProviderCannotCancelError extends Error {
   override name = 'ProviderCannotCancelError';
+}
+
+export class ProviderReversalRefusedError extends Error {
+  override name = 'ProviderReversalRefusedError';
 }
 
 /** The one place a provider's refund status becomes ours. */

@@ -104,7 +104,7 @@ async function retry(
   await handle.executeUpdate(retryRefundUpdate, { args: [{ ...decider, attempt, provider: route.provider, otherRoute: destination.type !== 'original' }] });
 }
 
-function refusalOf(error: unknown, refund: RefundRow): unknown {
+export function refusalOf(error: unknown, refund: RefundRow): unknown {
   if (error instanceof RefundRequestError) return error;
   if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
     const code = REFUSAL_CODES[error.cause.type ?? ''];

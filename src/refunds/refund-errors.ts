@@ -15,7 +15,8 @@ export type RefundErrorCode =
   | 'invalid_state'
   | 'maker_checker_violation'
   | 'decision_forbidden'
-  | 'provider_cannot_cancel';
+  | 'provider_cannot_cancel'
+  | 'correction_not_needed';
 
 export class RefundRequestError extends Error {
   override name = 'RefundRequestError';

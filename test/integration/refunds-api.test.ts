@@ -334,6 +334,7 @@ describe('operations', () => {
         'POST /v1/refunds/{id}/reject',
         'POST /v1/refunds/{id}/cancel',
         'POST /v1/refunds/{id}/retry',
+        'POST /v1/refunds/{id}/corrections',
         'GET /v1/events',
         'GET /v1/reports/refunds',
         'GET /v1/refunds',

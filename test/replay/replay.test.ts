@@ -51,6 +51,10 @@ describe('replay of recorded refund histories', () => {
         'declined-then-rerouted.json',
         'reconciliation-finding.json',
         'settled-after-deadline.json',
+        'corrected-over-refund.json',
+        'corrected-under-refund.json',
+        'corrected-wrong-account.json',
+        'reversal-refused-0003.json',
       ]),
     );
   });

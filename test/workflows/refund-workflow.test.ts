@@ -19,6 +19,7 @@ import { createLogger } from '../../src/logger';
 import { createSandboxProviders } from '../../src/providers/registry';
 import { SandboxBank, type ProviderNoticePayload } from '../../src/providers/sandbox/sandbox-bank';
 import { receiveProviderNotice } from '../../src/refunds/provider-notices';
+import { correctRefund, type CorrectionOrder } from '../../src/refunds/refund-corrections';
 import { decideRefund, type RefundDecision } from '../../src/refunds/refund-decisions';
 import { RefundRequestError } from '../../src/refunds/refund-errors';
 import { refundHandle } from '../../src/temporal/refund-workflows';
@@ -535,5 +536,94 @@ describe('late settlement', () => {
     expect(await findRefund(database.db, refund.id)).toMatchObject({ needsAttention: false, reservation: 'settled' });
     expect(await findPayment(database.db, payment.id)).toMatchObject({ refundedAmount: refund.amount, reservedAmount: 0 });
     await keepHistory('settled-after-deadline', refund.id);
+  });
+});
+
+describe('corrections', () => {
+  const correct = (refundId: string, order: CorrectionOrder) => correctRefund({ db: database.db, temporal: env.client }, supervisorA, refundId, order);
+
+  async function paidRefund(options: { account?: string } = {}) {
+    const started = await startRefund(starter(), { amount: 30_000, account: options.account });
+    await untilStatus(started.refund.id, 'succeeded');
+    return started;
+  }
+
+  /** What actually moved at the provider: refunds out, reversals back. */
+  async function netPaidOut(refundId: string): Promise<number> {
+    const operations = await operationsOf(refundId);
+    return operations.reduce((sum, op) => sum + (op.status !== 'settled' ? 0 : op.kind === 'refund' ? op.amount : -op.amount), 0);
+  }
+
+  it('an over-refund: the excess reversed at the provider and refundable again; the customer told', async () => {
+    const { refund, payment } = await paidRefund();
+    const accepted = await correct(refund.id, { amount: 20_000, reason: 'discount applied twice' });
+    expect(accepted.status).toBe('correcting');
+    await untilStatus(refund.id, 'corrected');
+    expect(await findRefund(database.db, refund.id)).toMatchObject({ amount: 20_000, netAmount: 20_000, needsAttention: false });
+    expect((await findRefund(database.db, refund.id))!.corrections).toEqual([expect.objectContaining({ kind: 'reversal', amount: 10_000, previousTotal: 30_000, newTotal: 20_000, status: 'completed' })]);
+    expect(await findPayment(database.db, payment.id)).toMatchObject({ refundedAmount: 20_000, reservedAmount: 0 });
+    expect(await netPaidOut(refund.id)).toBe(20_000);
+    expect(await templatesSent(refund.id)).toContain('refund_corrected');
+    await keepHistory('corrected-over-refund', refund.id);
+  });
+
+  it('an under-refund: the shortfall paid as a supplementary refund, within what remains refundable', async () => {
+    const { refund, payment } = await paidRefund();
+    expect(await refusedWith(correct(refund.id, { amount: 130_001, reason: 'too much' }))).toBe('amount_exceeds_refundable');
+    expect(await findPayment(database.db, payment.id)).toMatchObject({ refundedAmount: 30_000, reservedAmount: 0 });
+    await correct(refund.id, { amount: 45_000, reason: 'shipping was not refunded' });
+    await untilStatus(refund.id, 'corrected');
+    expect(await findPayment(database.db, payment.id)).toMatchObject({ refundedAmount: 45_000, reservedAmount: 0 });
+    expect((await operationsOf(refund.id)).map((op) => [op.kind, op.amount, op.idempotencyKey])).toEqual([
+      ['refund', 30_000, `${refund.id}-a1`],
+      ['refund', 15_000, `${refund.id}-a2`],
+    ]);
+    await keepHistory('corrected-under-refund', refund.id);
+  });
+
+  it('keeps every total exact through a sequence of corrections', async () => {
+    const { refund, payment } = await paidRefund();
+    for (const amount of [20_000, 26_000, 25_000, 31_000]) {
+      await correct(refund.id, { amount, reason: `to ${amount}` });
+      await eventually(async () => (await findRefund(database.db, refund.id))?.amount === amount && (await findRefund(database.db, refund.id))?.status === 'corrected', 20_000, `total ${amount}`);
+      expect(await findPayment(database.db, payment.id)).toMatchObject({ refundedAmount: amount, reservedAmount: 0 });
+      expect(await netPaidOut(refund.id)).toBe(amount);
+    }
+    expect((await findRefund(database.db, refund.id))!.corrections.map((c) => [c.kind, c.amount])).toEqual([
+      ['reversal', 10_000],
+      ['supplementary', 6_000],
+      ['reversal', 1_000],
+      ['supplementary', 6_000],
+    ]);
+    expect(await refusedWith(correct(refund.id, { amount: 31_000, reason: 'same' }))).toBe('correction_not_needed');
+  });
+
+  it('a wrong account: reversed from it and re-issued to the right one', async () => {
+    const { refund, payment } = await paidRefund();
+    await correct(refund.id, { destination: { type: 'bank_transfer', account: '6217000010009876', accountName: 'Li Wei' }, reason: 'card was closed' });
+    await untilStatus(refund.id, 'corrected');
+    expect(await findRefund(database.db, refund.id)).toMatchObject({ destinationType: 'bank_transfer', provider: 'bank_transfer', amount: 30_000 });
+    expect(await findPayment(database.db, payment.id)).toMatchObject({ refundedAmount: 30_000, reservedAmount: 0 });
+    expect((await operationsOf(refund.id)).map((op) => [op.provider, op.kind, op.amount, op.status])).toEqual([
+      ['card', 'refund', 30_000, 'settled'],
+      ['card', 'reversal', 30_000, 'settled'],
+      ['bank_transfer', 'refund', 30_000, 'settled'],
+    ]);
+    await keepHistory('corrected-wrong-account', refund.id);
+  });
+
+  it('0003: a refused reversal opens a recovery case: the customer asked to return the excess, what is owed on record', async () => {
+    const { refund, payment } = await paidRefund({ account: '6222020200110003' });
+    await correct(refund.id, { amount: 10_000, reason: 'duplicate refund' });
+    const stuck = await untilStatus(refund.id, 'requires_action');
+    expect(stuck.needsAttention).toBe(true);
+    const recovery = (await refundTimeline(database.db, refund.id)).find((e) => e.type === 'reversal_refused')!;
+    expect(recovery.detail).toMatchObject({ recoveryCase: true, owedByCustomer: 20_000, currency: 'CNY' });
+    expect(await findPayment(database.db, payment.id)).toMatchObject({ refundedAmount: 30_000 });
+    expect(await netPaidOut(refund.id)).toBe(30_000);
+    const [notice] = (await notificationsOfRefund(database.db, refund.id)).filter((n) => n.template === 'refund_recovery');
+    expect(notice!.body).toContain('200.00');
+    expect(await refusedWith(decide(supervisorA, refund.id, { kind: 'cancel' }))).toBe('invalid_state');
+    await keepHistory('reversal-refused-0003', refund.id);
   });
 });

@@ -1,9 +1,10 @@
 import type { ApiDeps } from '../deps';
 import { refundTimeline } from '../../db/queries/refunds';
+import { correctRefund } from '../../refunds/refund-corrections';
 import { decideRefund, type RefundDecision } from '../../refunds/refund-decisions';
 import type { Caller } from '../auth';
 import { route } from '../route';
-import { ApproveBody, CancelBody, Problem, Refund, RefundIdParams, RejectBody, RetryBody } from '../schemas';
+import { ApproveBody, CancelBody, CorrectionBody, Problem, Refund, RefundIdParams, RejectBody, RetryBody } from '../schemas';
 import { refundView } from '../views';
 
 const decisionResponses = (what: string) => ({
@@ -64,6 +65,26 @@ export function refundDecisionRoutes(deps: ApiDeps) {
       body: RetryBody,
       responses: { ...decisionResponses('retry'), 403: { description: 'support asking for another route', schema: Problem } },
       handle: ({ caller, params, body }) => decide(caller, params.id, { kind: 'retry', destination: body.destination }),
+    }),
+    route({
+      method: 'post',
+      path: '/v1/refunds/:id/corrections',
+      tag: 'decisions',
+      summary: 'Correct a refund that went out wrong: the correct total (excess reversed, or shortfall paid) or the correct account (reversed and re-issued)',
+      access: ['supervisor'],
+      params: RefundIdParams,
+      body: CorrectionBody,
+      responses: {
+        202: { description: 'Accepted: the refund is correcting', schema: Refund },
+        400: { description: 'Invalid body', schema: Problem },
+        404: { description: 'No such refund', schema: Problem },
+        409: { description: 'invalid_state: only succeeded or corrected refunds are corrected', schema: Problem },
+        422: { description: 'amount_exceeds_refundable (a shortfall beyond what remains), correction_not_needed', schema: Problem },
+      },
+      async handle({ caller, params, body }) {
+        const refund = await correctRefund(deps, caller!, params.id, body);
+        return { status: 202, body: refundView(refund, await refundTimeline(deps.db, params.id)) };
+      },
     }),
   ];
 }

@@ -46,20 +46,25 @@ export async function reserveOnPayment(tx: Executor, paymentId: string, amount: 
 
 /** Turns a reservation into money refunded, and brings the order's status up to date. */
 export async function moveReservedToRefunded(tx: Executor, paymentId: string, amount: number): Promise<void> {
-  await shiftReservedToRefunded(tx, paymentId, amount);
+  await shiftPaymentTotals(tx, paymentId, { reserved: -amount, refunded: amount });
 }
 
 /** Money that came back from the bank is held again, and the order reopens. */
 export async function moveRefundedToReserved(tx: Executor, paymentId: string, amount: number): Promise<void> {
-  await shiftReservedToRefunded(tx, paymentId, -amount);
+  await shiftPaymentTotals(tx, paymentId, { reserved: amount, refunded: -amount });
 }
 
-async function shiftReservedToRefunded(tx: Executor, paymentId: string, amount: number): Promise<void> {
+/**
+ * Moves a payment's refunded and reserved totals by the given amounts (corrections move them by
+ * parts of a refund) and refreshes the order's status. The table's CHECK refuses any result that
+ * would over-refund the payment or go below zero.
+ */
+export async function shiftPaymentTotals(tx: Executor, paymentId: string, shift: { refunded: number; reserved: number }): Promise<void> {
   const [payment] = await tx
     .update(payments)
     .set({
-      reservedAmount: sql`${payments.reservedAmount} - ${amount}`,
-      refundedAmount: sql`${payments.refundedAmount} + ${amount}`,
+      reservedAmount: sql`${payments.reservedAmount} + ${shift.reserved}`,
+      refundedAmount: sql`${payments.refundedAmount} + ${shift.refunded}`,
       updatedAt: sql`now()`,
     })
     .where(eq(payments.id, paymentId))

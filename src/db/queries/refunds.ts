@@ -12,7 +12,7 @@ import {
 import type { Actor, ProviderState, RefundStatus } from '../../../workflows/lifecycle';
 import { merchantEventsOfStep } from '../../../workflows/merchant-events';
 import { recordMerchantEvents } from './merchant-events';
-import { moveRefundedToReserved, moveReservedToRefunded, releaseReservedOnPayment } from './payments';
+import { moveRefundedToReserved, moveReservedToRefunded, releaseReservedOnPayment, shiftPaymentTotals } from './payments';
 
 export type NewRefund = typeof refunds.$inferInsert;
 export type RefundChanges = Partial<Omit<NewRefund, 'id' | 'paymentId' | 'amount' | 'createdAt'>>;
@@ -82,6 +82,8 @@ export interface StepEffects {
   reservation?: 'settle' | 'release' | 'reopen';
   /** The refund now pays through this provider attempt (a retry): copy its route and destination. */
   switchToAttempt?: number;
+  /** Moves the payment's totals by parts of the refund (corrections). */
+  paymentShift?: { refunded: number; reserved: number };
   /** Further writes in the same transaction (the customer's message). */
   alsoWrite?: (tx: Executor) => Promise<void>;
 }
@@ -118,6 +120,10 @@ export async function applyWorkflowStep(db: Executor, refundId: string, seq: num
     if (effects.reservation === 'settle') await settleReservation(tx, refundId);
     if (effects.reservation === 'release') await releaseReservation(tx, refundId);
     if (effects.reservation === 'reopen') await reopenSettledReservation(tx, refundId);
+    if (effects.paymentShift) {
+      const [refund] = await tx.select({ paymentId: refunds.paymentId }).from(refunds).where(eq(refunds.id, refundId));
+      await shiftPaymentTotals(tx, refund!.paymentId, effects.paymentShift);
+    }
     if (effects.alsoWrite) await effects.alsoWrite(tx);
   });
 }
@@ -129,7 +135,18 @@ export async function applyWorkflowStep(db: Executor, refundId: string, seq: num
  */
 export async function proposeProviderAttempt(
   db: Executor,
-  proposal: { refundId: string; attempt: number; provider: ProviderAttemptRow['provider']; idempotencyKey: string; destinationType: 'original' | 'bank_transfer'; destinationAccount: string; destinationAccountName: string | null; requestedBy: string },
+  proposal: {
+    refundId: string;
+    attempt: number;
+    provider: ProviderAttemptRow['provider'];
+    idempotencyKey: string;
+    destinationType: 'original' | 'bank_transfer';
+    destinationAccount: string;
+    destinationAccountName: string | null;
+    requestedBy: string;
+    /** Set for a correction's payout; absent: the refund's net amount. */
+    amount?: number | null;
+  },
 ): Promise<void> {
   await db
     .insert(providerAttempts)
@@ -143,6 +160,7 @@ export async function proposeProviderAttempt(
         destinationAccount: proposal.destinationAccount,
         destinationAccountName: proposal.destinationAccountName,
         requestedBy: proposal.requestedBy,
+        amount: proposal.amount ?? null,
         updatedAt: sql`now()`,
       },
       setWhere: sql`${providerAttempts.state} = 'not_sent'`,

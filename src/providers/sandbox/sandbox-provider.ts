@@ -15,10 +15,12 @@ import type { ProviderName } from '../../../workflows/lifecycle';
 import { randomDigits, ulid } from '../../ids';
 import {
   ProviderCannotCancelError,
+  ProviderReversalRefusedError,
   ProviderTimeoutError,
   ProviderUnavailableError,
   type ProviderRefund,
   type ProviderRefundRequest,
+  type ProviderReversalRequest,
   type RefundProvider,
 } from '../provider';
 
@@ -119,6 +121,43 @@ export class SandboxProvider implements RefundProvider {
     throw new ProviderCannotCancelError(
       existing ? `${this.name} sandbox: refund ${reference} is ${existing.status} and can no longer be canceled` : `${this.name} sandbox: no refund ${reference}`,
     );
+  }
+
+  async reverseRefund(request: ProviderReversalRequest): Promise<ProviderRefund> {
+    const [original] = await this.db.select().from(sandboxOperations).where(eq(sandboxOperations.id, request.reference));
+    if (!original || original.status !== 'settled') {
+      throw new ProviderReversalRefusedError(`${this.name} sandbox: refund ${request.reference} is not settled and cannot be reversed`);
+    }
+    if (sandboxBehaviour(original.accountLast4) === 'refuses_reversal') {
+      throw new ProviderReversalRefusedError(`${this.name} sandbox: the bank refused to take back ${request.amount} from ****${original.accountLast4}`);
+    }
+    const [reversal] = await this.db
+      .insert(sandboxOperations)
+      .values({
+        id: `sbx_${this.name}_${ulid()}`,
+        provider: this.name,
+        paymentId: original.paymentId,
+        refundId: original.refundId,
+        idempotencyKey: request.idempotencyKey,
+        kind: 'reversal',
+        amount: request.amount,
+        currency: request.currency,
+        accountLast4: original.accountLast4,
+        traceReference: original.traceReference,
+        status: 'settled',
+        settledAt: new Date(),
+      })
+      .returning();
+    return toProviderRefund(reversal!);
+  }
+
+  async findReversal(idempotencyKey: string): Promise<ProviderRefund | null> {
+    const [reversal] = await this.db
+      .select()
+      .from(sandboxOperations)
+      .where(and(eq(sandboxOperations.provider, this.name), eq(sandboxOperations.idempotencyKey, idempotencyKey), eq(sandboxOperations.kind, 'reversal')))
+      .limit(1);
+    return reversal ? toProviderRefund(reversal) : null;
   }
 
   private async countSubmission(idempotencyKey: string): Promise<number> {
