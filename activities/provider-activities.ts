@@ -91,7 +91,7 @@ export function createProviderActivities(db: Database, providers: ProviderRegist
      */
     async reverseAtProvider(request: ProviderAttemptRef & { amount: number; correctionId: string }): Promise<{ reference: string }> {
       const { refund, providerAttempt, provider } = await loadAttempt(request);
-      const key = `${request.correctionId}-reversal`;
+      const key = `${request.correctionId}-a${request.attempt}`;
       const existing = await provider.findReversal(key);
       if (existing) return { reference: existing.reference };
       try {

@@ -111,6 +111,8 @@ class RefundRun {
   private readonly pendingCorrections: CorrectionRequest[] = [];
   /** A reversal was refused: the customer was asked to return money; nothing else may move. */
   private recoveryOpen = false;
+  /** What each settled attempt paid and the customer still holds: where reversals take money back from. */
+  private readonly heldByAttempt: Array<{ attempt: number; amount: number }> = [];
 
   constructor(private readonly input: RefundWorkflowInput) {
     this.state = {
@@ -352,6 +354,7 @@ class RefundRun {
 
   /** The money arrived: the payment's reservation becomes refunded and the customer is told. */
   private async succeed(evidence: SettlementEvidence): Promise<void> {
+    this.heldByAttempt.push({ attempt: this.state.attempt, amount: this.netAmount() });
     this.state.settledAt = iso(Date.now());
     this.state.needsAttention = false;
     const { actor = PROVIDER_ACTOR(this.state.provider), ...detail } = evidence;
@@ -388,6 +391,7 @@ class RefundRun {
     // The bank sent the money back: no longer refunded, still owed; the earlier message is corrected.
     const attempt = this.state.attempt;
     const notice = this.notices.find((n) => n.type === 'returned' && n.attempt === attempt)!;
+    this.heldByAttempt.splice(0, this.heldByAttempt.length);
     this.state.needsAttention = true;
     this.state.settledAt = null;
     await this.step(
@@ -454,11 +458,12 @@ class RefundRun {
       case 'supplementary': {
         // Paid too little: pay the shortfall (reserved on the payment when it was asked for).
         if (await this.payCorrection(request)) {
+          this.heldByAttempt.push({ attempt: this.state.attempt, amount: correction.amount });
           await this.completeCorrection(correction, { paymentShift: { refunded: correction.amount, reserved: -correction.amount } });
         } else {
           correction.status = 'failed';
           this.state.needsAttention = true;
-          this.state.status = correction.previousTotal === this.input.amount && this.state.corrections!.every((c) => c.status !== 'completed') ? 'succeeded' : 'corrected';
+          this.state.status = this.state.corrections!.some((c) => c.status === 'completed') ? 'corrected' : 'succeeded';
           await this.step('correction_failed', this.state.status, { needsAttention: true, corrections: this.correctionRecords() }, {
             detail: { correctionId: correction.id, released: correction.amount },
             paymentShift: { refunded: 0, reserved: -correction.amount },
@@ -475,29 +480,47 @@ class RefundRun {
           await this.needsAction('correction_payout_failed', { correctionId: correction.id });
           return false;
         }
+        this.heldByAttempt.push({ attempt: this.state.attempt, amount: this.netAmount() });
         await this.completeCorrection(correction, { reservation: 'settle' });
         return true;
       }
     }
   }
 
-  /** Takes `amount` back from what the current attempt paid; a refusal opens a recovery case. */
+  /**
+   * Takes `amount` back from what the customer holds, newest payout first, never more from an
+   * attempt than it paid. A refusal opens a recovery case for what could not be taken back.
+   */
   private async reverse(request: CorrectionRequest, amount: number): Promise<boolean> {
-    try {
-      await provider.reverseAtProvider({ refundId: this.input.refundId, attempt: this.state.attempt, amount, correctionId: request.correctionId });
-      return true;
-    } catch (error) {
-      const cause = error instanceof ActivityFailure ? error.cause : undefined;
-      if (!(cause instanceof ApplicationFailure && cause.type === 'ReversalRefused')) throw error;
-      this.state.corrections!.find((c) => c.id === request.correctionId)!.status = 'refused';
-      this.recoveryOpen = true;
-      this.state.needsAttention = true;
-      await this.step('reversal_refused', 'requires_action', { needsAttention: true, corrections: this.correctionRecords() }, {
-        detail: { correctionId: request.correctionId, recoveryCase: true, owedByCustomer: amount, currency: this.input.currency, refusal: cause.message },
-        notify: { template: 'refund_recovery', noticeKey: `recovery-${request.correctionId}`, reasonGiven: request.reason, correctionAmount: amount },
-      });
-      return false;
+    let reversed = 0;
+    for (const held of [...this.heldByAttempt].reverse()) {
+      const part = Math.min(held.amount, amount - reversed);
+      if (part === 0) break;
+      try {
+        await provider.reverseAtProvider({ refundId: this.input.refundId, attempt: held.attempt, amount: part, correctionId: request.correctionId });
+      } catch (error) {
+        const cause = error instanceof ActivityFailure ? error.cause : undefined;
+        if (!(cause instanceof ApplicationFailure && cause.type === 'ReversalRefused')) throw error;
+        await this.openRecovery(request, amount - reversed, reversed, cause.message);
+        return false;
+      }
+      held.amount -= part;
+      reversed += part;
     }
+    this.heldByAttempt.splice(0, this.heldByAttempt.length, ...this.heldByAttempt.filter((held) => held.amount > 0));
+    return true;
+  }
+
+  /** The bank would not give money back: the customer is asked to return it, and what is owed goes on record. */
+  private async openRecovery(request: CorrectionRequest, owed: number, reversed: number, refusal: string): Promise<void> {
+    this.state.corrections!.find((c) => c.id === request.correctionId)!.status = 'refused';
+    this.recoveryOpen = true;
+    this.state.needsAttention = true;
+    await this.step('reversal_refused', 'requires_action', { needsAttention: true, corrections: this.correctionRecords() }, {
+      detail: { correctionId: request.correctionId, recoveryCase: true, owedByCustomer: owed, reversed, currency: this.input.currency, refusal },
+      paymentShift: reversed > 0 ? { refunded: -reversed, reserved: 0 } : undefined,
+      notify: { template: 'refund_recovery', noticeKey: `recovery-${request.correctionId}`, reasonGiven: request.reason, correctionAmount: owed },
+    });
   }
 
   /** Sends a correction's payout (the attempt the API wrote down) and waits for it to settle. */

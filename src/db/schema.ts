@@ -324,6 +324,8 @@ export const sandboxOperations = pgTable(
     traceReference: text('trace_reference').notNull(),
     status: sandboxOperationStatus('status').notNull(),
     failureReason: text('failure_reason'),
+    /** For a reversal: the refund operation it takes money back from. */
+    reverses: text('reverses'),
     settleAt: instant('settle_at'),
     settledAt: instant('settled_at'),
     returnAt: instant('return_at'),

@@ -583,7 +583,8 @@ describe('corrections', () => {
 
   it('keeps every total exact through a sequence of corrections', async () => {
     const { refund, payment } = await paidRefund();
-    for (const amount of [20_000, 26_000, 25_000, 31_000]) {
+    // The last step takes 21,000 back: more than any one payout holds, so from three of them.
+    for (const amount of [20_000, 26_000, 25_000, 31_000, 10_000]) {
       await correct(refund.id, { amount, reason: `to ${amount}` });
       await eventually(async () => (await findRefund(database.db, refund.id))?.amount === amount && (await findRefund(database.db, refund.id))?.status === 'corrected', 20_000, `total ${amount}`);
       expect(await findPayment(database.db, payment.id)).toMatchObject({ refundedAmount: amount, reservedAmount: 0 });
@@ -594,8 +595,15 @@ describe('corrections', () => {
       ['supplementary', 6_000],
       ['reversal', 1_000],
       ['supplementary', 6_000],
+      ['reversal', 21_000],
     ]);
-    expect(await refusedWith(correct(refund.id, { amount: 31_000, reason: 'same' }))).toBe('correction_not_needed');
+    const reversals = (await operationsOf(refund.id)).filter((op) => op.kind === 'reversal').map((op) => [op.idempotencyKey.slice(-2), op.amount]);
+    expect(reversals.slice(-3)).toEqual([
+      ['a3', 6_000], // the second supplementary refund
+      ['a2', 5_000], // the first, less the 1,000 taken back before
+      ['a1', 10_000], // the original payout
+    ]);
+    expect(await refusedWith(correct(refund.id, { amount: 10_000, reason: 'same' }))).toBe('correction_not_needed');
   });
 
   it('a wrong account: reversed from it and re-issued to the right one', async () => {

@@ -131,6 +131,14 @@ export class SandboxProvider implements RefundProvider {
     if (sandboxBehaviour(original.accountLast4) === 'refuses_reversal') {
       throw new ProviderReversalRefusedError(`${this.name} sandbox: the bank refused to take back ${request.amount} from ****${original.accountLast4}`);
     }
+    // Like a real provider, never more than the refund paid, less what was already taken back.
+    const [{ reversed }] = (await this.db
+      .select({ reversed: sql<string>`coalesce(sum(${sandboxOperations.amount}), 0)` })
+      .from(sandboxOperations)
+      .where(and(eq(sandboxOperations.reverses, original.id), eq(sandboxOperations.status, 'settled')))) as [{ reversed: string }];
+    if (request.amount > original.amount - Number(reversed)) {
+      throw new ProviderReversalRefusedError(`${this.name} sandbox: ${request.amount} is more than the ${original.amount - Number(reversed)} left of refund ${original.id}`);
+    }
     const [reversal] = await this.db
       .insert(sandboxOperations)
       .values({
@@ -144,6 +152,7 @@ export class SandboxProvider implements RefundProvider {
         currency: request.currency,
         accountLast4: original.accountLast4,
         traceReference: original.traceReference,
+        reverses: original.id,
         status: 'settled',
         settledAt: new Date(),
       })

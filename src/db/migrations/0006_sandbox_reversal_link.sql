@@ -1,0 +1,1 @@
+ALTER TABLE "sandbox_operations" ADD COLUMN "reverses" text;
