@@ -9,7 +9,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
-import { and, eq } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { createActivities } from '../../activities';
 import { findPayment, findOrderStatus } from '../../src/db/queries/payments';
 import { findRefund, refundTimeline, findProviderAttempt } from '../../src/db/queries/refunds';
@@ -134,7 +134,11 @@ async function settledNotice(refundId: string, noticeId: string): Promise<Provid
 }
 
 async function operationsOf(refundId: string) {
-  return database.db.select().from(sandboxOperations).where(eq(sandboxOperations.refundId, refundId));
+  return database.db
+    .select()
+    .from(sandboxOperations)
+    .where(eq(sandboxOperations.refundId, refundId))
+    .orderBy(asc(sandboxOperations.createdAt), asc(sandboxOperations.id));
 }
 
 async function eventTypes(refundId: string): Promise<string[]> {
