@@ -1,6 +1,7 @@
 /**
- * Corrections over HTTP on the real stack: supervisors only, 202 while correcting, exact totals,
- * the shortfall limit, and the merchant's events for it.
+ * After money has moved, over HTTP on the real stack: every correction kind (supervisors only, 202
+ * while correcting, exact totals, the shortfall limit, the merchant's events), the `0003` refused
+ * reversal with its recovery case, and the `0004` money returned by the bank.
  */
 import '../support/quiet-temporal';
 import { sql } from 'drizzle-orm';
@@ -17,15 +18,21 @@ afterAll(async () => {
   await running?.stop();
 });
 
-async function succeededRefund(amount: number, paymentAmount: number) {
-  const payment = paymentRegistration({ amount: paymentAmount });
+/** Registers a payment to `account` and asks for a refund of `amount` of it. */
+async function requestRefund(amount: number, paymentAmount: number, account = '6222020200112345678') {
+  const payment = paymentRegistration({ amount: paymentAmount, payerAccount: account });
   expect((await running.call('POST', '/v1/payments', { body: payment })).status).toBe(201);
   const created = await running.call('POST', '/v1/refunds', {
     body: { paymentId: payment.id, amount, currency: 'CNY', reason: 'wrong_amount' },
     headers: { 'Idempotency-Key': uniqueId('k') },
   });
-  await untilStatus(created.body.id, 'succeeded');
   return { payment, refund: created.body };
+}
+
+async function succeededRefund(amount: number, paymentAmount: number, account?: string) {
+  const requested = await requestRefund(amount, paymentAmount, account);
+  await untilStatus(requested.refund.id, 'succeeded');
+  return requested;
 }
 
 async function untilStatus(refundId: string, status: string) {
@@ -74,14 +81,51 @@ it('corrects an over-refund and then an under-refund, exactly, for supervisors o
 });
 
 it('refuses to correct a refund that has not succeeded', async () => {
-  const payment = paymentRegistration({ payerAccount: '6222020200110002' });
-  await running.call('POST', '/v1/payments', { body: payment });
-  const created = await running.call('POST', '/v1/refunds', {
-    body: { paymentId: payment.id, amount: 1_000, currency: 'CNY', reason: 'defective' },
-    headers: { 'Idempotency-Key': uniqueId('k') },
-  });
-  await untilStatus(created.body.id, 'requires_action');
-  const refused = await correct(created.body.id, { amount: 500, reason: 'x' });
+  const { refund } = await requestRefund(1_000, 10_000, '6222020200110002');
+  await untilStatus(refund.id, 'requires_action');
+  const refused = await correct(refund.id, { amount: 500, reason: 'x' });
   expect(refused.status).toBe(409);
   expect(refused.body.code).toBe('invalid_state');
+});
+
+it('re-issues to the right account: one reversal from the wrong one, one payout to the right one', async () => {
+  const { refund, payment } = await succeededRefund(12_000, 20_000);
+  const accepted = await correct(refund.id, { destination: { type: 'bank_transfer', account: '6217000010009876', accountName: 'Li Wei' }, reason: 'card was closed' });
+  expect(accepted.status).toBe(202);
+  const corrected = await untilStatus(refund.id, 'corrected');
+  expect(corrected).toMatchObject({ amount: 12_000, destination: { type: 'bank_transfer', account: '****9876' }, provider: { name: 'bank_transfer', state: 'settled' } });
+  const card = (await running.call('GET', `/v1/sandbox/providers/card/refunds?paymentId=${payment.id}`)).body.data;
+  const bank = (await running.call('GET', `/v1/sandbox/providers/bank_transfer/refunds?paymentId=${payment.id}`)).body.data;
+  expect(card.map((op: { kind: string; amount: number }) => [op.kind, op.amount])).toEqual([
+    ['refund', 12_000],
+    ['reversal', 12_000],
+  ]);
+  expect(bank.map((op: { kind: string; amount: number }) => [op.kind, op.amount])).toEqual([['refund', 12_000]]);
+  expect((await running.call('GET', `/v1/payments/${payment.id}`)).body).toMatchObject({ refundedAmount: 12_000, reservedAmount: 0 });
+});
+
+it('0003: a refused reversal leaves the refund requiring action with a recovery case', async () => {
+  const { payment, refund } = await succeededRefund(15_000, 20_000, '6222020200110003');
+  expect((await correct(refund.id, { amount: 5_000, reason: 'refunded the wrong item' })).status).toBe(202);
+  const stuck = await untilStatus(refund.id, 'requires_action');
+  expect(stuck.needsAttention).toBe(true);
+  expect(stuck.corrections).toEqual([expect.objectContaining({ kind: 'reversal', amount: 10_000, status: 'refused' })]);
+  const recovery = stuck.timeline.find((e: { type: string }) => e.type === 'reversal_refused');
+  expect(recovery.detail).toMatchObject({ recoveryCase: true, owedByCustomer: 10_000, reversed: 0 });
+  // Nothing came back, so nothing changed on the payment.
+  expect((await running.call('GET', `/v1/payments/${payment.id}`)).body).toMatchObject({ refundedAmount: 15_000, reservedAmount: 0 });
+  expect((await running.call('POST', `/v1/refunds/${refund.id}/retry`, { key: 'dev-supervisor-a', body: {} })).status).toBe(409);
+});
+
+it('0004: money returned by the bank after success reopens the refund and the order', async () => {
+  const { payment, refund: created } = await requestRefund(8_000, 8_000, '6222020200110004');
+  await eventually(async () => (await running.call('GET', `/v1/payments/${payment.id}`)).body.orderStatus === 'refunded', 20_000, 'the order refunded');
+  const reopened = await untilStatus(created.id, 'requires_action');
+  expect(reopened.provider.state).toBe('returned');
+  expect(reopened.timeline.map((e: { type: string }) => e.type)).toEqual(['created', 'submitted', 'settled', 'money_returned']);
+  expect((await running.call('GET', `/v1/payments/${payment.id}`)).body).toMatchObject({ refundedAmount: 0, reservedAmount: 8_000, orderStatus: 'paid' });
+  const [returned] = await running.database.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM merchant_events WHERE refund_id = ${created.id} AND type = 'refund.returned'`);
+  expect(returned!.n).toBe(1);
+  const [corrected] = await running.database.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM notifications WHERE refund_id = ${created.id} AND template = 'refund_returned'`);
+  expect(corrected!.n).toBe(1);
 });
