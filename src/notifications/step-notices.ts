@@ -1,6 +1,7 @@
 /**
- * Queues the customer's message for a refund step, rendered from our records as they stand inside
- * the step's transaction (so the message and the state it describes are written together).
+ * The messages a refund step sends (the customer's, and reminders to staff), rendered from our
+ * records as they stand inside the step's transaction, so a message and the state it describes are
+ * written together.
  */
 import type { Executor } from '../db/client';
 import { findPayment } from '../db/queries/payments';
