@@ -133,8 +133,8 @@ export function loadPolicy(env: Env): RefundPolicy {
   if (policy.dualApprovalMin <= policy.autoApproveMax) {
     throw new ConfigError('REFUND_DUAL_APPROVAL_MIN must be above REFUND_AUTO_APPROVE_MAX');
   }
-  if (!(policy.approvalReminderMs < policy.approvalTimeoutMs && policy.approvalEscalateMs < policy.approvalTimeoutMs)) {
-    throw new ConfigError('REFUND_APPROVAL_REMINDER and REFUND_APPROVAL_ESCALATE must come before REFUND_APPROVAL_TIMEOUT');
+  if (!(policy.approvalReminderMs < policy.approvalEscalateMs && policy.approvalEscalateMs < policy.approvalTimeoutMs)) {
+    throw new ConfigError('approval timers must come in order: REFUND_APPROVAL_REMINDER, then REFUND_APPROVAL_ESCALATE, then REFUND_APPROVAL_TIMEOUT');
   }
   return policy;
 }

@@ -313,9 +313,11 @@ class RefundRun {
       const settlementDueAt = Date.parse(this.state.deadlines.settlementDueAt!);
       const hardDeadlineAt = Date.parse(this.state.deadlines.hardDeadlineAt!);
       const wakeAt = Math.min(nextPollAt, hardDeadlineAt, this.state.status === 'delayed' ? Infinity : settlementDueAt);
-      if (await condition(() => this.notices.length > 0, Math.max(wakeAt - Date.now(), 1))) {
-        const notice = this.notices.shift()!;
-        if (notice.attempt === this.state.attempt) return { reportedBy: 'webhook', noticeId: notice.noticeId, actor: notice.actor };
+      // Only settlements are taken here; a notice of money returned stays queued for afterSuccess.
+      const settledNotice = () => this.notices.findIndex((n) => n.type === 'settled');
+      if (await condition(() => settledNotice() >= 0, Math.max(wakeAt - Date.now(), 1))) {
+        const [notice] = this.notices.splice(settledNotice(), 1);
+        if (notice!.attempt === this.state.attempt) return { reportedBy: 'webhook', noticeId: notice!.noticeId, actor: notice!.actor };
         continue;
       }
       if (Date.now() >= hardDeadlineAt) {

@@ -26,6 +26,7 @@ describe('configuration', () => {
     expect(() => loadConfig({ REFUND_APPROVAL_TIMEOUT: 'soon' })).toThrow(/REFUND_APPROVAL_TIMEOUT/);
     expect(() => loadConfig({ REFUND_AUTO_APPROVE_MAX: '5.5' })).toThrow(ConfigError);
     expect(() => loadConfig({ REFUND_HOLIDAYS: '1 Oct' })).toThrow(/REFUND_HOLIDAYS/);
+    expect(() => loadConfig({ REFUND_APPROVAL_REMINDER: '30h' })).toThrow(/in order/);
     expect(() => parseApiKeys('k=admin:me')).toThrow(/API_KEYS/);
   });
 });
