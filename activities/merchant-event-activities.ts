@@ -6,7 +6,7 @@
  */
 import type { Database } from '../src/db/client';
 import { markMerchantEventDelivered, markMerchantEventFailed, undeliveredMerchantEvents } from '../src/db/queries/merchant-events';
-import { signPayload, SIGNATURE_HEADER } from '../src/webhook-signature';
+import { postSignedWebhook, signPayload } from '../src/webhook-signature';
 
 export interface MerchantEventDelivery {
   db: Database;
@@ -24,12 +24,7 @@ export function createMerchantEventActivities({ db, merchantWebhooks, merchantWe
         const body = JSON.stringify({ id: event.id, type: event.type, createdAt: event.createdAt.toISOString(), data: event.data });
         let failure: string | undefined;
         try {
-          const response = await fetch(url, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signPayload(merchantWebhookSecret, body), 'X-Event-Id': event.id },
-            body,
-            signal: AbortSignal.timeout(10_000),
-          });
+          const response = await postSignedWebhook(url, body, signPayload(merchantWebhookSecret, body), { 'X-Event-Id': event.id });
           if (!response.ok) failure = `${url} answered ${response.status}`;
         } catch (error) {
           failure = `${url}: ${(error as Error).message}`;

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { parseDuration } from '../workflows/durations';
+import { REFUND_TASK_QUEUE } from '../workflows/messages';
 import { DEFAULT_POLICY, type RefundPolicy } from '../workflows/policy';
 import { PAYMENT_CHANNELS, PROVIDER_NAMES, REFUND_REASONS, type Role } from '../workflows/lifecycle';
 
@@ -75,7 +76,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl: env.DATABASE_URL || undefined,
     temporalAddress: env.TEMPORAL_ADDRESS || undefined,
     temporalNamespace: env.TEMPORAL_NAMESPACE ?? 'default',
-    taskQueue: env.TEMPORAL_TASK_QUEUE ?? 'refunds',
+    taskQueue: env.TEMPORAL_TASK_QUEUE ?? REFUND_TASK_QUEUE,
     embeddedPgPort: portSetting(env, 'EMBEDDED_PG_PORT'),
     temporalDevPort: portSetting(env, 'TEMPORAL_DEV_PORT'),
     temporalUiPort: portSetting(env, 'TEMPORAL_UI_PORT'),

@@ -43,3 +43,16 @@ export function verifySignature(
 function digest(secret: string, unixSeconds: number, rawBody: string): string {
   return createHmac('sha256', secret).update(`${unixSeconds}.${rawBody}`).digest('hex');
 }
+
+/**
+ * POSTs a signed webhook (the signature from `signPayload` over exactly `rawBody`), giving up
+ * after ten seconds: how both the sandbox providers and our merchant events deliver.
+ */
+export function postSignedWebhook(url: string, rawBody: string, signature: string, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signature, ...headers },
+    body: rawBody,
+    signal: AbortSignal.timeout(10_000),
+  });
+}

@@ -18,9 +18,6 @@ export const REFUND_STATUSES = [
 ] as const;
 export type RefundStatus = (typeof REFUND_STATUSES)[number];
 
-/** Statuses a refund never leaves: its reservation has been released and no money moved. */
-export const CLOSED_WITHOUT_PAYOUT: readonly RefundStatus[] = ['rejected', 'expired', 'canceled'];
-
 export const PROVIDER_STATES = [
   'not_sent',
   'in_doubt',

@@ -60,8 +60,8 @@ export interface CorrectionState {
 export interface RefundWorkflowState {
   status: RefundStatus;
   /** The refund's total now (minor units): the requested amount, or what corrections made it. */
-  amount?: number;
-  corrections?: CorrectionState[];
+  amount: number;
+  corrections: CorrectionState[];
   provider: ProviderName;
   attempt: number;
   providerState: ProviderState;

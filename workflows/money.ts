@@ -25,13 +25,6 @@ export const CURRENCY_EXPONENTS: Readonly<Record<string, number>> = {
 
 export const SUPPORTED_CURRENCIES = Object.keys(CURRENCY_EXPONENTS);
 
-export function isSupportedCurrency(code: string): boolean {
-  return Object.prototype.hasOwnProperty.call(CURRENCY_EXPONENTS, code);
-}
-
-/** The largest amount the service stores: PostgreSQL bigint and JavaScript agree up to here. */
-export const MAX_AMOUNT = Number.MAX_SAFE_INTEGER;
-
 export function isValidAmount(amount: unknown): amount is number {
   return typeof amount === 'number' && Number.isSafeInteger(amount) && amount >= 0;
 }

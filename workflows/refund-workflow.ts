@@ -410,7 +410,7 @@ class RefundRun {
   private checkCorrection(request: CorrectionRequest): void {
     this.checkStatus(['succeeded', 'corrected']);
     if (request.role !== 'supervisor') throw refusal(REFUSALS.forbidden, 'only a supervisor may correct a refund');
-    const current = this.state.amount!;
+    const current = this.state.amount;
     const fee = this.input.amount - this.input.netAmount;
     if (request.newTotal <= fee) throw refusal(REFUSALS.invalidState, `the corrected total must be more than the fee of ${fee}`);
     const fits =
@@ -424,8 +424,8 @@ class RefundRun {
   }
 
   private async requestCorrection(request: CorrectionRequest): Promise<RefundWorkflowState> {
-    const previousTotal = this.state.amount!;
-    this.state.corrections!.push({
+    const previousTotal = this.state.amount;
+    this.state.corrections.push({
       id: request.correctionId,
       kind: request.kind,
       amount: request.kind === 'reissue' ? previousTotal : Math.abs(request.newTotal - previousTotal),
@@ -449,7 +449,7 @@ class RefundRun {
    * state a person must handle (a refused reversal, a re-issue that could not be paid).
    */
   private async correct(request: CorrectionRequest): Promise<boolean> {
-    const correction = this.state.corrections!.find((c) => c.id === request.correctionId)!;
+    const correction = this.state.corrections.find((c) => c.id === request.correctionId)!;
     switch (request.kind) {
       case 'reversal': {
         // Paid too much: take the excess back; it becomes refundable on the payment again.
@@ -465,7 +465,7 @@ class RefundRun {
         } else {
           correction.status = 'failed';
           this.state.needsAttention = true;
-          this.state.status = this.state.corrections!.some((c) => c.status === 'completed') ? 'corrected' : 'succeeded';
+          this.state.status = this.state.corrections.some((c) => c.status === 'completed') ? 'corrected' : 'succeeded';
           await this.step('correction_failed', this.state.status, { needsAttention: true, corrections: this.correctionRecords() }, {
             detail: { correctionId: correction.id, released: correction.amount },
             paymentShift: { refunded: 0, reserved: -correction.amount },
@@ -515,7 +515,7 @@ class RefundRun {
 
   /** The bank would not give money back: the customer is asked to return it, and what is owed goes on record. */
   private async openRecovery(request: CorrectionRequest, owed: number, reversed: number, refusal: string): Promise<void> {
-    this.state.corrections!.find((c) => c.id === request.correctionId)!.status = 'refused';
+    this.state.corrections.find((c) => c.id === request.correctionId)!.status = 'refused';
     this.recoveryOpen = true;
     this.state.needsAttention = true;
     await this.step('reversal_refused', 'requires_action', { needsAttention: true, corrections: this.correctionRecords() }, {
@@ -564,11 +564,11 @@ class RefundRun {
   }
 
   private netAmount(): number {
-    return this.state.amount! - (this.input.amount - this.input.netAmount);
+    return this.state.amount - (this.input.amount - this.input.netAmount);
   }
 
   private correctionRecords() {
-    return this.state.corrections!.map((c) => ({ ...c }));
+    return this.state.corrections.map((c) => ({ ...c }));
   }
 
   /** The route failed or time ran out: the refund waits for a person (retry or cancel). */

@@ -72,6 +72,11 @@ export function validationProblem(where: 'body' | 'query' | 'path' | 'header', e
   return new ApiProblem(400, 'validation_failed', 'Request is not valid', `Invalid ${where}: ${fields}`, { errors });
 }
 
+/** A value the schema accepted but the meaning refuses (an unknown cursor, a backwards range). */
+export function invalidField(where: 'body' | 'query' | 'path' | 'header', field: string, message: string): ApiProblem {
+  return new ApiProblem(400, 'validation_failed', 'Request is not valid', `Invalid ${where}: ${field}`, { errors: [{ field, message }] });
+}
+
 export const unauthorized = (detail: string) => new ApiProblem(401, 'unauthorized', 'Missing or unknown API key', detail);
 export const forbidden = (detail: string) => new ApiProblem(403, 'forbidden', 'Not allowed for this role', detail);
 export const notFound = (detail: string) => new ApiProblem(404, 'not_found', 'Not found', detail);

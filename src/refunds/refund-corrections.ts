@@ -12,7 +12,8 @@ import { providerIdempotencyKey, ulid } from '../ids';
 import { refundHandle } from '../temporal/refund-workflows';
 import type { Actor, Role } from '../../workflows/lifecycle';
 import { correctRefundUpdate, type CorrectionRequest } from '../../workflows/messages';
-import { refusalOf, type RetryDestination } from './refund-decisions';
+import { refusalOf, routeTo, type RetryDestination } from './refund-decisions';
+import { requireRefund } from './require-refund';
 import { RefundRequestError } from './refund-errors';
 
 export interface CorrectionOrder {
@@ -29,8 +30,7 @@ export async function correctRefund(
   refundId: string,
   order: CorrectionOrder,
 ): Promise<RefundRow> {
-  const refund = await findRefund(deps.db, refundId);
-  if (!refund) throw new RefundRequestError('refund_not_found', `No refund ${refundId}`);
+  const refund = await requireRefund(deps.db, refundId);
   if (refund.status !== 'succeeded' && refund.status !== 'corrected') {
     throw new RefundRequestError('invalid_state', `the refund is ${refund.status}; corrections need succeeded or corrected`, { status: refund.status });
   }
@@ -60,11 +60,7 @@ async function prepare(
     if (order.amount !== undefined && order.amount !== refund.amount) {
       throw new RefundRequestError('correction_not_needed', 'correct the account and the amount one at a time');
     }
-    const payment = (await findPayment(db, refund.paymentId))!;
-    const route =
-      order.destination.type === 'original'
-        ? { provider: payment.channel, destinationAccount: payment.payerAccount, destinationAccountName: null }
-        : { provider: 'bank_transfer' as const, destinationAccount: order.destination.account, destinationAccountName: order.destination.accountName };
+    const route = routeTo((await findPayment(db, refund.paymentId))!, order.destination);
     if (route.destinationAccount === refund.destinationAccount) throw new RefundRequestError('correction_not_needed', 'the refund already went to that account');
     await proposeProviderAttempt(db, {
       refundId: refund.id,

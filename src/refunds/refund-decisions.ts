@@ -9,7 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Database } from '../db/client';
 import { findPayment } from '../db/queries/payments';
 import { findRefund, proposeProviderAttempt } from '../db/queries/refunds';
-import type { RefundRow } from '../db/schema';
+import type { PaymentRow, RefundRow } from '../db/schema';
 import { providerIdempotencyKey } from '../ids';
 import { refundHandle } from '../temporal/refund-workflows';
 import type { Actor, Role } from '../../workflows/lifecycle';
@@ -20,6 +20,7 @@ import {
   rejectRefundUpdate,
   retryRefundUpdate,
 } from '../../workflows/messages';
+import { requireRefund } from './require-refund';
 import { RefundRequestError, type RefundErrorCode } from './refund-errors';
 
 export type RetryDestination = { type: 'original' } | { type: 'bank_transfer'; account: string; accountName: string };
@@ -43,8 +44,7 @@ export async function decideRefund(
   refundId: string,
   decision: RefundDecision,
 ): Promise<RefundRow> {
-  const refund = await findRefund(deps.db, refundId);
-  if (!refund) throw new RefundRequestError('refund_not_found', `No refund ${refundId}`);
+  const refund = await requireRefund(deps.db, refundId);
   const handle = refundHandle(deps.temporal, refundId);
   const decider = { principal: caller.principal, role: caller.role };
   try {
@@ -89,10 +89,7 @@ async function retry(
   }
   const payment = (await findPayment(db, refund.paymentId))!;
   const attempt = refund.providerAttempt + 1;
-  const route =
-    destination.type === 'original'
-      ? { provider: payment.channel, destinationAccount: payment.payerAccount, destinationAccountName: null }
-      : { provider: 'bank_transfer' as const, destinationAccount: destination.account, destinationAccountName: destination.accountName };
+  const route = routeTo(payment, destination);
   await proposeProviderAttempt(db, {
     refundId: refund.id,
     attempt,
@@ -102,6 +99,13 @@ async function retry(
     ...route,
   });
   await handle.executeUpdate(retryRefundUpdate, { args: [{ ...decider, attempt, provider: route.provider, otherRoute: destination.type !== 'original' }] });
+}
+
+/** Which provider pays, and to which account, for a destination a person chose. */
+export function routeTo(payment: PaymentRow, destination: RetryDestination) {
+  return destination.type === 'original'
+    ? { provider: payment.channel, destinationAccount: payment.payerAccount, destinationAccountName: null }
+    : { provider: 'bank_transfer' as const, destinationAccount: destination.account, destinationAccountName: destination.accountName };
 }
 
 export function refusalOf(error: unknown, refund: RefundRow): unknown {

@@ -1,6 +1,6 @@
 import type { ApiDeps } from '../deps';
 import { merchantEventsAfter } from '../../db/queries/merchant-events';
-import { ApiProblem } from '../problems';
+import { invalidField } from '../problems';
 import { route } from '../route';
 import { EventsQuery, MerchantEventList, Problem } from '../schemas';
 
@@ -18,9 +18,7 @@ export function eventRoutes(deps: ApiDeps) {
       async handle({ query }) {
         const events = await merchantEventsAfter(deps.db, query.after, query.limit);
         if (!events) {
-          throw new ApiProblem(400, 'validation_failed', 'Request is not valid', 'Invalid query: after', {
-            errors: [{ field: 'after', message: 'names no event' }],
-          });
+          throw invalidField('query', 'after', 'names no event');
         }
         return {
           status: 200,

@@ -1,7 +1,7 @@
 import type { ApiDeps } from '../deps';
 import { receiveProviderNotice } from '../../refunds/provider-notices';
 import { SIGNATURE_HEADER, verifySignature } from '../../webhook-signature';
-import { ApiProblem } from '../problems';
+import { ApiProblem, validationProblem } from '../problems';
 import { route } from '../route';
 import { Problem, ProviderWebhookBody, ProviderWebhookParams, WebhookAck } from '../schemas';
 import type { ProviderNoticePayload } from '../../providers/sandbox/sandbox-bank';
@@ -26,12 +26,9 @@ export function providerWebhookRoutes(deps: ApiDeps) {
           deps.metrics.providerNotices.inc({ provider: params.provider, outcome: `signature_${check.reason}` });
           throw new ApiProblem(401, 'invalid_signature', 'Webhook signature not accepted', `The ${SIGNATURE_HEADER} header is ${check.reason}`);
         }
+        // Read only once the signature holds: an unsigned body is not worth parsing.
         const parsed = ProviderWebhookBody.safeParse(JSON.parse(rawBody || 'null'));
-        if (!parsed.success) {
-          throw new ApiProblem(400, 'validation_failed', 'Request is not valid', 'The notice is not one this endpoint understands', {
-            errors: parsed.error.issues.map((i) => ({ field: i.path.join('.') || 'body', message: i.message })),
-          });
-        }
+        if (!parsed.success) throw validationProblem('body', parsed.error);
         const { duplicate } = await receiveProviderNotice(deps, params.provider, parsed.data as ProviderNoticePayload);
         deps.metrics.providerNotices.inc({ provider: params.provider, outcome: duplicate ? 'duplicate' : 'accepted' });
         return { status: 200, body: { received: true, duplicate } };

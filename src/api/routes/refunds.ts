@@ -1,8 +1,8 @@
 import type { ApiDeps } from '../deps';
-import { findRefund, listRefunds, refundTimeline } from '../../db/queries/refunds';
+import { listRefunds, refundTimeline } from '../../db/queries/refunds';
 import { createRefund } from '../../refunds/create-refund';
-import { RefundRequestError } from '../../refunds/refund-errors';
-import { ApiProblem } from '../problems';
+import { requireRefund } from '../../refunds/require-refund';
+import { invalidField } from '../problems';
 import { route } from '../route';
 import { CreateRefundBody, CreateRefundHeaders, ListRefundsQuery, Problem, Refund, RefundIdParams, RefundList } from '../schemas';
 import { refundSummaryView, refundView } from '../views';
@@ -18,9 +18,7 @@ export function refundRoutes(deps: ApiDeps) {
   };
 
   async function showRefund(refundId: string) {
-    const refund = await findRefund(deps.db, refundId);
-    if (!refund) throw new RefundRequestError('refund_not_found', `No refund ${refundId}`);
-    return refundView(refund, await refundTimeline(deps.db, refundId));
+    return refundView(await requireRefund(deps.db, refundId), await refundTimeline(deps.db, refundId));
   }
 
   return [
@@ -106,8 +104,6 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
     if (typeof id !== 'string' || Number.isNaN(date.getTime())) throw new Error('bad cursor');
     return { createdAt: date, id };
   } catch {
-    throw new ApiProblem(400, 'validation_failed', 'Request is not valid', 'Invalid query: cursor', {
-      errors: [{ field: 'cursor', message: 'is not a cursor this API returned' }],
-    });
+    throw invalidField('query', 'cursor', 'is not a cursor this API returned');
   }
 }

@@ -1,6 +1,6 @@
 import type { ApiDeps } from '../deps';
 import { refundReport } from '../../db/queries/reports';
-import { ApiProblem } from '../problems';
+import { invalidField } from '../problems';
 import { route } from '../route';
 import { Problem, RefundReport, ReportQuery } from '../schemas';
 
@@ -18,9 +18,7 @@ export function reportRoutes(deps: ApiDeps) {
         const from = new Date(query.from);
         const to = new Date(query.to);
         if (!(from < to)) {
-          throw new ApiProblem(400, 'validation_failed', 'Request is not valid', 'Invalid query: from, to', {
-            errors: [{ field: 'to', message: 'must be after from' }],
-          });
+          throw invalidField('query', 'to', 'must be after from');
         }
         const report = await refundReport(deps.db, { from, to, groupBy: query.groupBy, utcOffsetMinutes: deps.config.policy.utcOffsetMinutes });
         return { status: 200, body: { from: from.toISOString(), to: to.toISOString(), groupBy: query.groupBy, ...report } };

@@ -38,10 +38,7 @@ export async function refundIdsOfPayment(db: Executor, paymentId: string): Promi
 
 /** Holds `amount` of the payment for a refund. The table's CHECK refuses any over-refund. */
 export async function reserveOnPayment(tx: Executor, paymentId: string, amount: number): Promise<void> {
-  await tx
-    .update(payments)
-    .set({ reservedAmount: sql`${payments.reservedAmount} + ${amount}`, updatedAt: sql`now()` })
-    .where(eq(payments.id, paymentId));
+  await shiftPaymentTotals(tx, paymentId, { reserved: amount, refunded: 0 });
 }
 
 /** Turns a reservation into money refunded, and brings the order's status up to date. */
@@ -55,9 +52,9 @@ export async function moveRefundedToReserved(tx: Executor, paymentId: string, am
 }
 
 /**
- * Moves a payment's refunded and reserved totals by the given amounts (corrections move them by
- * parts of a refund) and refreshes the order's status. The table's CHECK refuses any result that
- * would over-refund the payment or go below zero.
+ * Moves a payment's refunded and reserved totals by the given amounts, and refreshes the order's
+ * status when what was refunded changed. The table's CHECK refuses any result that would
+ * over-refund the payment or go below zero.
  */
 export async function shiftPaymentTotals(tx: Executor, paymentId: string, shift: { refunded: number; reserved: number }): Promise<void> {
   const [payment] = await tx
@@ -69,15 +66,12 @@ export async function shiftPaymentTotals(tx: Executor, paymentId: string, shift:
     })
     .where(eq(payments.id, paymentId))
     .returning();
-  await refreshOrderStatus(tx, payment!.merchantId, payment!.orderId);
+  if (shift.refunded !== 0) await refreshOrderStatus(tx, payment!.merchantId, payment!.orderId);
 }
 
 /** Gives a reservation back to the payment: the refund closed without money moving. */
 export async function releaseReservedOnPayment(tx: Executor, paymentId: string, amount: number): Promise<void> {
-  await tx
-    .update(payments)
-    .set({ reservedAmount: sql`${payments.reservedAmount} - ${amount}`, updatedAt: sql`now()` })
-    .where(eq(payments.id, paymentId));
+  await shiftPaymentTotals(tx, paymentId, { reserved: -amount, refunded: 0 });
 }
 
 /** An order is refunded when everything captured on its payments has been refunded. */

@@ -11,7 +11,7 @@ import type { ProviderName } from '../../../workflows/lifecycle';
 import { ulid } from '../../ids';
 import type { Logger } from '../../logger';
 import { errorFields } from '../../logger';
-import { signPayload, SIGNATURE_HEADER } from '../../webhook-signature';
+import { postSignedWebhook, signPayload } from '../../webhook-signature';
 import { sandboxBehaviour, type SandboxTiming } from './sandbox-provider';
 
 export type ProviderNoticeType = 'refund.settled' | 'refund.returned';
@@ -32,12 +32,7 @@ export type NoticeTransport = (provider: ProviderName, rawBody: string, signatur
 
 export function httpNoticeTransport(webhookBaseUrl: string): NoticeTransport {
   return async (provider, rawBody, signature) => {
-    const response = await fetch(`${webhookBaseUrl}/${provider}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signature },
-      body: rawBody,
-      signal: AbortSignal.timeout(10_000),
-    });
+    const response = await postSignedWebhook(`${webhookBaseUrl}/${provider}`, rawBody, signature);
     return response.ok;
   };
 }
