@@ -3,10 +3,11 @@
  * registers the result; the workflow proxies `ReturnType<typeof createActivities>` by type only.
  */
 import type { Database } from '../src/db/client';
+import type { DestinationSeal } from '../src/destination-seal';
 import type { ProviderRegistry } from '../src/providers/provider';
 import { createMerchantEventActivities } from './merchant-event-activities';
 import { createProviderActivities } from './provider-activities';
-import { createReconciliationActivities, type WorkflowDefaults } from './reconciliation-activities';
+import { createReconciliationActivities } from './reconciliation-activities';
 import { createRecordActivities } from './record-activities';
 
 export interface ActivityDependencies {
@@ -16,16 +17,16 @@ export interface ActivityDependencies {
   utcOffsetMinutes: number;
   merchantWebhooks: Map<string, string>;
   merchantWebhookSecret: string;
-  /** What the reconciliation starts a never-started refund workflow with. */
-  workflowDefaults: WorkflowDefaults;
+  /** Opens the bank accounts people give for reroutes and corrections. */
+  seal: DestinationSeal;
 }
 
-export function createActivities({ db, providers, utcOffsetMinutes, merchantWebhooks, merchantWebhookSecret, workflowDefaults }: ActivityDependencies) {
+export function createActivities({ db, providers, utcOffsetMinutes, merchantWebhooks, merchantWebhookSecret, seal }: ActivityDependencies) {
   return {
-    ...createRecordActivities(db, utcOffsetMinutes),
+    ...createRecordActivities(db, utcOffsetMinutes, seal),
     ...createProviderActivities(db, providers),
     ...createMerchantEventActivities({ db, merchantWebhooks, merchantWebhookSecret }),
-    ...createReconciliationActivities(db, providers, workflowDefaults),
+    ...createReconciliationActivities(db, providers),
   };
 }
 

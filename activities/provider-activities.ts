@@ -1,13 +1,22 @@
 /**
- * The only code that moves money. Temporal may run each of these more than once; the provider
- * attempt row (one per refund route, with its own provider key) makes every run after the first
- * find out what happened instead of doing it again.
+ * The only code that moves money. Temporal may run each of these more than once, even two at once
+ * (a run past its timeout overlapping its retry); the provider attempt row (one per route, with its
+ * own provider key) makes exactly one run send, and every other run ask the provider instead.
+ * Answers a person must act on (a decline, a refused cancel or reversal) are returned, not thrown:
+ * only transport trouble is retried.
  */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import type { Database } from '../src/db/client';
-import { findProviderAttempt, findRefund, updateProviderAttempt } from '../src/db/queries/refunds';
+import { claimProviderAttempt, findProviderAttempt, findRefund, unclaimProviderAttempt, updateProviderAttempt } from '../src/db/queries/refunds';
 import type { ProviderAttemptRow } from '../src/db/schema';
-import { ProviderCannotCancelError, ProviderReversalRefusedError, providerStateOf, type ProviderRefund, type ProviderRegistry } from '../src/providers/provider';
+import {
+  ProviderCannotCancelError,
+  ProviderReversalRefusedError,
+  ProviderUnavailableError,
+  providerStateOf,
+  type ProviderRefund,
+  type ProviderRegistry,
+} from '../src/providers/provider';
 import type { ProviderState } from '../workflows/lifecycle';
 
 export interface ProviderAttemptRef {
@@ -21,7 +30,12 @@ export interface ProviderOutcome {
   reference: string | null;
   traceReference: string | null;
   failureReason: string | null;
+  /** What the attempt asked the provider to pay (net of the fee). */
+  amount: number;
 }
+
+/** What a status check found: the provider's answer, or nothing at all under the attempt's key. */
+export type ProviderCheck = Omit<ProviderOutcome, 'state'> & { state: ProviderState | 'missing' };
 
 export function createProviderActivities(db: Database, providers: ProviderRegistry) {
   async function loadAttempt({ refundId, attempt }: ProviderAttemptRef) {
@@ -30,107 +44,120 @@ export function createProviderActivities(db: Database, providers: ProviderRegist
     if (!refund || !providerAttempt) {
       throw ApplicationFailure.nonRetryable(`refund ${refundId} has no provider attempt ${attempt}`, 'UnknownRefundAttempt');
     }
-    return { refund, providerAttempt, provider: providers[providerAttempt.provider] };
+    return { refund, providerAttempt, provider: providers[providerAttempt.provider], amount: providerAttempt.amount ?? refund.netAmount };
   }
 
-  async function remember(attempt: ProviderAttemptRow, found: ProviderRefund): Promise<ProviderOutcome> {
-    const outcome: ProviderOutcome = {
-      state: providerStateOf(found),
-      reference: found.reference,
-      traceReference: found.traceReference,
-      failureReason: found.failureReason,
-    };
+  async function remember(attempt: ProviderAttemptRow, amount: number, found: ProviderRefund): Promise<ProviderOutcome> {
+    const outcome: ProviderOutcome = { state: providerStateOf(found), reference: found.reference, traceReference: found.traceReference, failureReason: found.failureReason, amount };
     await updateProviderAttempt(db, attempt.refundId, attempt.attempt, outcome);
     return outcome;
   }
 
   return {
     /**
-     * Sends the refund to its provider exactly once. The attempt is marked `in_doubt` before the
-     * call; if the call times out or this worker dies, the next run asks the provider by key
-     * before it would ever send again (the `0007` case).
+     * Sends the attempt to its provider exactly once. Sending is claimed by compare-and-set
+     * (`not_sent → in_doubt`); a run that finds the attempt in doubt asks the provider by key and
+     * never sends again: found, it records what the provider holds (the `0007` case); not found,
+     * it answers `in_doubt` and the workflow has a person decide (SPEC §3).
      */
     async submitRefundToProvider(ref: ProviderAttemptRef): Promise<ProviderOutcome> {
-      const { refund, providerAttempt, provider } = await loadAttempt(ref);
-      if (providerAttempt.state !== 'not_sent' && providerAttempt.state !== 'in_doubt') return outcomeOf(providerAttempt);
-      if (providerAttempt.state === 'in_doubt') {
-        const found = await provider.findRefund(providerAttempt.idempotencyKey);
-        if (found) return remember(providerAttempt, found);
-      } else {
-        await updateProviderAttempt(db, ref.refundId, ref.attempt, { state: 'in_doubt' });
+      const { refund, providerAttempt, provider, amount } = await loadAttempt(ref);
+      if (providerAttempt.state !== 'not_sent' && providerAttempt.state !== 'in_doubt') return outcomeOf(providerAttempt, amount);
+      if (providerAttempt.state === 'not_sent' && (await claimProviderAttempt(db, ref.refundId, ref.attempt))) {
+        try {
+          const submitted = await whileHeartbeating(
+            provider.submitRefund({
+              idempotencyKey: providerAttempt.idempotencyKey,
+              refundId: refund.id,
+              paymentId: refund.paymentId,
+              amount,
+              currency: refund.currency,
+              account: providerAttempt.destinationAccount,
+              accountName: providerAttempt.destinationAccountName,
+            }),
+          );
+          return await remember(providerAttempt, amount, submitted);
+        } catch (error) {
+          // The provider said it took nothing: the attempt may be sent again. Anything else stays in doubt.
+          if (error instanceof ProviderUnavailableError) await unclaimProviderAttempt(db, ref.refundId, ref.attempt);
+          throw error;
+        }
       }
-      const submitted = await provider.submitRefund({
-        idempotencyKey: providerAttempt.idempotencyKey,
-        refundId: refund.id,
-        paymentId: refund.paymentId,
-        amount: providerAttempt.amount ?? refund.netAmount,
-        currency: refund.currency,
-        account: providerAttempt.destinationAccount,
-        accountName: providerAttempt.destinationAccountName,
-      });
-      return remember(providerAttempt, submitted);
+      const found = await whileHeartbeating(provider.findRefund(providerAttempt.idempotencyKey));
+      if (found) return remember(providerAttempt, amount, found);
+      return { ...outcomeOf(providerAttempt, amount), state: 'in_doubt' };
     },
 
-    /** Asks the provider where a submitted refund stands: the fallback when no webhook came. */
-    async checkRefundAtProvider(ref: ProviderAttemptRef): Promise<ProviderOutcome> {
-      const { providerAttempt, provider } = await loadAttempt(ref);
-      const found = await provider.findRefund(providerAttempt.idempotencyKey);
-      if (!found) {
-        throw ApplicationFailure.nonRetryable(
-          `${providerAttempt.provider} holds no refund under key ${providerAttempt.idempotencyKey}`,
-          'ProviderRefundMissing',
-        );
-      }
-      return remember(providerAttempt, found);
+    /** Asks the provider where a submitted refund stands: the fallback when no webhook came, and the check of every notice. */
+    async checkRefundAtProvider(ref: ProviderAttemptRef): Promise<ProviderCheck> {
+      const { providerAttempt, provider, amount } = await loadAttempt(ref);
+      const found = await whileHeartbeating(provider.findRefund(providerAttempt.idempotencyKey));
+      if (!found) return { ...outcomeOf(providerAttempt, amount), state: 'missing' };
+      return remember(providerAttempt, amount, found);
     },
 
     /**
-     * Takes back part or all of what an attempt paid (a correction). Keyed by the correction: a
-     * retry finds the reversal it made instead of making another. A refusal is final
-     * (`ReversalRefused`): the workflow opens a recovery case.
+     * Takes back part of what an attempt paid (a correction). Keyed by the correction and attempt:
+     * a retry finds the reversal it made instead of making another. `refused` carries the bank's
+     * refusal (the workflow opens a recovery case); `returned` says the bank had sent the money
+     * back already, so there is nothing to reverse.
      */
-    async reverseAtProvider(request: ProviderAttemptRef & { amount: number; correctionId: string }): Promise<{ reference: string }> {
+    async reverseAtProvider(request: ProviderAttemptRef & { amount: number; correctionId: string }): Promise<{ reference: string | null; refused: string | null; returned: boolean }> {
       const { refund, providerAttempt, provider } = await loadAttempt(request);
       const key = `${request.correctionId}-a${request.attempt}`;
       const existing = await provider.findReversal(key);
-      if (existing) return { reference: existing.reference };
+      if (existing) return { reference: existing.reference, refused: null, returned: false };
+      const payout = await provider.findRefund(providerAttempt.idempotencyKey);
+      if (payout?.returned) return { reference: null, refused: null, returned: true };
       try {
-        const reversal = await provider.reverseRefund({ idempotencyKey: key, reference: providerAttempt.reference!, amount: request.amount, currency: refund.currency });
-        return { reference: reversal.reference };
+        const reversal = await whileHeartbeating(provider.reverseRefund({ idempotencyKey: key, reference: providerAttempt.reference!, amount: request.amount, currency: refund.currency }));
+        return { reference: reversal.reference, refused: null, returned: false };
       } catch (error) {
-        if (error instanceof ProviderReversalRefusedError) throw ApplicationFailure.nonRetryable(error.message, 'ReversalRefused');
+        if (error instanceof ProviderReversalRefusedError) return { reference: null, refused: error.message, returned: false };
         throw error;
       }
     },
 
     /**
      * Before money goes another way, the old route must not pay too: a refund still pending there
-     * is canceled. Refused (non-retryable, `ProviderCannotCancel`) when the provider has moved the
-     * money already or will not cancel: the caller's reroute is then refused as well.
+     * is canceled. `cannotCancel` says why not when the provider has moved the money already or
+     * will not cancel: the decision that needed it is then refused.
      */
-    async cancelRefundAtProvider(ref: ProviderAttemptRef): Promise<ProviderOutcome> {
-      const { providerAttempt, provider } = await loadAttempt(ref);
+    async cancelRefundAtProvider(ref: ProviderAttemptRef): Promise<ProviderOutcome & { cannotCancel: string | null }> {
+      const { providerAttempt, provider, amount } = await loadAttempt(ref);
       const current = providerAttempt.state === 'in_doubt' || providerAttempt.state === 'accepted' ? await provider.findRefund(providerAttempt.idempotencyKey) : null;
       if (!current) {
         // Never taken by the provider (declined, not sent, or lost in doubt): nothing can pay out.
-        if (providerAttempt.state === 'settled' || providerAttempt.state === 'returned') return outcomeOf(providerAttempt);
+        if (providerAttempt.state === 'settled' || providerAttempt.state === 'returned') return { ...outcomeOf(providerAttempt, amount), cannotCancel: null };
         const state = providerAttempt.state === 'in_doubt' ? 'failed' : providerAttempt.state;
         await updateProviderAttempt(db, ref.refundId, ref.attempt, { state });
-        return { ...outcomeOf(providerAttempt), state };
+        return { ...outcomeOf(providerAttempt, amount), state, cannotCancel: null };
       }
-      if (current.status === 'failed' || current.status === 'canceled' || (current.status === 'settled' && current.returned)) return remember(providerAttempt, current);
+      if (current.status === 'failed' || current.status === 'canceled') return { ...(await remember(providerAttempt, amount, current)), cannotCancel: null };
       try {
-        return remember(providerAttempt, await provider.cancelRefund(current.reference));
+        return { ...(await remember(providerAttempt, amount, await provider.cancelRefund(current.reference))), cannotCancel: null };
       } catch (error) {
-        if (error instanceof ProviderCannotCancelError) {
-          throw ApplicationFailure.nonRetryable(error.message, 'ProviderCannotCancel');
-        }
+        if (error instanceof ProviderCannotCancelError) return { ...outcomeOf(providerAttempt, amount), cannotCancel: error.message };
         throw error;
       }
     },
   };
 }
 
-function outcomeOf(attempt: ProviderAttemptRow): ProviderOutcome {
-  return { state: attempt.state, reference: attempt.reference, traceReference: attempt.traceReference, failureReason: attempt.failureReason };
+/**
+ * Heartbeats while a provider call is in flight, so a worker that dies mid-call is noticed within
+ * the heartbeat timeout (seconds) instead of the start-to-close timeout (minutes).
+ */
+async function whileHeartbeating<T>(work: Promise<T>): Promise<T> {
+  heartbeat();
+  const beat = setInterval(() => heartbeat(), 2_000);
+  try {
+    return await work;
+  } finally {
+    clearInterval(beat);
+  }
+}
+
+function outcomeOf(attempt: ProviderAttemptRow, amount: number): ProviderOutcome {
+  return { state: attempt.state, reference: attempt.reference, traceReference: attempt.traceReference, failureReason: attempt.failureReason, amount };
 }

@@ -1,16 +1,14 @@
 /**
  * The daily reconciliation sweep's side: ask the providers about every attempt of every open
- * refund and report where their books and ours disagree. It changes nothing itself; the
+ * refund, and of every refund settled in the last week, and report where their books and ours disagree. It changes nothing itself; the
  * reconciliation workflow hands each finding to the refund's own workflow.
  */
 import { heartbeat } from '@temporalio/activity';
-import { and, asc, eq, gt, inArray, lt, ne, or } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, ne, or } from 'drizzle-orm';
 import type { Database } from '../src/db/client';
 import { providerAttempts, refunds } from '../src/db/schema';
 import { providerStateOf, type ProviderRegistry } from '../src/providers/provider';
-import { workflowInputOf } from '../src/refunds/create-refund';
-import type { ReconciliationFinding, RefundWorkflowInput } from '../workflows/messages';
-import type { RefundPolicy } from '../workflows/policy';
+import type { ReconciliationFinding } from '../workflows/messages';
 import type { ProviderState, RefundStatus } from '../workflows/lifecycle';
 
 /** Refunds whose money may still be moving: the ones worth asking the providers about. */
@@ -29,46 +27,24 @@ export interface ReconciliationResult {
   nextAfter: string | null;
 }
 
-/** What a refund's workflow is started with, besides the refund itself. */
-export interface WorkflowDefaults {
-  policy: RefundPolicy;
-  providerPollIntervalMs: number;
-}
+/** Succeeded refunds this recent are checked too: a settlement believed wrongly shows up here. */
+const RECENTLY_SETTLED_MS = 7 * 86_400_000;
 
-/** A workflow that has not written a step this long after its refund was taken was never started. */
-const UNSTARTED_AFTER_MS = 10 * 60_000;
-
-export function createReconciliationActivities(db: Database, providers: ProviderRegistry, defaults: WorkflowDefaults) {
+export function createReconciliationActivities(db: Database, providers: ProviderRegistry) {
   return {
-    /**
-     * Refunds taken in the database whose workflow never started (the process died between the
-     * commit and the start, and the client never retried): their amounts are held and nobody would
-     * ever send them. Recognised by never having recorded a step long after they should have.
-     */
-    async findUnstartedRefunds(): Promise<RefundWorkflowInput[]> {
-      const rows = await db
-        .select()
-        .from(refunds)
-        .where(
-          and(
-            eq(refunds.workflowSeq, 0),
-            or(
-              and(eq(refunds.status, 'processing'), lt(refunds.createdAt, new Date(Date.now() - UNSTARTED_AFTER_MS))),
-              // Held for approval, a workflow's first step is the reminder.
-              and(eq(refunds.status, 'pending_approval'), lt(refunds.createdAt, new Date(Date.now() - defaults.policy.approvalReminderMs - UNSTARTED_AFTER_MS))),
-            ),
-          ),
-        )
-        .orderBy(asc(refunds.createdAt))
-        .limit(500);
-      return rows.map((refund) => workflowInputOf(refund, defaults));
-    },
-
     async reconcileOpenRefunds({ afterRefundId, limit }: ReconciliationBatch): Promise<ReconciliationResult> {
       const open = await db
         .select({ id: refunds.id })
         .from(refunds)
-        .where(and(inArray(refunds.status, OPEN_STATUSES), afterRefundId ? gt(refunds.id, afterRefundId) : undefined))
+        .where(
+          and(
+            or(
+              inArray(refunds.status, OPEN_STATUSES),
+              and(inArray(refunds.status, ['succeeded', 'corrected']), gt(refunds.settledAt, new Date(Date.now() - RECENTLY_SETTLED_MS))),
+            ),
+            afterRefundId ? gt(refunds.id, afterRefundId) : undefined,
+          ),
+        )
         .orderBy(asc(refunds.id))
         .limit(limit);
       const findings: ReconciliationFinding[] = [];

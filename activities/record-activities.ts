@@ -1,14 +1,22 @@
 /**
- * The activity that writes a workflow step down. One step is one database transaction: the audit
- * event, the refund's read model, any money it moves on the payment, and the customer's message.
- * Keyed by refund and step number, so a retry writes nothing twice and a late retry of an older
- * step cannot overwrite a newer one.
+ * The activity that puts a workflow step on record. One step is one database transaction: the
+ * audit event, the refund's read model, the money it moves on the payment, the provider attempt it
+ * opens, and the messages it sends. Keyed by refund and step number, so a retry writes nothing
+ * twice and a late retry of an older step cannot overwrite a newer one. A step the database must
+ * refuse (it would over-refund the payment; a correction to the account the money already went
+ * to) writes nothing and comes back as a refusal, which the workflow hands to the person deciding.
  */
 import type { Database } from '../src/db/client';
-import { applyWorkflowStep, type RefundChanges } from '../src/db/queries/refunds';
-import type { ApprovalRecord, CorrectionRecord } from '../src/db/schema';
+import { findPayment } from '../src/db/queries/payments';
+import { applyWorkflowStep, findProviderAttempt, findRefund, type NewProviderAttempt, type RefundChanges } from '../src/db/queries/refunds';
+import type { ApprovalRecord, CorrectionRecord, RefundRow } from '../src/db/schema';
+import type { DestinationSeal } from '../src/destination-seal';
+import { providerIdempotencyKey } from '../src/ids';
 import { queueCustomerNotice, queueStaffNotice, type CustomerNotice, type StaffNotice } from '../src/notifications/step-notices';
 import type { Actor, ProviderName, ProviderState, RefundStatus } from '../workflows/lifecycle';
+import type { Destination } from '../workflows/messages';
+import type { ProposalView } from '../workflows/proposals';
+import { RefundRequestError, type RefundErrorCode } from '../workflows/refusals';
 
 /** Fields of the refund a workflow step may change; instants as ISO strings (history is JSON). */
 export interface RefundStepChanges {
@@ -28,14 +36,19 @@ export interface RefundStepChanges {
   amount?: number;
   netAmount?: number;
   corrections?: CorrectionRecord[];
+  proposal?: ProposalView | null;
+  /** Where the refund's money stands on the payment, as the read model shows it. */
+  reservation?: 'reserved' | 'released' | 'settled';
 }
 
-/**
- * What a step does to the payment's totals:
- * settle: the money arrived, reserved → refunded; release: closed without paying, reserved → free;
- * reopen: the bank sent settled money back, refunded → reserved again.
- */
-export type ReservationMove = 'settle' | 'release' | 'reopen';
+/** A payout route a decision opens: back to the payer, to a bank account, or where the refund already pays. */
+export interface NewAttempt {
+  attempt: number;
+  destination: Destination | { type: 'current' };
+  /** What this attempt pays, net of the fee. */
+  amount: number;
+  requestedBy: string;
+}
 
 export interface RefundStep {
   refundId: string;
@@ -45,47 +58,94 @@ export interface RefundStep {
   actor: Actor;
   detail?: Record<string, unknown>;
   changes: RefundStepChanges;
-  reservation?: ReservationMove;
-  /** The refund now pays through this provider attempt (after a retry). */
-  switchToAttempt?: number;
-  /** Moves the payment's refunded/reserved totals by parts of the refund (corrections). */
+  /** Moves the payment's refunded and reserved totals (the CHECK refuses any over-refund). */
   paymentShift?: { refunded: number; reserved: number };
+  /** Writes down a new provider attempt (the account opened from its seal here, and only here). */
+  newAttempt?: NewAttempt;
+  /** The refund pays through this provider attempt from now on: its route and destination are copied. */
+  switchToAttempt?: number;
+  /** Refuse the step when the money already went to this destination (a re-issue to the same account). */
+  requireNewDestination?: Destination;
   notify?: CustomerNotice;
-  /** Supervisors to tell (approval reminders and escalations). */
+  /** Staff to tell (approval reminders, escalations, proposals). */
   tellStaff?: StaffNotice;
 }
 
+export type StepOutcome = { recorded: true } | { recorded: false; refusal: { code: RefundErrorCode; message: string; facts: Record<string, unknown> } };
+
 const INSTANT_FIELDS = ['approvalDueAt', 'settlementDueAt', 'expectedArrivalAt', 'hardDeadlineAt', 'settledAt'] as const;
 
-export function createRecordActivities(db: Database, utcOffsetMinutes: number) {
+export function createRecordActivities(db: Database, utcOffsetMinutes: number, seal: DestinationSeal) {
+  /** Where a destination pays: the payer's own account on the payment's channel, or a bank account. */
+  async function routeOf(refund: RefundRow, destination: NewAttempt['destination']) {
+    if (destination.type === 'current') {
+      const current = (await findProviderAttempt(db, refund.id, refund.providerAttempt))!;
+      return { provider: current.provider, destinationType: current.destinationType, destinationAccount: current.destinationAccount, destinationAccountName: current.destinationAccountName };
+    }
+    if (destination.type === 'original') {
+      const payment = (await findPayment(db, refund.paymentId))!;
+      return { provider: payment.channel, destinationType: 'original' as const, destinationAccount: payment.payerAccount, destinationAccountName: null };
+    }
+    const { account, accountName } = seal.open(destination);
+    return { provider: 'bank_transfer' as const, destinationType: 'bank_transfer' as const, destinationAccount: account, destinationAccountName: accountName };
+  }
+
   return {
-    async recordRefundStep(step: RefundStep): Promise<void> {
+    async recordRefundStep(step: RefundStep): Promise<StepOutcome> {
       const changes = { ...step.changes } as RefundChanges;
       for (const field of INSTANT_FIELDS) {
         const value = step.changes[field];
         if (value !== undefined) changes[field] = value === null ? null : new Date(value);
       }
-      await applyWorkflowStep(
-        db,
-        step.refundId,
-        step.seq,
-        changes,
-        {
-          eventKey: `step-${step.seq}`,
-          type: step.type,
-          actor: step.actor,
-          detail: { ...step.detail, ...(step.changes.status ? { status: step.changes.status } : {}) },
-        },
-        {
-          reservation: step.reservation,
-          switchToAttempt: step.switchToAttempt,
-          paymentShift: step.paymentShift,
-          alsoWrite: async (tx) => {
-            if (step.notify) await queueCustomerNotice(tx, step.refundId, step.notify, utcOffsetMinutes);
-            if (step.tellStaff) await queueStaffNotice(tx, step.refundId, step.tellStaff);
-          },
-        },
-      );
+      try {
+        return await applyWorkflowStepFor(step, changes);
+      } catch (error) {
+        if (error instanceof RefundRequestError) return { recorded: false, refusal: { code: error.code, message: error.message, facts: error.facts } };
+        throw error;
+      }
     },
   };
+
+  async function applyWorkflowStepFor(step: RefundStep, changes: RefundChanges): Promise<StepOutcome> {
+    let newAttempt: NewProviderAttempt | undefined;
+    if (step.newAttempt || step.requireNewDestination) {
+      const refund = (await findRefund(db, step.refundId))!;
+      if (step.requireNewDestination) {
+        const route = await routeOf(refund, step.requireNewDestination);
+        if (digits(route.destinationAccount) === digits(refund.destinationAccount)) {
+          throw new RefundRequestError('correction_not_needed', 'the refund already went to that account');
+        }
+      }
+      if (step.newAttempt) {
+        const { attempt, destination, amount, requestedBy } = step.newAttempt;
+        newAttempt = { refundId: step.refundId, attempt, idempotencyKey: providerIdempotencyKey(step.refundId, attempt), amount, requestedBy, ...(await routeOf(refund, destination)) };
+      }
+    }
+    await applyWorkflowStep(
+      db,
+      step.refundId,
+      step.seq,
+      changes,
+      {
+        eventKey: `step-${step.seq}`,
+        type: step.type,
+        actor: step.actor,
+        detail: { ...step.detail, ...(step.changes.status ? { status: step.changes.status } : {}) },
+      },
+      {
+        paymentShift: step.paymentShift,
+        newAttempt,
+        switchToAttempt: step.switchToAttempt,
+        alsoWrite: async (tx) => {
+          if (step.notify) await queueCustomerNotice(tx, step.refundId, step.notify, utcOffsetMinutes);
+          if (step.tellStaff) await queueStaffNotice(tx, step.refundId, step.tellStaff);
+        },
+      },
+    );
+    return { recorded: true };
+  }
+}
+
+function digits(account: string): string {
+  return account.replace(/\D/g, '');
 }

@@ -3,6 +3,7 @@
  * value stops the process with a message naming the variable, never a surprise later.
  */
 import path from 'node:path';
+import { DEFAULT_POOL_SIZE } from './db/client';
 import { parseDuration } from '../workflows/durations';
 import { REFUND_TASK_QUEUE } from '../workflows/messages';
 import { DEFAULT_POLICY, type RefundPolicy } from '../workflows/policy';
@@ -33,6 +34,10 @@ export interface Config {
   /** Where each merchant's backend receives refund events. */
   merchantWebhooks: Map<string, string>;
   merchantWebhookSecret: string;
+  /** Seals bank accounts people give on their way to a refund's workflow (API and worker must share it). */
+  destinationSealKey: string;
+  /** Database connections per process; the worker runs at most this many activities at once. */
+  databasePoolSize: number;
   policy: RefundPolicy;
   /** When the daily reconciliation sweep runs (cron, UTC). */
   reconciliationCron: string;
@@ -47,8 +52,10 @@ export interface Config {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
-export const DEVELOPMENT_API_KEYS = 'dev-service=service:pos-backend,dev-support=support:support-1,dev-supervisor-a=supervisor:supervisor-a,dev-supervisor-b=supervisor:supervisor-b';
+export const DEVELOPMENT_API_KEYS =
+  'dev-service=service:pos-backend,dev-support=support:support-1,dev-supervisor-a=supervisor:supervisor-a,dev-supervisor-b=supervisor:supervisor-b,dev-supervisor-c=supervisor:supervisor-c';
 const DEVELOPMENT_WEBHOOK_SECRET = 'dev-provider-webhook-secret';
+const DEVELOPMENT_SEAL_KEY = 'dev-destination-seal-key';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -68,6 +75,9 @@ export function loadConfig(env: Env = process.env): Config {
   const merchantWebhooks = parseMerchantWebhooks(env.MERCHANT_WEBHOOKS ?? '');
   const merchantWebhookSecret = env.MERCHANT_WEBHOOK_SECRET || (production && merchantWebhooks.size > 0 ? undefined : 'dev-merchant-webhook-secret');
   if (!merchantWebhookSecret) throw new ConfigError('MERCHANT_WEBHOOK_SECRET must be set in production when MERCHANT_WEBHOOKS is');
+  const destinationSealKey = env.DESTINATION_SEAL_KEY || (production ? undefined : DEVELOPMENT_SEAL_KEY);
+  if (!destinationSealKey) throw new ConfigError('DESTINATION_SEAL_KEY must be set in production (32 random bytes, base64: `openssl rand -base64 32`)');
+  if (production && !/^[A-Za-z0-9+/]{43}=$/.test(destinationSealKey)) throw new ConfigError('DESTINATION_SEAL_KEY must be 32 bytes, base64 (`openssl rand -base64 32`)');
 
   return {
     production,
@@ -86,6 +96,8 @@ export function loadConfig(env: Env = process.env): Config {
     providerWebhookSecret,
     merchantWebhooks,
     merchantWebhookSecret,
+    destinationSealKey,
+    databasePoolSize: integerSetting(env, 'DATABASE_POOL_SIZE', 2, 1_000) ?? DEFAULT_POOL_SIZE,
     policy: loadPolicy(env),
     providerPollIntervalMs: durationSetting(env, 'PROVIDER_POLL_INTERVAL') ?? 60_000,
     // 18:00 UTC is 02:00 in China: after the day's settlement files, before the day's business.

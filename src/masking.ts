@@ -41,21 +41,33 @@ export function maskText(text: string): string {
     .replace(EMAIL_IN_TEXT, (address) => maskEmail(address) ?? '');
 }
 
-/** A deep copy of `value` safe to log: sensitive fields masked by name, free text scrubbed. */
+/**
+ * A deep copy of `value` safe to log: sensitive fields masked by name whatever their type, free
+ * text scrubbed, numbers long enough to be an account number (a PAN sent as a JSON number) masked,
+ * and field names scrubbed too (an unknown field's name is the caller's text).
+ */
 export function maskForLog(value: unknown, depth = 0): unknown {
   if (depth > 8) return '[deep]';
   if (typeof value === 'string') return maskText(value);
+  if (typeof value === 'number' || typeof value === 'bigint') return maskNumber(value);
   if (Array.isArray(value)) return value.map((item) => maskForLog(item, depth + 1));
   if (value && typeof value === 'object' && !(value instanceof Date)) {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
       const name = key.toLowerCase();
-      if (SECRET_FIELDS.has(name)) out[key] = '[redacted]';
-      else if (ACCOUNT_FIELDS.has(name) && typeof item === 'string') out[key] = maskAccount(item);
-      else if (EMAIL_FIELDS.has(name) && typeof item === 'string') out[key] = maskEmail(item);
-      else out[key] = maskForLog(item, depth + 1);
+      const safeKey = maskText(key);
+      if (SECRET_FIELDS.has(name)) out[safeKey] = '[redacted]';
+      else if (ACCOUNT_FIELDS.has(name) && (typeof item === 'string' || typeof item === 'number' || typeof item === 'bigint')) out[safeKey] = maskAccount(String(item));
+      else if (EMAIL_FIELDS.has(name) && typeof item === 'string') out[safeKey] = maskEmail(item);
+      else out[safeKey] = maskForLog(item, depth + 1);
     }
     return out;
   }
   return value;
+}
+
+/** Ten digits or more could be an account number: masked like one. Amounts that large are not ours to log either. */
+function maskNumber(value: number | bigint): number | bigint | string {
+  const digits = String(value).replace(/^-/, '');
+  return /^\d{10,}/.test(digits) || /e\+/.test(digits) ? maskAccount(digits.replace(/\D/g, '').slice(0, 19)) ?? '****' : value;
 }

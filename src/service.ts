@@ -69,7 +69,7 @@ export async function startService(baseConfig: Config, logger: Logger, parts: Se
       logger.info('Temporal dev server started', { address: temporal.address, webUi: temporal.uiUrl });
     }
     await migrateDatabase(databaseUrl);
-    const database = connectDatabase(databaseUrl);
+    const database = connectDatabase(databaseUrl, { max: config.databasePoolSize });
     stops.push(() => database.close());
     const temporal = await connectTemporalClient(temporalAddress, config.temporalNamespace);
     stops.push(() => temporal.connection.close());
@@ -93,6 +93,7 @@ export async function startService(baseConfig: Config, logger: Logger, parts: Se
         config: { ...config, sandbox: { ...config.sandbox, webhookUrl } },
         db: database.db,
         connection,
+        temporal,
         logger: logger.child({ component: 'worker' }),
       });
       stops.push(() => worker.stop());

@@ -1,6 +1,7 @@
 /**
  * Which merchant events a refund step produces (SPEC §5): one per status change the merchant's
- * backend cares about, plus `approved` and `returned`, which are moments rather than statuses.
+ * backend cares about, plus `approved`, `returned` and the life of a proposal (SPEC rule 14),
+ * which are moments rather than statuses.
  * Pure and bundle-safe: the workflow decides from it whether there is anything to deliver.
  */
 import type { RefundStatus } from './lifecycle';
@@ -19,6 +20,11 @@ export const MERCHANT_EVENT_TYPES = [
   'refund.corrected',
   'refund.canceled',
   'refund.expired',
+  'refund.proposal_opened',
+  'refund.proposal_approved',
+  'refund.proposal_rejected',
+  'refund.proposal_lapsed',
+  'refund.proposal_withdrawn',
 ] as const;
 export type MerchantEventType = (typeof MERCHANT_EVENT_TYPES)[number];
 
@@ -38,6 +44,11 @@ const STATUS_EVENT: Partial<Record<RefundStatus, MerchantEventType>> = {
 const MOMENT_EVENT: Record<string, MerchantEventType> = {
   approved: 'refund.approved',
   money_returned: 'refund.returned',
+  proposal_opened: 'refund.proposal_opened',
+  proposal_approved: 'refund.proposal_approved',
+  proposal_rejected: 'refund.proposal_rejected',
+  proposal_lapsed: 'refund.proposal_lapsed',
+  proposal_withdrawn: 'refund.proposal_withdrawn',
 };
 
 export function merchantEventsOfStep(stepType: string, status: RefundStatus | undefined): MerchantEventType[] {

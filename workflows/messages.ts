@@ -23,7 +23,7 @@ export interface RefundWorkflowInput {
   requiredApprovals: 0 | 1 | 2;
   /** When the refund was requested (the API's clock). */
   createdAt: string;
-  /** The route of the first provider attempt (the original payment channel, or a bank transfer). */
+  /** The route of the first provider attempt (the original payment channel). */
   provider: ProviderName;
   /** The policy in force when the refund was requested: later configuration changes do not apply. */
   policy: RefundPolicy;
@@ -45,16 +45,62 @@ export interface RefundDeadlines {
   hardDeadlineAt: string | null;
 }
 
+export type CorrectionKind = 'reversal' | 'supplementary' | 'reissue';
+
 export interface CorrectionState {
   id: string;
-  kind: CorrectionRequest['kind'];
+  kind: CorrectionKind;
   amount: number;
   previousTotal: number;
   newTotal: number;
   status: 'in_progress' | 'completed' | 'refused' | 'failed';
   reason: string;
   requestedBy: string;
+  approvedBy: string[];
   at: string;
+}
+
+/**
+ * Where money goes when a person chooses: back along the payment's own channel, or to a bank
+ * account. The account travels sealed (AES-GCM, opened only by the activity that pays), so
+ * workflow history and the Temporal UI never hold it; `last4` is what people are shown.
+ */
+export type Destination = { type: 'original' } | SealedBankAccount;
+
+export interface SealedBankAccount {
+  type: 'bank_transfer';
+  sealed: string;
+  last4: string;
+  accountName: string;
+}
+
+/** A decision waiting for a second pair of eyes (SPEC rule 14): a reroute or a correction. */
+export interface ProposalState {
+  id: string;
+  kind: 'reroute' | 'correction';
+  /** For corrections: what carrying it out means. */
+  correction: CorrectionKind | null;
+  /** The refund's total once carried out. */
+  newTotal: number;
+  /** Where the money goes, for a reroute or a re-issue. */
+  destination: Destination | null;
+  reason: string;
+  proposedBy: string;
+  requiredApprovals: 1 | 2;
+  approvals: ApprovalDecision[];
+  openedAt: string;
+  expiresAt: string;
+}
+
+/** One provider attempt as the workflow keeps its books: what it sent, and what the customer still holds from it. */
+export interface AttemptLedger {
+  attempt: number;
+  provider: ProviderName;
+  /** What this attempt asked the provider to pay. */
+  sent: number;
+  reference: string | null;
+  /** What it paid and has not been taken back (reversed or returned by the bank). */
+  held: number;
 }
 
 export interface RefundWorkflowState {
@@ -69,17 +115,25 @@ export interface RefundWorkflowState {
   traceReference: string | null;
   needsAttention: boolean;
   approvals: ApprovalDecision[];
+  proposal: ProposalState | null;
   deadlines: RefundDeadlines;
   settledAt: string | null;
+  /** What this refund holds on its payment: the same numbers as the payment's totals move by. */
+  books: { reserved: number; refunded: number };
+  attempts: AttemptLedger[];
+  /** The decision being carried out right now, if any: every other decision is refused meanwhile. */
+  busy: string | null;
 }
 
 /** A provider's webhook, verified by the API and handed to the refund it concerns. */
 export interface ProviderNotice {
   noticeId: string;
   type: 'settled' | 'returned';
-  /** Which provider attempt of the refund the notice is about. */
+  /** Which provider attempt of the refund the notice is about (found by the provider key). */
   attempt: number;
   reference: string;
+  amount: number;
+  currency: string;
   occurredAt: string;
   actor: Actor;
 }
@@ -117,28 +171,27 @@ export interface CancelRequest extends Decider {
   reason?: string | null;
 }
 
-/**
- * Send the refund again. The API has written the new route down as provider attempt `attempt`
- * (account numbers stay out of workflow history); `otherRoute` says whether it leaves the
- * original one, which only a supervisor may order.
- */
-export interface RetryRequest extends Decider {
-  attempt: number;
-  provider: ProviderName;
-  otherRoute: boolean;
+/** Send the refund again on its original route (a new provider attempt with a new key). */
+export type RetryRequest = Decider;
+
+/** Propose sending the refund to a bank account instead (needs a supervisor's approval). */
+export interface RerouteRequest extends Decider {
+  destination: SealedBankAccount;
+  reason?: string | null;
 }
 
-/**
- * Correct a refund that went out wrong. The API has decided the kind from the request (a lower
- * total: reverse the excess; a higher one: pay the shortfall, already reserved on the payment; a
- * destination: reverse and re-issue) and, for a payout, written it as provider attempt `attempt`.
- */
+/** Propose correcting a refund that went out wrong: the correct total, or the correct account. */
 export interface CorrectionRequest extends Decider {
-  correctionId: string;
-  kind: 'reversal' | 'supplementary' | 'reissue';
-  newTotal: number;
-  attempt?: number;
-  provider?: ProviderName;
+  newTotal?: number;
+  destination?: Destination;
+  reason: string;
+}
+
+export interface ProposalDecision extends Decider {
+  comment?: string | null;
+}
+
+export interface ProposalRejection extends Decider {
   reason: string;
 }
 
@@ -146,12 +199,7 @@ export const approveRefundUpdate = defineUpdate<RefundWorkflowState, [ApproveReq
 export const rejectRefundUpdate = defineUpdate<RefundWorkflowState, [RejectRequest]>('rejectRefund');
 export const cancelRefundUpdate = defineUpdate<RefundWorkflowState, [CancelRequest]>('cancelRefund');
 export const retryRefundUpdate = defineUpdate<RefundWorkflowState, [RetryRequest]>('retryRefund');
-export const correctRefundUpdate = defineUpdate<RefundWorkflowState, [CorrectionRequest]>('correctRefund');
-
-/** Why the workflow refused a decision: the failure type of the rejected Update. */
-export const REFUSALS = {
-  invalidState: 'InvalidState',
-  makerChecker: 'MakerCheckerViolation',
-  forbidden: 'Forbidden',
-  providerCannotCancel: 'ProviderCannotCancel',
-} as const;
+export const proposeRerouteUpdate = defineUpdate<RefundWorkflowState, [RerouteRequest]>('proposeReroute');
+export const proposeCorrectionUpdate = defineUpdate<RefundWorkflowState, [CorrectionRequest]>('proposeCorrection');
+export const approveProposalUpdate = defineUpdate<RefundWorkflowState, [ProposalDecision]>('approveProposal');
+export const rejectProposalUpdate = defineUpdate<RefundWorkflowState, [ProposalRejection]>('rejectProposal');

@@ -3,23 +3,12 @@
  * attempts are checked against the providers' books, and each disagreement is handed to the
  * refund's workflow, which flags it (`needsAttention`) with the evidence in its timeline.
  */
-import {
-  getExternalWorkflowHandle,
-  log,
-  ParentClosePolicy,
-  proxyActivities,
-  startChild,
-  WorkflowIdReusePolicy,
-  workflowInfo,
-} from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { getExternalWorkflowHandle, log, proxyActivities } from '@temporalio/workflow';
 import type { RefundActivities } from '../activities';
 import type { ReconciliationResult } from '../activities/reconciliation-activities';
 import { reconciliationFindingSignal, type ReconciliationFinding } from './messages';
-import { refundWorkflow } from './refund-workflow';
-import { initialSearchAttributes } from './search-attributes';
 
-const { reconcileOpenRefunds, findUnstartedRefunds } = proxyActivities<RefundActivities>({
+const { reconcileOpenRefunds } = proxyActivities<RefundActivities>({
   startToCloseTimeout: '10m',
   heartbeatTimeout: '1m',
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '5m', maximumAttempts: 10 },
@@ -30,29 +19,10 @@ const BATCH = 200;
 export interface ReconciliationSummary {
   checked: number;
   findings: ReconciliationFinding[];
-  /** Refunds whose workflow had never started, started now. */
-  started: string[];
 }
 
 export async function reconciliationWorkflow(): Promise<ReconciliationSummary> {
-  const summary: ReconciliationSummary = { checked: 0, findings: [], started: [] };
-  for (const input of await findUnstartedRefunds()) {
-    try {
-      // Started as an independent workflow: it outlives this sweep and keeps the id the API uses.
-      await startChild(refundWorkflow, {
-        workflowId: `refund-${input.refundId}`,
-        taskQueue: workflowInfo().taskQueue,
-        args: [input],
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        typedSearchAttributes: initialSearchAttributes(input),
-      });
-      summary.started.push(input.refundId);
-    } catch (error) {
-      // It was running after all (slow, not lost): nothing to do.
-      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-    }
-  }
+  const summary: ReconciliationSummary = { checked: 0, findings: [] };
   let afterRefundId: string | null = null;
   do {
     const batch: ReconciliationResult = await reconcileOpenRefunds({ afterRefundId, limit: BATCH });

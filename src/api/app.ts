@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { errorFields } from '../logger';
 import { RefundRequestError } from '../refunds/refund-errors';
 import type { ApiDeps } from './deps';
-import { ApiProblem, notFound, problemForRefundError } from './problems';
+import { ApiProblem, methodNotAllowed, notFound, problemForRefundError } from './problems';
 import { mountRoutes, type RouteSpec } from './route';
 import { eventRoutes } from './routes/events';
 import { operationsRoutes } from './routes/operations';
@@ -48,7 +48,9 @@ export function createApp(deps: ApiDeps) {
     }),
   );
   const router = express.Router();
-  mountRoutes(router, apiRoutes(deps), deps.config.apiKeys);
+  const routes = apiRoutes(deps);
+  mountRoutes(router, routes, deps.config.apiKeys);
+  refuseOtherMethods(router, routes);
   app.use(router);
   app.use((req: Request) => {
     throw notFound(`No route ${req.method} ${req.path}`);
@@ -57,11 +59,25 @@ export function createApp(deps: ApiDeps) {
   return app;
 }
 
+/** A path that exists answers other methods with 405 and the methods it has (`Allow`). */
+function refuseOtherMethods(router: express.Router, routes: RouteSpec[]): void {
+  const methods = new Map<string, string[]>();
+  for (const spec of routes) methods.set(spec.path, [...(methods.get(spec.path) ?? []), spec.method.toUpperCase()]);
+  for (const [path, allowed] of methods) {
+    const allow = allowed.includes('GET') ? [...allowed, 'HEAD'] : allowed;
+    router.all(path, (req: Request) => {
+      throw methodNotAllowed(`${req.method} is not allowed on ${path}`, allow);
+    });
+  }
+}
+
 function requestLog(deps: ApiDeps) {
   return (req: Request, res: Response, next: NextFunction) => {
     const started = process.hrtime.bigint();
-    const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+    const given = req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
     res.setHeader('X-Request-Id', requestId);
+    res.locals.requestId = requestId;
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const routePath = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
@@ -83,13 +99,15 @@ function requestLog(deps: ApiDeps) {
 
 function problemHandler(deps: ApiDeps) {
   return (error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const problem = toProblem(error);
-    if (problem.status >= 500) deps.logger.error('request failed', errorFields(error));
+    const requestId = res.locals.requestId as string;
+    const problem = toProblem(error, requestId);
+    if (problem.status >= 500) deps.logger.error('request failed', { requestId, ...errorFields(error) });
+    for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem.toBody()));
   };
 }
 
-function toProblem(error: unknown): ApiProblem {
+function toProblem(error: unknown, requestId: string): ApiProblem {
   if (error instanceof ApiProblem) return error;
   if (error instanceof RefundRequestError) return problemForRefundError(error.code, error.message, error.facts);
   const httpError = error as { type?: string; status?: number };
@@ -101,5 +119,6 @@ function toProblem(error: unknown): ApiProblem {
   if (typeof httpError.status === 'number' && httpError.status >= 400 && httpError.status < 500) {
     return new ApiProblem(httpError.status, 'bad_request', 'Bad request', 'The request could not be read');
   }
-  return new ApiProblem(503, 'temporarily_unavailable', 'Temporarily unavailable', 'The service could not complete the request; retrying with the same Idempotency-Key is safe');
+  // Not a refusal we know: a fault of ours, named by the request id in our logs. Never called "safe to retry".
+  return new ApiProblem(500, 'internal_error', 'Internal error', `The request failed on our side; quote request id ${requestId}`, { requestId });
 }

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Database } from '../db/client';
+import type { DestinationSeal } from '../destination-seal';
 import type { Logger } from '../logger';
 import type { ApiMetrics } from './metrics';
 
@@ -11,4 +12,5 @@ export interface ApiDeps {
   temporal: Client;
   logger: Logger;
   metrics: ApiMetrics;
+  seal: DestinationSeal;
 }

@@ -3,6 +3,7 @@
  * `detail` and a machine-readable `code`; validation problems list each bad field.
  */
 import type { ZodError } from 'zod';
+import { maskText } from '../masking';
 import type { RefundErrorCode } from '../refunds/refund-errors';
 
 export interface FieldError {
@@ -31,12 +32,15 @@ export class ApiProblem extends Error {
     readonly title: string,
     detail: string,
     readonly extra: Record<string, unknown> = {},
+    /** Response headers the problem needs (`Allow` on a 405). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(detail);
   }
 
+  /** The RFC 9457 members come last: no fact (a refund's status, say) can ever overwrite them. */
   toBody(): ProblemBody {
-    return { type: `${PROBLEM_TYPE_BASE}${this.code}`, title: this.title, status: this.status, detail: this.message, code: this.code, ...this.extra };
+    return { ...this.extra, type: `${PROBLEM_TYPE_BASE}${this.code}`, title: this.title, status: this.status, detail: this.message, code: this.code };
   }
 }
 
@@ -56,6 +60,8 @@ const REFUND_ERRORS: Record<RefundErrorCode, { status: number; title: string }> 
   decision_forbidden: { status: 403, title: 'Not allowed for this role' },
   provider_cannot_cancel: { status: 409, title: 'The provider cannot cancel the pending refund' },
   correction_not_needed: { status: 422, title: 'The correction changes nothing' },
+  invalid_input: { status: 400, title: 'Request is not valid' },
+  decision_not_recorded: { status: 503, title: 'The decision could not be put on record' },
 };
 
 export function problemForRefundError(code: RefundErrorCode, detail: string, facts: Record<string, unknown>): ApiProblem {
@@ -64,9 +70,10 @@ export function problemForRefundError(code: RefundErrorCode, detail: string, fac
 }
 
 export function validationProblem(where: 'body' | 'query' | 'path' | 'header', error: ZodError): ApiProblem {
+  // Field names come from the caller: an unknown one could itself be an account number.
   const errors: FieldError[] = error.issues.map((issue) => ({
-    field: issue.path.length ? issue.path.join('.') : where,
-    message: issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message,
+    field: maskText(issue.path.length ? issue.path.join('.') : where),
+    message: issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.map(maskText).join(', ')}` : issue.message,
   }));
   const fields = errors.map((e) => e.field).join(', ');
   return new ApiProblem(400, 'validation_failed', 'Request is not valid', `Invalid ${where}: ${fields}`, { errors });
@@ -80,3 +87,4 @@ export function invalidField(where: 'body' | 'query' | 'path' | 'header', field:
 export const unauthorized = (detail: string) => new ApiProblem(401, 'unauthorized', 'Missing or unknown API key', detail);
 export const forbidden = (detail: string) => new ApiProblem(403, 'forbidden', 'Not allowed for this role', detail);
 export const notFound = (detail: string) => new ApiProblem(404, 'not_found', 'Not found', detail);
+export const methodNotAllowed = (detail: string, allow: string[]) => new ApiProblem(405, 'method_not_allowed', 'Method not allowed', detail, {}, { Allow: allow.join(', ') });

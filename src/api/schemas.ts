@@ -13,6 +13,13 @@ import {
   REFUND_STATUSES,
 } from '../../workflows/lifecycle';
 import { SUPPORTED_CURRENCIES } from '../../workflows/money';
+import { FREE_TEXT, SINGLE_LINE_TEXT, TEXT_PROBLEM } from '../../workflows/text';
+
+/** Text the service can store (no control characters, no unpaired surrogates); free text may hold tabs and newlines. */
+const line = (max: number, min = 0) => z.string().min(min).max(max).regex(SINGLE_LINE_TEXT, TEXT_PROBLEM);
+const freeText = (max: number) => z.string().max(max).regex(FREE_TEXT, `${TEXT_PROBLEM} (tab and newline aside)`);
+/** A reason people and customers read: free text with something in it. */
+const reason = (missing: string) => freeText(1000).refine((value) => value.trim().length > 0, missing);
 
 const reference = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 characters of A–Z, a–z, 0–9, _ and -');
 const amount = z
@@ -22,7 +29,13 @@ const amount = z
   .max(Number.MAX_SAFE_INTEGER)
   .meta({ description: 'Integer amount in the currency’s minor unit (fen for CNY).' });
 const currency = z.enum(SUPPORTED_CURRENCIES as [string, ...string[]]).meta({ description: 'ISO 4217 currency code.' });
-const instant = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone' });
+/** An ISO 8601 instant PostgreSQL can store: a real calendar date, in the years 0001 to 9999 (UTC). */
+const instant = z.iso
+  .datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone' })
+  .refine((value) => {
+    const year = new Date(value).getUTCFullYear();
+    return year >= 1 && year <= 9999;
+  }, 'must fall in the years 0001 to 9999');
 
 export const PaymentIdParams = z.object({ id: reference });
 export const RefundIdParams = z.object({ id: z.string().regex(/^rf_[0-9A-Z]{26}$/, 'is not a refund id') });
@@ -30,7 +43,7 @@ export const RefundIdParams = z.object({ id: z.string().regex(/^rf_[0-9A-Z]{26}$
 export const RegisterPaymentBody = z.strictObject({
   id: reference.meta({ description: 'The client’s transaction reference.' }),
   merchantId: reference,
-  orderId: z.string().min(1).max(128),
+  orderId: line(128, 1),
   channel: z.enum(PAYMENT_CHANNELS),
   amount: amount.meta({ description: 'Captured amount in minor units.' }),
   currency,
@@ -39,7 +52,7 @@ export const RegisterPaymentBody = z.strictObject({
   payerAccount: z.string().regex(/^[A-Za-z0-9_@.+-]{4,64}$/, 'must be a card number or wallet account id (4–64 characters)'),
   customer: z
     .strictObject({
-      name: z.string().min(1).max(200).optional(),
+      name: line(200, 1).optional(),
       email: z.email().max(254).optional(),
       phone: z.string().regex(/^\+?[0-9 -]{5,20}$/, 'must be a phone number').optional(),
       locale: z.enum(CUSTOMER_LOCALES).default('zh-CN'),
@@ -83,8 +96,8 @@ export const CreateRefundBody = z.strictObject({
   amount,
   currency,
   reason: z.enum(REFUND_REASONS),
-  note: z.string().max(1000).optional(),
-  requestedBy: z.string().min(1).max(128).optional().meta({ description: 'The person at the till; defaults to the key’s principal.' }),
+  note: freeText(1000).optional(),
+  requestedBy: line(128, 1).optional().meta({ description: 'The person at the till; defaults to the key’s principal.' }),
   expectedRefundedTotal: z
     .number()
     .int()
@@ -111,10 +124,11 @@ export const ListRefundsQuery = z.strictObject({
   merchantId: reference.optional(),
   paymentId: reference.optional(),
   needsAttention: z.enum(['true', 'false']).optional(),
+  awaitingApproval: z.enum(['true', 'false']).optional().meta({ description: 'true: refunds pending approval or with an open proposal (the supervisors’ inbox).' }),
   createdFrom: optionalInstant,
   createdTo: optionalInstant,
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(200).optional(),
+  cursor: z.string().regex(/^[A-Za-z0-9_-]{1,300}$/, 'is not a cursor this API returned').optional().meta({ description: 'Opaque: the nextCursor of the previous page, with the same filters.' }),
 });
 
 const Deadlines = z.object({
@@ -155,6 +169,22 @@ export const Refund = z.object({
   deadlines: Deadlines,
   needsAttention: z.boolean(),
   corrections: z.array(z.record(z.string(), z.unknown())),
+  proposal: z
+    .object({
+      id: z.string(),
+      kind: z.enum(['reroute', 'correction']),
+      correction: z.enum(['reversal', 'supplementary', 'reissue']).nullable(),
+      amount: z.number().int().meta({ description: 'The refund’s total once carried out.' }),
+      destination: z.object({ type: z.enum(['original', 'bank_transfer']), account: z.string().nullable(), accountName: z.string().nullable() }).nullable(),
+      reason: z.string(),
+      proposedBy: z.string(),
+      requiredApprovals: z.number().int(),
+      approvals: z.array(z.object({ principal: z.string(), decision: z.string(), comment: z.string().nullable(), at: z.string() })),
+      openedAt: z.string(),
+      expiresAt: z.string(),
+    })
+    .nullable()
+    .meta({ description: 'The open proposal (a reroute or a correction waiting for another supervisor), or null.' }),
   timeline: z.array(z.object({ at: z.string(), type: z.string(), actor: z.string(), detail: z.record(z.string(), z.unknown()) })),
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -178,6 +208,8 @@ export const SandboxOperations = z.object({
       currency: z.string(),
       status: z.enum(['pending', 'settled', 'canceled', 'failed']),
       returned: z.boolean(),
+      returnedAmount: z.number().int().meta({ description: 'What the bank sent back of this payout.' }),
+      accountLast4: z.string().meta({ description: 'Where it paid: the account’s last four digits.' }),
       createdAt: z.string(),
     }),
   ),
@@ -185,45 +217,48 @@ export const SandboxOperations = z.object({
 
 export const ProviderWebhookParams = z.object({ provider: z.enum(PROVIDER_NAMES) });
 export const ProviderWebhookBody = z.object({
-  id: z.string().min(1).max(128),
+  id: line(128, 1),
   type: z.enum(['refund.settled', 'refund.returned']),
-  reference: z.string().min(1).max(128),
-  idempotencyKey: z.string().min(1).max(255),
-  amount: z.number().int(),
-  currency: z.string(),
+  reference: line(128, 1),
+  idempotencyKey: line(255, 1),
+  amount: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  currency: line(3, 3),
   occurredAt: instant,
 });
 export const WebhookAck = z.object({ received: z.boolean(), duplicate: z.boolean() });
 
 export const Health = z.object({ status: z.string(), checks: z.record(z.string(), z.string()).optional() });
 
-export const Problem = z.object({
-  type: z.string(),
-  title: z.string(),
-  status: z.number().int(),
-  detail: z.string(),
-  code: z.string(),
-  errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
-});
+/** RFC 9457 problem details; further members carry facts that help correct the request (`refundStatus`, `refundableAmount`, …). */
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int().meta({ description: 'Always the HTTP status.' }),
+    detail: z.string(),
+    code: z.string(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  })
+  .loose();
 
-export const ApproveBody = z.strictObject({ comment: z.string().max(1000).optional() });
-export const RejectBody = z.strictObject({
-  reason: z.string().trim().min(1, 'a rejection needs a reason the customer can be told').max(1000),
-});
-export const CancelBody = z.strictObject({ reason: z.string().max(1000).optional() });
+export const ApproveBody = z.strictObject({ comment: freeText(1000).optional() });
+export const RejectBody = z.strictObject({ reason: reason('a rejection needs a reason the customer or proposer can be told') });
+export const CancelBody = z.strictObject({ reason: freeText(1000).optional() });
 /** Where refund money goes: back the original way, or to a bank account a person gives. */
 const Destination = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('original') }),
   z.strictObject({
     type: z.literal('bank_transfer'),
     account: z.string().regex(/^[0-9 -]{8,34}$/, 'must be a bank account number'),
-    accountName: z.string().trim().min(1).max(200),
+    accountName: line(200).refine((value) => value.trim().length > 0, 'must name the account holder'),
   }),
 ]);
 
 export const RetryBody = z.strictObject({
-  destination: Destination.optional()
-    .meta({ description: 'Where the money goes this time: the original route (support or supervisor) or a bank transfer (supervisor only).' }),
+  destination: Destination.optional().meta({
+    description: 'Where the money goes this time: the original route (200), or a bank transfer, which opens a proposal a supervisor other than the proposer approves (202).',
+  }),
+  reason: freeText(1000).optional().meta({ description: 'Why another route (shown with the proposal).' }),
 });
 
 export const EventsQuery = z.strictObject({
@@ -259,6 +294,6 @@ export const CorrectionBody = z
   .strictObject({
     amount: z.number().int('must be a whole number of minor units').min(1).max(Number.MAX_SAFE_INTEGER).optional().meta({ description: 'The correct total of the refund.' }),
     destination: Destination.optional().meta({ description: 'The correct account: the money is reversed from the wrong one and re-issued here.' }),
-    reason: z.string().trim().min(1, 'a correction needs a reason the customer can be told').max(1000),
+    reason: reason('a correction needs a reason the customer can be told'),
   })
   .refine((body) => body.amount !== undefined || body.destination !== undefined, { message: 'give the correct amount or the correct destination', path: ['amount'] });

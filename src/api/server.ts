@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Database } from '../db/client';
 import type { Logger } from '../logger';
+import { destinationSeal } from '../destination-seal';
 import { createApp } from './app';
 import { createApiMetrics } from './metrics';
 
@@ -13,7 +14,7 @@ export interface RunningApi {
 }
 
 export async function startApiServer(options: { config: Config; db: Database; temporal: Client; logger: Logger; port?: number }): Promise<RunningApi> {
-  const app = createApp({ ...options, metrics: createApiMetrics() });
+  const app = createApp({ ...options, metrics: createApiMetrics(), seal: destinationSeal(options.config.destinationSealKey) });
   const server: Server = await new Promise((resolve, reject) => {
     const listening = app.listen(options.port ?? options.config.port, '0.0.0.0', (error?: Error) => (error ? reject(error) : resolve(listening)));
   });

@@ -68,6 +68,7 @@ export function refundSummaryView(refund: RefundRow) {
     },
     needsAttention: refund.needsAttention,
     corrections: refund.corrections as unknown as Record<string, unknown>[],
+    proposal: refund.proposal ?? null,
     createdAt: refund.createdAt.toISOString(),
     updatedAt: refund.updatedAt.toISOString(),
   };
@@ -90,6 +91,8 @@ export function sandboxOperationView(operation: SandboxOperationRow) {
     currency: operation.currency,
     status: operation.status,
     returned: operation.returnedAt !== null,
+    returnedAmount: operation.returnedAmount ?? 0,
+    accountLast4: operation.accountLast4,
     createdAt: operation.createdAt.toISOString(),
   };
 }

@@ -17,10 +17,22 @@ export interface DatabaseConnection {
   close(): Promise<void>;
 }
 
+/** PostgreSQL's SQLSTATE of a failed query, wherever the driver's error sits in the cause chain. */
+export function pgErrorCode(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}
+
 export const MIGRATIONS_FOLDER = path.join(PROJECT_ROOT, 'src', 'db', 'migrations');
 
+/** Connections per process by default: the worker runs at most this many activities at once (see worker.ts). */
+export const DEFAULT_POOL_SIZE = 10;
+
 export function connectDatabase(url: string, options: { max?: number } = {}): DatabaseConnection {
-  const client = postgres(url, { max: options.max ?? 10, onnotice: () => undefined });
+  const client = postgres(url, { max: options.max ?? DEFAULT_POOL_SIZE, onnotice: () => undefined });
   return {
     db: drizzle(client, { schema }),
     close: () => client.end({ timeout: 5 }),

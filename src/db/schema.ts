@@ -9,6 +9,7 @@
  */
 import { sql } from 'drizzle-orm';
 import {
+  customType,
   bigint,
   bigserial,
   boolean,
@@ -34,8 +35,11 @@ import {
   REFUND_STATUSES,
 } from '../../workflows/lifecycle';
 import type { CorrectionState } from '../../workflows/messages';
+import type { ProposalView } from '../../workflows/proposals';
 
 const money = (name: string) => bigint(name, { mode: 'number' });
+/** A transaction id (PostgreSQL xid8), carried as its decimal text. */
+const transactionId = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
 const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 const createdAt = () => instant('created_at').notNull().defaultNow();
 const updatedAt = () => instant('updated_at').notNull().defaultNow();
@@ -121,6 +125,8 @@ export const refunds = pgTable(
     requiredApprovals: smallint('required_approvals').notNull(),
     approvals: jsonb('approvals').$type<ApprovalRecord[]>().notNull().default([]),
     corrections: jsonb('corrections').$type<CorrectionRecord[]>().notNull().default([]),
+    /** The open proposal (a reroute or a correction waiting for a second supervisor), masked; null when none. */
+    proposal: jsonb('proposal').$type<ProposalView>(),
     destinationType: destinationType('destination_type').notNull().default('original'),
     /** Full account number: needed to pay out, masked everywhere it leaves the service. */
     destinationAccount: text('destination_account').notNull(),
@@ -154,6 +160,33 @@ export const refunds = pgTable(
     index('refunds_needs_attention_idx')
       .on(t.createdAt, t.id)
       .where(sql`${t.needsAttention}`),
+    // The supervisors' inbox: pending approval, or a proposal open.
+    index('refunds_awaiting_approval_idx')
+      .on(t.createdAt, t.id)
+      .where(sql`${t.status} = 'pending_approval' OR ${t.proposal} IS NOT NULL`),
+  ],
+);
+
+/**
+ * A refund whose workflow is still to be started: written in the refund's own transaction, so a
+ * process that dies between the commit and the start leaves the order here, and the worker's relay
+ * starts the workflow within seconds (no client retry, no daily sweep).
+ */
+export const workflowStarts = pgTable(
+  'workflow_starts',
+  {
+    refundId: text('refund_id')
+      .primaryKey()
+      .references(() => refunds.id),
+    createdAt: createdAt(),
+    startedAt: instant('started_at'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+  },
+  (t) => [
+    index('workflow_starts_pending_idx')
+      .on(t.createdAt)
+      .where(sql`${t.startedAt} IS NULL`),
   ],
 );
 
@@ -287,6 +320,12 @@ export const merchantEvents = pgTable(
   'merchant_events',
   {
     seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+    /**
+     * The writing transaction. Sequence numbers are taken before commit, so they become visible
+     * out of order; the feed reads in (transaction, seq) order and only transactions older than
+     * every one still running, so a follower can never skip an event that commits late.
+     */
+    txId: transactionId('tx_id').notNull().default(sql`pg_current_xact_id()`),
     /** Stable across redeliveries: receivers recognise a duplicate by it. */
     id: text('id').notNull(),
     refundId: text('refund_id')
@@ -305,6 +344,7 @@ export const merchantEvents = pgTable(
     index('merchant_events_undelivered_idx')
       .on(t.refundId, t.seq)
       .where(sql`${t.deliveredAt} IS NULL`),
+    index('merchant_events_feed_idx').on(t.txId, t.seq),
   ],
 );
 
@@ -330,6 +370,8 @@ export const sandboxOperations = pgTable(
     settledAt: instant('settled_at'),
     returnAt: instant('return_at'),
     returnedAt: instant('returned_at'),
+    /** What the bank sent back: what the payout still held after any reversals. */
+    returnedAmount: money('returned_amount'),
     createdAt: createdAt(),
   },
   (t) => [

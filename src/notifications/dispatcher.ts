@@ -5,7 +5,8 @@
 import type { Database } from '../db/client';
 import type { NotificationRow } from '../db/schema';
 import { deliverPendingNotifications } from '../db/queries/notifications';
-import { errorFields, type Logger } from '../logger';
+import type { Logger } from '../logger';
+import { startPollingLoop, type PollingLoop } from '../polling-loop';
 import { maskAccount, maskEmail } from '../masking';
 
 export type NotificationTransport = (notification: NotificationRow) => Promise<void>;
@@ -44,8 +45,7 @@ export function gatewayTransport(url: string): NotificationTransport {
 }
 
 export class NotificationDispatcher {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
+  private loop?: PollingLoop;
 
   constructor(
     private readonly db: Database,
@@ -55,19 +55,10 @@ export class NotificationDispatcher {
   ) {}
 
   start(): void {
-    const loop = () => {
-      this.running = deliverPendingNotifications(this.db, this.transport)
-        .catch((error) => this.logger.warn('notification delivery failed', errorFields(error)))
-        .finally(() => {
-          if (this.timer) this.timer = setTimeout(loop, this.tickMs);
-        });
-    };
-    this.timer = setTimeout(loop, 0);
+    this.loop = startPollingLoop('notification delivery', () => deliverPendingNotifications(this.db, this.transport), this.tickMs, this.logger);
   }
 
   async stop(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running;
+    await this.loop?.stop();
   }
 }

@@ -4,6 +4,7 @@
  * written together.
  */
 import type { Executor } from '../db/client';
+import type { RefundRow } from '../db/schema';
 import { findPayment } from '../db/queries/payments';
 import { findRefund } from '../db/queries/refunds';
 import { enqueueNotification } from '../db/queries/notifications';
@@ -50,9 +51,9 @@ export async function queueCustomerNotice(tx: Executor, refundId: string, notice
   });
 }
 
-/** A message to staff (approval reminders, escalations), in the same outbox as customers'. */
+/** A message to staff (approval reminders, escalations, proposals), in the same outbox as customers'. */
 export interface StaffNotice {
-  kind: 'approval_reminder' | 'approval_escalated';
+  kind: 'approval_reminder' | 'approval_escalated' | 'proposal_opened' | 'proposal_rejected' | 'proposal_lapsed' | 'proposal_withdrawn';
   noticeKey: string;
   /** Principals to tell; empty: every supervisor (the outbox's `supervisors` group). */
   to: string[];
@@ -61,12 +62,7 @@ export interface StaffNotice {
 export async function queueStaffNotice(tx: Executor, refundId: string, notice: StaffNotice): Promise<void> {
   const refund = await findRefund(tx, refundId);
   if (!refund) throw new Error(`no refund ${refundId}`);
-  const money = `${refund.currency} ${formatMinorUnits(refund.amount, refund.currency)}`;
-  const waiting = `Refund ${refund.id} of ${money} for order ${refund.orderId} (reason: ${refund.reason}) is waiting for approval`;
-  const { subject, body } =
-    notice.kind === 'approval_reminder'
-      ? { subject: `Reminder: refund ${refund.id} needs approval`, body: `${waiting}; it expires at ${refund.approvalDueAt?.toISOString()}.` }
-      : { subject: `Escalated: refund ${refund.id} still unapproved`, body: `${waiting} and has been escalated to you; it expires at ${refund.approvalDueAt?.toISOString()}.` };
+  const { subject, body } = staffMessage(notice.kind, refund);
   await enqueueNotification(tx, {
     refundId,
     noticeKey: notice.noticeKey,
@@ -77,4 +73,22 @@ export async function queueStaffNotice(tx: Executor, refundId: string, notice: S
     subject,
     body,
   });
+}
+
+function staffMessage(kind: StaffNotice['kind'], refund: RefundRow): { subject: string; body: string } {
+  const money = `${refund.currency} ${formatMinorUnits(refund.amount, refund.currency)}`;
+  const about = `Refund ${refund.id} of ${money} for order ${refund.orderId} (reason: ${refund.reason})`;
+  const proposal = refund.proposal;
+  switch (kind) {
+    case 'approval_reminder':
+      return { subject: `Reminder: refund ${refund.id} needs approval`, body: `${about} is waiting for approval; it expires at ${refund.approvalDueAt?.toISOString()}.` };
+    case 'approval_escalated':
+      return { subject: `Escalated: refund ${refund.id} still unapproved`, body: `${about} is waiting for approval and has been escalated to you; it expires at ${refund.approvalDueAt?.toISOString()}.` };
+    case 'proposal_opened':
+      return { subject: `Proposal on refund ${refund.id} needs approval`, body: `${about}: ${proposal?.proposedBy} proposes a ${proposal?.correction ?? proposal?.kind}; it lapses at ${proposal?.expiresAt}.` };
+    case 'proposal_rejected':
+    case 'proposal_lapsed':
+    case 'proposal_withdrawn':
+      return { subject: `Your proposal on refund ${refund.id} was ${kind.slice('proposal_'.length)}`, body: `${about}: the proposal was ${kind.slice('proposal_'.length)}; the refund is unchanged.` };
+  }
 }

@@ -1,21 +1,29 @@
 /**
  * Taking a refund request: check it against the original payment, reserve its amount and write
- * it down in one database transaction, then start its workflow. The payment row is locked for the
- * transaction, so concurrent requests against one payment queue up and each sees the amounts the
+ * it down — with the order to start its workflow — in one database transaction, then start the
+ * workflow. The payment row is locked for the transaction, so concurrent requests against one
+ * payment (the same key sent a hundred times at once among them) queue up and each sees what the
  * previous one left; the table's CHECK constraint backs that up should any path ever skip it.
  */
 import type { Client } from '@temporalio/client';
-import type { Database, Executor } from '../db/client';
+import { pgErrorCode, type Database, type Executor } from '../db/client';
 import { lockPayment, reserveOnPayment } from '../db/queries/payments';
 import { findIdempotencyRecord, findRefund, insertRefund } from '../db/queries/refunds';
 import type { PaymentRow, RefundRow } from '../db/schema';
 import { newRefundId, providerIdempotencyKey } from '../ids';
 import { requestHash } from '../request-hash';
-import { ensureRefundWorkflow } from '../temporal/refund-workflows';
+import { markWorkflowStarted } from '../db/queries/workflow-starts';
+import { startRefundWorkflow } from '../temporal/refund-workflows';
 import type { Actor, RefundReason } from '../../workflows/lifecycle';
 import type { RefundWorkflowInput } from '../../workflows/messages';
 import { refundFee, refundWindowClosesAt, requiredApprovals, type RefundPolicy } from '../../workflows/policy';
 import { RefundRequestError } from './refund-errors';
+
+/** What a refund's workflow is started with, besides the refund itself. */
+export interface WorkflowDefaults {
+  policy: RefundPolicy;
+  providerPollIntervalMs: number;
+}
 
 export interface RefundRequest {
   paymentId: string;
@@ -50,9 +58,16 @@ export async function createRefund(
   request: RefundRequest,
 ): Promise<CreatedRefund> {
   const created = await recordRefundRequest(deps, caller, idempotencyKey, request);
-  // Should this process die right here, the client's retry with the same key starts the workflow,
-  // and the daily reconciliation starts any that nobody retried.
-  await ensureRefundWorkflow(deps.temporal, deps.taskQueue, workflowInputOf(created.refund, deps));
+  // A replay never starts anything: the first request did, or its outbox row still will (an old
+  // key can never start a refund whose workflow is long gone).
+  if (created.replayed) return created;
+  try {
+    await startRefundWorkflow(deps.temporal, deps.taskQueue, workflowInputOf(created.refund, deps));
+    await markWorkflowStarted(deps.db, created.refund.id);
+  } catch {
+    // Temporal is unreachable: the refund is on record with its start order, and the worker's
+    // relay starts its workflow as soon as Temporal answers again. The caller has its refund.
+  }
   return created;
 }
 
@@ -67,8 +82,8 @@ export async function recordRefundRequest(
   try {
     return await deps.db.transaction((tx) => recordRefund(tx, deps.policy, caller, idempotencyKey, hash, request));
   } catch (error) {
-    // The same key arrived twice at once and the other request committed first: answer as a replay.
-    if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+    // The same key arrived twice at once for two payments, and the other committed first: decide again, seeing it.
+    if (pgErrorCode(error) !== UNIQUE_VIOLATION) throw error;
     return deps.db.transaction((tx) => recordRefund(tx, deps.policy, caller, idempotencyKey, hash, request));
   }
 }
@@ -81,6 +96,9 @@ async function recordRefund(
   hash: string,
   request: RefundRequest,
 ): Promise<CreatedRefund> {
+  // The payment's lock first: a request with the same key queued behind it then sees the refund
+  // the first one made and is answered as its replay, never as a second refund or a 422.
+  const payment = await lockPayment(tx, request.paymentId);
   const previous = await findIdempotencyRecord(tx, caller.principal, idempotencyKey);
   if (previous) {
     if (previous.requestHash !== hash) {
@@ -91,7 +109,6 @@ async function recordRefund(
     return { refund: (await findRefund(tx, previous.refundId))!, replayed: true };
   }
 
-  const payment = await lockPayment(tx, request.paymentId);
   if (!payment) throw new RefundRequestError('payment_not_found', `No payment ${request.paymentId}`);
   checkRefundable(payment, request, policy, new Date());
 
@@ -171,10 +188,7 @@ function checkRefundable(payment: PaymentRow, request: RefundRequest, policy: Re
   }
 }
 
-export function workflowInputOf(
-  refund: RefundRow,
-  deps: Pick<RefundServiceDeps, 'policy' | 'providerPollIntervalMs'>,
-): RefundWorkflowInput {
+export function workflowInputOf(refund: RefundRow, deps: WorkflowDefaults): RefundWorkflowInput {
   return {
     refundId: refund.id,
     paymentId: refund.paymentId,

@@ -1,7 +1,9 @@
 /**
  * A verified provider webhook on its way to the refund it concerns. Notices are written down
  * before they are forwarded, and a redelivered notice is recognised by its id: it changes nothing,
- * unless the first delivery never reached the workflow, in which case it is forwarded now.
+ * unless the first delivery never reached the workflow, in which case it is forwarded now. What the
+ * notice claims (reference, amount, currency) is judged by the refund's workflow, against what it
+ * sent and against the provider's own answer: a signature proves who sent a notice, not that it is right.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { and, eq, sql } from 'drizzle-orm';
@@ -41,6 +43,8 @@ export async function receiveProviderNotice(
       type: notice.type === 'refund.settled' ? 'settled' : 'returned',
       attempt: attempt.attempt,
       reference: notice.reference,
+      amount: notice.amount,
+      currency: notice.currency,
       occurredAt: notice.occurredAt,
       actor: { principal: provider, role: 'provider' },
     });

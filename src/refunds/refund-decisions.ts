@@ -1,122 +1,162 @@
 /**
- * People's decisions on a refund (approve, reject, cancel, retry), delivered to its workflow as
- * Updates. The workflow's validators are the authority on state, roles and maker-checker; this
- * module turns their refusals into our error codes and answers with the refund as the workflow
- * left it (the Update returns only after the step is written to the read model).
+ * People's decisions on a refund — approve, reject, cancel, retry, propose a reroute or a
+ * correction, approve or reject a proposal — each delivered to the refund's workflow as one
+ * Update. The API writes nothing itself: it refuses the obvious early with the same pure rules the
+ * workflow's validators run (workflows/decision-rules.ts), seals any account number a person
+ * gives, and answers with the refund as the workflow left it (an Update returns only after its
+ * step is on record).
  */
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Database } from '../db/client';
 import { findPayment } from '../db/queries/payments';
-import { findRefund, proposeProviderAttempt } from '../db/queries/refunds';
-import type { PaymentRow, RefundRow } from '../db/schema';
-import { providerIdempotencyKey } from '../ids';
+import { findRefund } from '../db/queries/refunds';
+import type { RefundRow } from '../db/schema';
+import type { DestinationSeal } from '../destination-seal';
 import { refundHandle } from '../temporal/refund-workflows';
+import {
+  checkApproval,
+  checkCancel,
+  checkCorrection,
+  checkProposalApproval,
+  checkProposalRejection,
+  checkRejection,
+  checkReroute,
+  checkRetry,
+  type DecisionView,
+} from '../../workflows/decision-rules';
 import type { Actor, Role } from '../../workflows/lifecycle';
 import {
+  approveProposalUpdate,
   approveRefundUpdate,
   cancelRefundUpdate,
-  REFUSALS,
+  proposeCorrectionUpdate,
+  proposeRerouteUpdate,
+  rejectProposalUpdate,
   rejectRefundUpdate,
   retryRefundUpdate,
+  type Destination,
 } from '../../workflows/messages';
+import { isRefundErrorCode, RefundRequestError } from '../../workflows/refusals';
 import { requireRefund } from './require-refund';
-import { RefundRequestError, type RefundErrorCode } from './refund-errors';
 
-export type RetryDestination = { type: 'original' } | { type: 'bank_transfer'; account: string; accountName: string };
+export type DestinationOrder = { type: 'original' } | { type: 'bank_transfer'; account: string; accountName: string };
 
 export type RefundDecision =
   | { kind: 'approve'; comment?: string }
   | { kind: 'reject'; reason: string }
   | { kind: 'cancel'; reason?: string }
-  | { kind: 'retry'; destination?: RetryDestination };
+  | { kind: 'retry'; destination?: DestinationOrder; reason?: string }
+  | { kind: 'correct'; amount?: number; destination?: DestinationOrder; reason: string }
+  | { kind: 'approveProposal'; comment?: string }
+  | { kind: 'rejectProposal'; reason: string };
 
-const REFUSAL_CODES: Record<string, RefundErrorCode> = {
-  [REFUSALS.invalidState]: 'invalid_state',
-  [REFUSALS.makerChecker]: 'maker_checker_violation',
-  [REFUSALS.forbidden]: 'decision_forbidden',
-  [REFUSALS.providerCannotCancel]: 'provider_cannot_cancel',
-};
+export interface DecisionDeps {
+  db: Database;
+  temporal: Client;
+  seal: DestinationSeal;
+}
 
-export async function decideRefund(
-  deps: { db: Database; temporal: Client },
-  caller: Actor & { role: Role },
-  refundId: string,
-  decision: RefundDecision,
-): Promise<RefundRow> {
+/** The refund as the workflow left it, and whether the decision opened a proposal (202) rather than took effect. */
+export interface DecisionResult {
+  refund: RefundRow;
+  proposed: boolean;
+}
+
+export async function decideRefund(deps: DecisionDeps, caller: Actor & { role: Role }, refundId: string, decision: RefundDecision): Promise<DecisionResult> {
   const refund = await requireRefund(deps.db, refundId);
+  const view = decisionViewOf(refund);
+  const by = { principal: caller.principal, role: caller.role };
   const handle = refundHandle(deps.temporal, refundId);
-  const decider = { principal: caller.principal, role: caller.role };
+  let proposed = false;
   try {
     switch (decision.kind) {
       case 'approve':
-        await handle.executeUpdate(approveRefundUpdate, { args: [{ ...decider, comment: decision.comment ?? null }] });
+        checkApproval(view, by, decision.comment);
+        await handle.executeUpdate(approveRefundUpdate, { args: [{ ...by, comment: decision.comment ?? null }] });
         break;
       case 'reject':
-        await handle.executeUpdate(rejectRefundUpdate, { args: [{ ...decider, reason: decision.reason }] });
+        checkRejection(view, by, decision.reason);
+        await handle.executeUpdate(rejectRefundUpdate, { args: [{ ...by, reason: decision.reason }] });
         break;
       case 'cancel':
-        await handle.executeUpdate(cancelRefundUpdate, { args: [{ ...decider, reason: decision.reason ?? null }] });
+        checkCancel(view, by, decision.reason);
+        await handle.executeUpdate(cancelRefundUpdate, { args: [{ ...by, reason: decision.reason ?? null }] });
         break;
       case 'retry':
-        await retry(deps.db, handle, refund, decider, decision.destination ?? { type: 'original' });
+        if (decision.destination?.type !== 'bank_transfer') {
+          checkRetry(view, by);
+          await handle.executeUpdate(retryRefundUpdate, { args: [by] });
+        } else {
+          // Another destination is a proposal: it waits for a supervisor who is not the proposer (rule 14).
+          checkReroute(view, by, decision.reason);
+          await handle.executeUpdate(proposeRerouteUpdate, { args: [{ ...by, destination: deps.seal.seal(decision.destination), reason: decision.reason ?? null }] });
+          proposed = true;
+        }
+        break;
+      case 'correct': {
+        const destination = decision.destination && sealed(deps.seal, decision.destination);
+        const plan = checkCorrection(view, by, { newTotal: decision.amount, destination, reason: decision.reason });
+        if (plan.kind === 'supplementary') await requireRefundable(deps.db, refund, plan.newTotal - refund.amount);
+        await handle.executeUpdate(proposeCorrectionUpdate, { args: [{ ...by, newTotal: decision.amount, destination, reason: decision.reason }] });
+        proposed = true;
+        break;
+      }
+      case 'approveProposal':
+        checkProposalApproval(view, by, decision.comment);
+        await handle.executeUpdate(approveProposalUpdate, { args: [{ ...by, comment: decision.comment ?? null }] });
+        break;
+      case 'rejectProposal':
+        checkProposalRejection(view, by, decision.reason);
+        await handle.executeUpdate(rejectProposalUpdate, { args: [{ ...by, reason: decision.reason }] });
         break;
     }
   } catch (error) {
     throw refusalOf(error, refund);
   }
-  return (await findRefund(deps.db, refundId))!;
+  return { refund: (await findRefund(deps.db, refundId))!, proposed };
 }
 
-/**
- * Writes the chosen route down as the next provider attempt, then asks the workflow to take it.
- * The account travels by our database, never in the Update's arguments (workflow history is
- * visible in the Temporal UI).
- */
-async function retry(
-  db: Database,
-  handle: ReturnType<typeof refundHandle>,
-  refund: RefundRow,
-  decider: { principal: string; role: Role },
-  destination: RetryDestination,
-): Promise<void> {
-  // Checked here too (the workflow checks again) so that a refused retry writes no proposal.
-  if (destination.type !== 'original' && decider.role !== 'supervisor') {
-    throw new RefundRequestError('decision_forbidden', 'only a supervisor may send a refund another way');
-  }
-  if (refund.status !== 'requires_action') {
-    throw new RefundRequestError('invalid_state', `the refund is ${refund.status}; a retry needs requires_action`, { status: refund.status });
-  }
+/** The refund's read model as the decision rules read it (the workflow alone knows whether a decision is under way). */
+export function decisionViewOf(refund: RefundRow): DecisionView {
+  return {
+    status: refund.status,
+    requestedBy: refund.requestedBy,
+    createdBy: refund.createdBy,
+    requiredApprovals: refund.requiredApprovals,
+    approvals: refund.approvals,
+    proposal: refund.proposal,
+    amount: refund.amount,
+    fee: refund.fee,
+    corrections: refund.corrections,
+    busy: null,
+  };
+}
+
+function sealed(seal: DestinationSeal, destination: DestinationOrder): Destination {
+  return destination.type === 'original' ? destination : seal.seal(destination);
+}
+
+/** A shortfall beyond what remains refundable is refused before anything is asked of the workflow. */
+async function requireRefundable(db: Database, refund: RefundRow, shortfall: number): Promise<void> {
   const payment = (await findPayment(db, refund.paymentId))!;
-  const attempt = refund.providerAttempt + 1;
-  const route = routeTo(payment, destination);
-  await proposeProviderAttempt(db, {
-    refundId: refund.id,
-    attempt,
-    idempotencyKey: providerIdempotencyKey(refund.id, attempt),
-    destinationType: destination.type,
-    requestedBy: decider.principal,
-    ...route,
-  });
-  await handle.executeUpdate(retryRefundUpdate, { args: [{ ...decider, attempt, provider: route.provider, otherRoute: destination.type !== 'original' }] });
+  const refundable = payment.amount - payment.refundedAmount - payment.reservedAmount;
+  if (shortfall > refundable) {
+    throw new RefundRequestError('amount_exceeds_refundable', `Only ${refundable} ${payment.currency} minor units remain refundable on payment ${payment.id}`, { refundableAmount: refundable });
+  }
 }
 
-/** Which provider pays, and to which account, for a destination a person chose. */
-export function routeTo(payment: PaymentRow, destination: RetryDestination) {
-  return destination.type === 'original'
-    ? { provider: payment.channel, destinationAccount: payment.payerAccount, destinationAccountName: null }
-    : { provider: 'bank_transfer' as const, destinationAccount: destination.account, destinationAccountName: destination.accountName };
-}
-
+/** The workflow's refusal (or its absence) as one of our error codes. */
 export function refusalOf(error: unknown, refund: RefundRow): unknown {
   if (error instanceof RefundRequestError) return error;
-  if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
-    const code = REFUSAL_CODES[error.cause.type ?? ''];
-    if (code) return new RefundRequestError(code, error.cause.message, { status: refund.status });
+  if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure && isRefundErrorCode(error.cause.type)) {
+    const facts = (error.cause.details?.[0] as Record<string, unknown> | undefined) ?? {};
+    return new RefundRequestError(error.cause.type, error.cause.message, { ...facts, refundStatus: refund.status });
   }
-  // The workflow has ended: the refund is closed, and no decision can change it any more.
-  if (error instanceof WorkflowNotFoundError || (error instanceof Error && /workflow execution already completed/i.test(error.message))) {
-    return new RefundRequestError('invalid_state', `the refund is ${refund.status} and can no longer change`, { status: refund.status });
+  const gone = error instanceof WorkflowNotFoundError || (error instanceof Error && /workflow execution already completed/i.test(error.message));
+  if (gone && ['rejected', 'expired', 'canceled', 'succeeded', 'corrected'].includes(refund.status)) {
+    return new RefundRequestError('invalid_state', `the refund is ${refund.status} and can no longer change`, { refundStatus: refund.status });
   }
+  if (gone) return new RefundRequestError('decision_not_recorded', 'the refund’s workflow is not running yet; try again in a few seconds', { refundStatus: refund.status });
   return error;
 }

@@ -10,21 +10,27 @@ import { initialSearchAttributes } from '../../workflows/search-attributes';
 
 export const REFUND_WORKFLOW_TYPE = 'refundWorkflow';
 
+/** How long a caller waits for Temporal to take a start before the outbox relay is left to do it. */
+export const START_DEADLINE_MS = 5_000;
+
 /**
- * Starts the refund's workflow, or does nothing if it already runs: a request retried after a
- * crash between our database commit and this call starts it then, and never a second one.
+ * Starts the refund's workflow, or does nothing if it runs or ran already: the API after its
+ * commit and the outbox relay may both try, and never start a second one. Gives up after
+ * `deadlineMs` (Temporal unreachable): the refund's outbox row stays, and the relay tries again.
  */
-export async function ensureRefundWorkflow(client: Client, taskQueue: string, input: RefundWorkflowInput): Promise<void> {
+export async function startRefundWorkflow(client: Client, taskQueue: string, input: RefundWorkflowInput, deadlineMs = START_DEADLINE_MS): Promise<void> {
   try {
-    await client.workflow.start(REFUND_WORKFLOW_TYPE, {
-      taskQueue,
-      workflowId: refundWorkflowId(input.refundId),
-      args: [input],
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      // A refund runs once: a closed workflow is never started again under the same id.
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      typedSearchAttributes: initialSearchAttributes(input),
-    });
+    await client.connection.withDeadline(Date.now() + deadlineMs, () =>
+      client.workflow.start(REFUND_WORKFLOW_TYPE, {
+        taskQueue,
+        workflowId: refundWorkflowId(input.refundId),
+        args: [input],
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        // A refund runs once: a closed workflow is never started again under the same id.
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        typedSearchAttributes: initialSearchAttributes(input),
+      }),
+    );
   } catch (error) {
     // The workflow already ran to its end: the refund is past needing a start.
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;

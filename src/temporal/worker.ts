@@ -1,17 +1,21 @@
 /**
  * A refunds worker: the refund workflow and its activities on the task queue, plus the loops that
- * belong beside them (the notification outbox, and the sandbox banks while sandboxes are active).
+ * belong beside them (the workflow-start outbox relay, the notification outbox, and the sandbox
+ * banks while sandboxes are active).
  * Workers scale out by running more of these; the loops claim their rows with SKIP LOCKED.
  */
+import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import type { Config } from '../config';
 import type { Database } from '../db/client';
+import { destinationSeal } from '../destination-seal';
 import type { Logger } from '../logger';
 import { logTransport, NotificationDispatcher } from '../notifications/dispatcher';
 import { createSandboxProviders } from '../providers/registry';
 import { httpNoticeTransport, SandboxBank, type NoticeTransport } from '../providers/sandbox/sandbox-bank';
 import { prebuiltBundleExists, WORKFLOW_BUNDLE_PATH, WORKFLOWS_ENTRY } from './workflow-bundle';
+import { WorkflowStartRelay } from './workflow-start-relay';
 
 export interface RunningWorker {
   worker: Worker;
@@ -24,11 +28,14 @@ export async function startRefundWorker(options: {
   config: Config;
   db: Database;
   connection: NativeConnection;
+  /** For the outbox relay, which starts refund workflows the API could not. */
+  temporal: Client;
   logger: Logger;
   /** Tests hand sandbox webhooks to their own receiver; by default they go to our API over HTTP. */
   noticeTransport?: NoticeTransport;
 }): Promise<RunningWorker> {
-  const { config, db, connection, logger } = options;
+  const { config, db, connection, logger, temporal } = options;
+  const defaults = { policy: config.policy, providerPollIntervalMs: config.providerPollIntervalMs };
   const providers = createSandboxProviders(db, config.sandbox);
   const worker = await Worker.create({
     connection,
@@ -40,8 +47,10 @@ export async function startRefundWorker(options: {
       utcOffsetMinutes: config.policy.utcOffsetMinutes,
       merchantWebhooks: config.merchantWebhooks,
       merchantWebhookSecret: config.merchantWebhookSecret,
-      workflowDefaults: { policy: config.policy, providerPollIntervalMs: config.providerPollIntervalMs },
+      seal: destinationSeal(config.destinationSealKey),
     }),
+    // Each activity holds at most one database connection at a time: never more activities than connections.
+    maxConcurrentActivityTaskExecutions: config.databasePoolSize,
     ...(prebuiltBundleExists() ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } } : { workflowsPath: WORKFLOWS_ENTRY }),
   });
   const bank = new SandboxBank({
@@ -52,9 +61,11 @@ export async function startRefundWorker(options: {
     logger: logger.child({ component: 'sandbox-bank' }),
   });
   const dispatcher = new NotificationDispatcher(db, logTransport(logger.child({ component: 'notifications' })), logger);
+  const relay = new WorkflowStartRelay({ db, temporal, taskQueue: config.taskQueue, defaults, logger: logger.child({ component: 'workflow-start-relay' }) });
   bank.start();
   dispatcher.start();
-  const done = worker.run().finally(() => Promise.all([bank.stop(), dispatcher.stop()]));
+  relay.start();
+  const done = worker.run().finally(() => Promise.all([bank.stop(), dispatcher.stop(), relay.stop()]));
   return {
     worker,
     done: done.then(() => undefined),

@@ -127,11 +127,16 @@ describe('bank-side delays and people acting on them', () => {
     }, 15_000, 'visibility');
     expect(found).toBe(true);
 
-    const bySupport = await decide(refund.id, 'retry', 'dev-support', { destination: { type: 'bank_transfer', account: '6217000010009876', accountName: 'Li Wei' } });
-    expect(bySupport.status).toBe(403);
-    const rerouted = await decide(refund.id, 'retry', 'dev-supervisor-a', { destination: { type: 'bank_transfer', account: '6217000010009876', accountName: 'Li Wei' } });
+    // Support proposes the bank transfer (202); it moves no money until a supervisor approves it.
+    const proposed = await decide(refund.id, 'retry', 'dev-support', { destination: { type: 'bank_transfer', account: '6217000010009876', accountName: 'Li Wei' }, reason: 'card closed' });
+    expect(proposed.status).toBe(202);
+    expect(proposed.body).toMatchObject({ status: 'requires_action', proposal: { kind: 'reroute', destination: { account: '****9876' }, proposedBy: 'support-1', requiredApprovals: 1 } });
+    const inbox = await call('GET', `/v1/refunds?awaitingApproval=true&paymentId=${payment.id}`, 'dev-supervisor-a');
+    expect(inbox.body.data.map((r: { id: string }) => r.id)).toEqual([refund.id]);
+    expect((await decide(refund.id, 'proposal/approve', 'dev-support')).status).toBe(403);
+    const rerouted = await decide(refund.id, 'proposal/approve', 'dev-supervisor-a');
     expect(rerouted.status).toBe(200);
-    expect(rerouted.body).toMatchObject({ status: 'processing', destination: { type: 'bank_transfer', account: '****9876', accountName: 'Li Wei' }, provider: { name: 'bank_transfer' } });
+    expect(rerouted.body).toMatchObject({ status: 'processing', proposal: null, destination: { type: 'bank_transfer', account: '****9876', accountName: 'Li Wei' }, provider: { name: 'bank_transfer' } });
     await untilStatus(refund.id, 'succeeded');
 
     const card = (await call('GET', `/v1/sandbox/providers/card/refunds?paymentId=${payment.id}`, 'dev-service')).body.data;

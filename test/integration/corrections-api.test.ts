@@ -42,18 +42,32 @@ async function untilStatus(refundId: string, status: string) {
   }, 20_000, `refund ${refundId} to be ${status}`);
 }
 
-const correct = (refundId: string, body: unknown, key: 'dev-supervisor-a' | 'dev-support' = 'dev-supervisor-a') =>
+const propose = (refundId: string, body: unknown, key: 'dev-supervisor-a' | 'dev-support' = 'dev-supervisor-a') =>
   running.call('POST', `/v1/refunds/${refundId}/corrections`, { key, body });
+
+/** Supervisor A proposes (202), supervisor B approves: then the correction is carried out. */
+async function correct(refundId: string, body: unknown) {
+  const proposed = await propose(refundId, body);
+  if (proposed.status !== 202) return proposed;
+  expect(proposed.body.proposal).toMatchObject({ kind: 'correction', proposedBy: 'supervisor-a' });
+  return running.call('POST', `/v1/refunds/${refundId}/proposal/approve`, { key: 'dev-supervisor-b', body: {} });
+}
 
 it('corrects an over-refund and then an under-refund, exactly, for supervisors only', async () => {
   const { refund, payment } = await succeededRefund(40_000, 50_000);
-  expect((await correct(refund.id, { amount: 30_000, reason: 'x' }, 'dev-support')).status).toBe(403);
-  expect((await correct(refund.id, { reason: 'nothing to change' })).status).toBe(400);
-  expect((await correct(refund.id, { amount: 40_000, reason: 'same' })).body.code).toBe('correction_not_needed');
+  expect((await propose(refund.id, { amount: 30_000, reason: 'x' }, 'dev-support')).status).toBe(403);
+  expect((await propose(refund.id, { reason: 'nothing to change' })).status).toBe(400);
+  expect((await propose(refund.id, { amount: 40_000, reason: 'same' })).body.code).toBe('correction_not_needed');
 
-  const over = await correct(refund.id, { amount: 30_000, reason: 'charged the wrong size' });
-  expect(over.status).toBe(202);
-  expect(over.body.status).toBe('correcting');
+  const proposed = await propose(refund.id, { amount: 30_000, reason: 'charged the wrong size' });
+  expect(proposed.status).toBe(202);
+  expect(proposed.body).toMatchObject({ status: 'succeeded', proposal: { correction: 'reversal', amount: 30_000 } });
+  const byProposer = await running.call('POST', `/v1/refunds/${refund.id}/proposal/approve`, { key: 'dev-supervisor-a', body: {} });
+  expect(byProposer.status).toBe(403);
+  expect(byProposer.body.code).toBe('maker_checker_violation');
+  const over = await running.call('POST', `/v1/refunds/${refund.id}/proposal/approve`, { key: 'dev-supervisor-b', body: {} });
+  expect(over.status).toBe(200);
+  expect(['correcting', 'corrected']).toContain(over.body.status);
   const corrected = await untilStatus(refund.id, 'corrected');
   expect(corrected).toMatchObject({ amount: 30_000, netAmount: 30_000 });
   expect(corrected.corrections).toEqual([expect.objectContaining({ kind: 'reversal', amount: 10_000, status: 'completed' })]);
@@ -65,7 +79,7 @@ it('corrects an over-refund and then an under-refund, exactly, for supervisors o
   expect(tooMuch.body.code).toBe('amount_exceeds_refundable');
   expect((await running.call('GET', `/v1/payments/${payment.id}`)).body.reservedAmount).toBe(0);
 
-  expect((await correct(refund.id, { amount: 50_000, reason: 'the whole order after all' })).status).toBe(202);
+  expect((await correct(refund.id, { amount: 50_000, reason: 'the whole order after all' })).status).toBe(200);
   await eventually(async () => (await running.call('GET', `/v1/refunds/${refund.id}`)).body.amount === 50_000, 20_000, 'second correction');
   await untilStatus(refund.id, 'corrected');
   expect((await running.call('GET', `/v1/payments/${payment.id}`)).body).toMatchObject({ refundedAmount: 50_000, reservedAmount: 0, refundableAmount: 0, orderStatus: 'refunded' });
@@ -77,13 +91,25 @@ it('corrects an over-refund and then an under-refund, exactly, for supervisors o
     ['refund', 20_000],
   ]);
   const [events] = await running.database.db.execute<{ types: string[] }>(sql`SELECT array_agg(type ORDER BY seq) AS types FROM merchant_events WHERE refund_id = ${refund.id}`);
-  expect(events!.types).toEqual(['refund.created', 'refund.processing', 'refund.succeeded', 'refund.correcting', 'refund.corrected', 'refund.correcting', 'refund.corrected']);
+  expect(events!.types).toEqual([
+    'refund.created',
+    'refund.processing',
+    'refund.succeeded',
+    'refund.proposal_opened',
+    'refund.proposal_approved',
+    'refund.correcting',
+    'refund.corrected',
+    'refund.proposal_opened',
+    'refund.proposal_approved',
+    'refund.correcting',
+    'refund.corrected',
+  ]);
 });
 
 it('refuses to correct a refund that has not succeeded', async () => {
   const { refund } = await requestRefund(1_000, 10_000, '6222020200110002');
   await untilStatus(refund.id, 'requires_action');
-  const refused = await correct(refund.id, { amount: 500, reason: 'x' });
+  const refused = await propose(refund.id, { amount: 500, reason: 'x' });
   expect(refused.status).toBe(409);
   expect(refused.body.code).toBe('invalid_state');
 });
@@ -91,7 +117,7 @@ it('refuses to correct a refund that has not succeeded', async () => {
 it('re-issues to the right account: one reversal from the wrong one, one payout to the right one', async () => {
   const { refund, payment } = await succeededRefund(12_000, 20_000);
   const accepted = await correct(refund.id, { destination: { type: 'bank_transfer', account: '6217000010009876', accountName: 'Li Wei' }, reason: 'card was closed' });
-  expect(accepted.status).toBe(202);
+  expect(accepted.status).toBe(200);
   const corrected = await untilStatus(refund.id, 'corrected');
   expect(corrected).toMatchObject({ amount: 12_000, destination: { type: 'bank_transfer', account: '****9876' }, provider: { name: 'bank_transfer', state: 'settled' } });
   const card = (await running.call('GET', `/v1/sandbox/providers/card/refunds?paymentId=${payment.id}`)).body.data;
@@ -106,7 +132,7 @@ it('re-issues to the right account: one reversal from the wrong one, one payout 
 
 it('0003: a refused reversal leaves the refund requiring action with a recovery case', async () => {
   const { payment, refund } = await succeededRefund(15_000, 20_000, '6222020200110003');
-  expect((await correct(refund.id, { amount: 5_000, reason: 'refunded the wrong item' })).status).toBe(202);
+  expect((await correct(refund.id, { amount: 5_000, reason: 'refunded the wrong item' })).status).toBe(200);
   const stuck = await untilStatus(refund.id, 'requires_action');
   expect(stuck.needsAttention).toBe(true);
   expect(stuck.corrections).toEqual([expect.objectContaining({ kind: 'reversal', amount: 10_000, status: 'refused' })]);

@@ -272,7 +272,8 @@ describe('provider webhooks', () => {
     expect(await writtenRows()).toEqual(before);
     expect((await call('GET', `/v1/refunds/${created.body.id}`)).body.status).toBe('awaiting_settlement');
 
-    // The same notice, properly signed, settles it; sent again, it changes nothing.
+    // The money arrives at last; the same notice, properly signed, settles it (the provider confirms); sent again, it changes nothing.
+    await database.db.execute(sql`UPDATE sandbox_operations SET status = 'settled', settled_at = now() WHERE refund_id = ${created.body.id}`);
     const good = await post(signPayload('dev-provider-webhook-secret', body));
     expect(good.body).toEqual({ received: true, duplicate: false });
     await untilRefundStatus(created.body.id, 'succeeded');
@@ -335,6 +336,8 @@ describe('operations', () => {
         'POST /v1/refunds/{id}/cancel',
         'POST /v1/refunds/{id}/retry',
         'POST /v1/refunds/{id}/corrections',
+        'POST /v1/refunds/{id}/proposal/approve',
+        'POST /v1/refunds/{id}/proposal/reject',
         'GET /v1/events',
         'GET /v1/reports/refunds',
         'GET /v1/refunds',

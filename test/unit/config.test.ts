@@ -1,11 +1,21 @@
 import { ConfigError, loadConfig, parseApiKeys } from '../../src/config';
 import { DAY_MS } from '../../workflows/durations';
 
+const SEAL_KEY = Buffer.alloc(32, 7).toString('base64');
+
 describe('configuration', () => {
   it('has the development keys outside production', () => {
     const config = loadConfig({});
     expect(config.apiKeys.get('dev-supervisor-a')).toEqual({ role: 'supervisor', principal: 'supervisor-a' });
-    expect(config.apiKeys.size).toBe(4);
+    expect(config.apiKeys.size).toBe(5);
+    expect(config.apiKeys.get('dev-supervisor-c')).toEqual({ role: 'supervisor', principal: 'supervisor-c' });
+  });
+
+  it('wants a 32-byte destination seal key in production, shared by API and worker', () => {
+    const production = { NODE_ENV: 'production', API_KEYS: 'k=service:pos', PROVIDER_WEBHOOK_SECRET: 's' };
+    expect(() => loadConfig(production)).toThrow(/DESTINATION_SEAL_KEY/);
+    expect(() => loadConfig({ ...production, DESTINATION_SEAL_KEY: 'short' })).toThrow(/DESTINATION_SEAL_KEY must be 32 bytes/);
+    expect(loadConfig({ ...production, DESTINATION_SEAL_KEY: SEAL_KEY }).destinationSealKey).toBe(SEAL_KEY);
   });
 
   it('refuses to start in production without API_KEYS or a webhook secret', () => {
@@ -39,7 +49,7 @@ describe('merchant webhooks', () => {
       ['m2', 'http://10.0.0.5:8080/refunds'],
     ]);
     expect(() => loadConfig({ MERCHANT_WEBHOOKS: 'm1=ftp://x' })).toThrow(/MERCHANT_WEBHOOKS/);
-    const production = { NODE_ENV: 'production', API_KEYS: 'k=service:pos', PROVIDER_WEBHOOK_SECRET: 's', MERCHANT_WEBHOOKS: 'm1=https://pos.example/hooks' };
+    const production = { NODE_ENV: 'production', API_KEYS: 'k=service:pos', PROVIDER_WEBHOOK_SECRET: 's', DESTINATION_SEAL_KEY: SEAL_KEY, MERCHANT_WEBHOOKS: 'm1=https://pos.example/hooks' };
     expect(() => loadConfig({ ...production, MERCHANT_WEBHOOK_SECRET: '' })).toThrow(/MERCHANT_WEBHOOK_SECRET/);
     expect(loadConfig({ ...production, MERCHANT_WEBHOOK_SECRET: 'm' }).merchantWebhookSecret).toBe('m');
   });

@@ -19,7 +19,7 @@ import { createLogger } from '../../src/logger';
 import { createSandboxProviders } from '../../src/providers/registry';
 import { SandboxBank, type ProviderNoticePayload } from '../../src/providers/sandbox/sandbox-bank';
 import { receiveProviderNotice } from '../../src/refunds/provider-notices';
-import { correctRefund, type CorrectionOrder } from '../../src/refunds/refund-corrections';
+import { destinationSeal } from '../../src/destination-seal';
 import { decideRefund, type RefundDecision } from '../../src/refunds/refund-decisions';
 import { RefundRequestError } from '../../src/refunds/refund-errors';
 import { refundHandle } from '../../src/temporal/refund-workflows';
@@ -27,11 +27,11 @@ import { registerRefundSearchAttributes } from '../../src/temporal/search-attrib
 import { WORKFLOWS_ENTRY } from '../../src/temporal/workflow-bundle';
 import { reconciliationFindingSignal, refundStateQuery, type RefundWorkflowState } from '../../workflows/messages';
 import { RefundStatusKey, NeedsAttentionKey } from '../../workflows/search-attributes';
-import { DEFAULT_POLICY } from '../../workflows/policy';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { eventually, startRefund } from '../support/refund-fixtures';
 
 const TASK_QUEUE = 'refunds-workflow-tests';
+const seal = destinationSeal('workflow-test-seal-key');
 const timing = { settlementDelayMs: 0, returnDelayMs: 200 };
 /** Off: sandbox webhooks are dropped, as if the network lost them, so only polling can tell. */
 let deliverWebhooks = true;
@@ -58,7 +58,7 @@ beforeAll(async () => {
       utcOffsetMinutes: 480,
       merchantWebhooks: new Map(),
       merchantWebhookSecret: 'unused',
-      workflowDefaults: { policy: DEFAULT_POLICY, providerPollIntervalMs: 60_000 },
+      seal,
     }),
     // Bundled from source here, so these tests always run the workflow code as it is now.
     workflowsPath: WORKFLOWS_ENTRY,
@@ -222,6 +222,7 @@ describe('automatic path', () => {
     deliverWebhooks = false;
     const { refund } = await startRefund(starter());
     await untilStatus(refund.id, 'awaiting_settlement');
+    await eventually(async () => (await operationsOf(refund.id))[0]?.status === 'settled', 10_000, 'the sandbox settling');
     const notice = await settledNotice(refund.id, 'ntc_duplicate_test');
     const deps = { db: database.db, temporal: env.client };
     expect(await receiveProviderNotice(deps, 'card', notice)).toEqual({ duplicate: false });
@@ -317,8 +318,8 @@ describe('sandbox behaviours', () => {
  * main flow and may complete inside or outside its workflow tasks; a change in what every refund
  * records moves the range, and this test fails until the numbers here are updated on purpose.
  */
-const AUTOMATIC_PATH_HISTORY_EVENTS: [number, number] = [56, 60];
-const APPROVAL_PATH_HISTORY_EVENTS: [number, number] = [76, 82];
+const AUTOMATIC_PATH_HISTORY_EVENTS: [number, number] = [50, 58];
+const APPROVAL_PATH_HISTORY_EVENTS: [number, number] = [68, 80];
 
 function expectWithin(value: number, [low, high]: [number, number]): void {
   expect(value).toBeGreaterThanOrEqual(low);
@@ -329,8 +330,8 @@ const supervisorA = { principal: 'supervisor-a', role: 'supervisor' as const };
 const supervisorB = { principal: 'supervisor-b', role: 'supervisor' as const };
 const support = { principal: 'support-1', role: 'support' as const };
 
-function decide(caller: { principal: string; role: 'service' | 'support' | 'supervisor' }, refundId: string, decision: RefundDecision) {
-  return decideRefund({ db: database.db, temporal: env.client }, caller, refundId, decision);
+async function decide(caller: { principal: string; role: 'service' | 'support' | 'supervisor' }, refundId: string, decision: RefundDecision) {
+  return (await decideRefund({ db: database.db, temporal: env.client, seal }, caller, refundId, decision)).refund;
 }
 
 async function refusedWith(promise: Promise<unknown>): Promise<string> {
@@ -384,9 +385,14 @@ describe('approval', () => {
     await keepHistory('approved-by-two', refund.id);
   });
 
-  it('takes two approvals sent at the same moment consistently', async () => {
+  it('takes two approvals sent at the same moment one at a time: one recorded, the other refused (409)', async () => {
     const dual = await startRefund(starter(), { amount: 2_500_000, payment: { amount: 3_000_000 } });
-    await Promise.all([decide(supervisorA, dual.refund.id, { kind: 'approve' }), decide(supervisorB, dual.refund.id, { kind: 'approve' })]);
+    const both = await Promise.allSettled([decide(supervisorA, dual.refund.id, { kind: 'approve' }), decide(supervisorB, dual.refund.id, { kind: 'approve' })]);
+    const late = both.findIndex((r) => r.status === 'rejected');
+    if (late >= 0) {
+      expect(((both[late] as PromiseRejectedResult).reason as RefundRequestError).code).toBe('invalid_state');
+      await decide(late === 0 ? supervisorA : supervisorB, dual.refund.id, { kind: 'approve' });
+    }
     await untilStatus(dual.refund.id, 'succeeded');
     expect((await eventTypes(dual.refund.id)).filter((t) => t === 'approved')).toHaveLength(1);
 
@@ -454,22 +460,44 @@ describe('requires action', () => {
     await keepHistory('declined-then-canceled', refund.id);
   });
 
-  it('a decline rerouted by a supervisor to a bank transfer: one payout, on the new route', async () => {
+  it('a decline rerouted to a bank transfer: proposed by support, approved by a supervisor, one payout on the new route', async () => {
     const { refund, payment } = await startRefund(starter(), { account: '6222020200110002' });
     await untilStatus(refund.id, 'requires_action');
     const destination = { type: 'bank_transfer' as const, account: '6217000010009876', accountName: 'Li Wei' };
-    expect(await refusedWith(decide(support, refund.id, { kind: 'retry', destination }))).toBe('decision_forbidden');
-    const retried = await decide(supervisorA, refund.id, { kind: 'retry', destination });
-    expect(retried).toMatchObject({ provider: 'bank_transfer', providerAttempt: 2, destinationType: 'bank_transfer', destinationAccountName: 'Li Wei' });
+    const proposed = await decide(support, refund.id, { kind: 'retry', destination });
+    expect(proposed).toMatchObject({
+      status: 'requires_action',
+      providerAttempt: 1,
+      proposal: { kind: 'reroute', destination: { type: 'bank_transfer', account: '****9876', accountName: 'Li Wei' }, proposedBy: 'support-1', requiredApprovals: 1 },
+    });
+    // The account is sealed on its way: workflow history never holds it.
+    expect(JSON.stringify(await refundHandle(env.client, refund.id).fetchHistory())).not.toContain('6217000010009876');
+    expect(await refusedWith(decide(support, refund.id, { kind: 'approveProposal' }))).toBe('decision_forbidden');
+    expect(await refusedWith(decide(supervisorA, refund.id, { kind: 'retry' }))).toBe('invalid_state');
+    const approved = await decide(supervisorA, refund.id, { kind: 'approveProposal', comment: 'customer called' });
+    expect(approved).toMatchObject({ provider: 'bank_transfer', providerAttempt: 2, destinationType: 'bank_transfer', destinationAccountName: 'Li Wei', proposal: null });
     await untilStatus(refund.id, 'succeeded');
     expect(await findPayment(database.db, payment.id)).toMatchObject({ refundedAmount: refund.amount, reservedAmount: 0 });
     const operations = await operationsOf(refund.id);
-    expect(operations.map((op) => [op.provider, op.status])).toEqual([
-      ['card', 'failed'],
-      ['bank_transfer', 'settled'],
+    expect(operations.map((op) => [op.provider, op.status, op.accountLast4])).toEqual([
+      ['card', 'failed', '0002'],
+      ['bank_transfer', 'settled', '9876'],
     ]);
-    expect(await eventTypes(refund.id)).toEqual(['created', 'provider_declined', 'retry_requested', 'submitted', 'settled']);
+    expect(await eventTypes(refund.id)).toEqual(['created', 'provider_declined', 'proposal_opened', 'proposal_approved', 'submitted', 'settled']);
     await keepHistory('declined-then-rerouted', refund.id);
+  });
+
+  it('a reroute proposal nobody decides lapses, and the refund stays as it was', async () => {
+    const { refund } = await startRefund(starter(), { account: '6222020200110002' });
+    await untilStatus(refund.id, 'requires_action');
+    await decide(supervisorA, refund.id, { kind: 'retry', destination: { type: 'bank_transfer', account: '6217000010009876', accountName: 'Li Wei' } });
+    await env.sleep('72h');
+    await eventually(async () => (await findRefund(database.db, refund.id))?.proposal === null, 10_000, 'the lapse');
+    expect(await findRefund(database.db, refund.id)).toMatchObject({ status: 'requires_action', providerAttempt: 1, provider: 'card' });
+    expect(await eventTypes(refund.id)).toEqual(['created', 'provider_declined', 'proposal_opened', 'proposal_lapsed']);
+    expect(await refusedWith(decide(supervisorB, refund.id, { kind: 'approveProposal' }))).toBe('invalid_state');
+    expect((await notificationsOfRefund(database.db, refund.id)).map((n) => [n.template, n.recipient])).toContainEqual(['proposal_lapsed', 'supervisor-a']);
+    await keepHistory('reroute-proposal-lapsed', refund.id);
   });
 
   it('a refund stuck past its deadline is canceled at the old provider before it goes another way', async () => {
@@ -478,6 +506,7 @@ describe('requires action', () => {
     await env.sleep('30d');
     await untilStatus(refund.id, 'requires_action');
     await decide(supervisorA, refund.id, { kind: 'retry', destination: { type: 'bank_transfer', account: '6217000010009876', accountName: 'Li Wei' } });
+    await decide(supervisorB, refund.id, { kind: 'approveProposal' });
     await untilStatus(refund.id, 'succeeded');
     const operations = await operationsOf(refund.id);
     expect(operations.map((op) => [op.provider, op.status])).toEqual([
@@ -493,9 +522,10 @@ describe('requires action', () => {
     await untilStatus(refund.id, 'requires_action');
     // Meanwhile the provider paid out after all, without telling us yet.
     await database.db.update(sandboxOperations).set({ status: 'settled' }).where(eq(sandboxOperations.refundId, refund.id));
-    const code = await refusedWith(decide(supervisorA, refund.id, { kind: 'retry', destination: { type: 'bank_transfer', account: '6217000010009876', accountName: 'Li Wei' } }));
+    await decide(supervisorA, refund.id, { kind: 'retry', destination: { type: 'bank_transfer', account: '6217000010009876', accountName: 'Li Wei' } });
+    const code = await refusedWith(decide(supervisorB, refund.id, { kind: 'approveProposal' }));
     expect(code).toBe('provider_cannot_cancel');
-    expect(await findRefund(database.db, refund.id)).toMatchObject({ status: 'requires_action', providerAttempt: 1, provider: 'card' });
+    expect(await findRefund(database.db, refund.id)).toMatchObject({ status: 'requires_action', providerAttempt: 1, provider: 'card', proposal: expect.objectContaining({ approvals: [] }) });
     expect((await stateOf(refundHandle(env.client, refund.id))).status).toBe('requires_action');
     expect((await operationsOf(refund.id)).map((op) => op.provider)).toEqual(['card']);
   });
@@ -535,6 +565,8 @@ describe('late settlement', () => {
     await untilStatus(refund.id, 'awaiting_settlement');
     await env.sleep('30d');
     await untilStatus(refund.id, 'requires_action');
+    // The money did arrive, late: the provider's books say so when the workflow asks.
+    await database.db.update(sandboxOperations).set({ status: 'settled', settledAt: new Date() }).where(eq(sandboxOperations.refundId, refund.id));
     await receiveProviderNotice({ db: database.db, temporal: env.client }, 'card', await settledNotice(refund.id, 'ntc_late_settlement'));
     await untilStatus(refund.id, 'succeeded');
     expect(await findRefund(database.db, refund.id)).toMatchObject({ needsAttention: false, reservation: 'settled' });
@@ -544,7 +576,13 @@ describe('late settlement', () => {
 });
 
 describe('corrections', () => {
-  const correct = (refundId: string, order: CorrectionOrder) => correctRefund({ db: database.db, temporal: env.client }, supervisorA, refundId, order);
+  type CorrectionOrder = { amount?: number; destination?: { type: 'bank_transfer'; account: string; accountName: string }; reason: string };
+  /** Supervisor A proposes, supervisor B approves: what it takes for a correction to move money. */
+  async function correct(refundId: string, order: CorrectionOrder) {
+    const proposed = await decide(supervisorA, refundId, { kind: 'correct', ...order });
+    expect(proposed.proposal).toMatchObject({ kind: 'correction', proposedBy: 'supervisor-a' });
+    return decide(supervisorB, refundId, { kind: 'approveProposal' });
+  }
 
   async function paidRefund(options: { account?: string } = {}) {
     const started = await startRefund(starter(), { amount: 30_000, account: options.account });
@@ -560,8 +598,11 @@ describe('corrections', () => {
 
   it('an over-refund: the excess reversed at the provider and refundable again; the customer told', async () => {
     const { refund, payment } = await paidRefund();
-    const accepted = await correct(refund.id, { amount: 20_000, reason: 'discount applied twice' });
-    expect(accepted.status).toBe('correcting');
+    const proposed = await decide(supervisorA, refund.id, { kind: 'correct', amount: 20_000, reason: 'discount applied twice' });
+    expect(proposed).toMatchObject({ status: 'succeeded', proposal: { correction: 'reversal', amount: 20_000, requiredApprovals: 1 } });
+    expect(await refusedWith(decide(supervisorA, refund.id, { kind: 'approveProposal' }))).toBe('maker_checker_violation');
+    const accepted = await decide(supervisorB, refund.id, { kind: 'approveProposal' });
+    expect(['correcting', 'corrected']).toContain(accepted.status);
     await untilStatus(refund.id, 'corrected');
     expect(await findRefund(database.db, refund.id)).toMatchObject({ amount: 20_000, netAmount: 20_000, needsAttention: false });
     expect((await findRefund(database.db, refund.id))!.corrections).toEqual([expect.objectContaining({ kind: 'reversal', amount: 10_000, previousTotal: 30_000, newTotal: 20_000, status: 'completed' })]);
@@ -573,7 +614,7 @@ describe('corrections', () => {
 
   it('an under-refund: the shortfall paid as a supplementary refund, within what remains refundable', async () => {
     const { refund, payment } = await paidRefund();
-    expect(await refusedWith(correct(refund.id, { amount: 130_001, reason: 'too much' }))).toBe('amount_exceeds_refundable');
+    expect(await refusedWith(decide(supervisorA, refund.id, { kind: 'correct', amount: 130_001, reason: 'too much' }))).toBe('amount_exceeds_refundable');
     expect(await findPayment(database.db, payment.id)).toMatchObject({ refundedAmount: 30_000, reservedAmount: 0 });
     await correct(refund.id, { amount: 45_000, reason: 'shipping was not refunded' });
     await untilStatus(refund.id, 'corrected');
@@ -607,7 +648,7 @@ describe('corrections', () => {
       ['a2', 5_000], // the first, less the 1,000 taken back before
       ['a1', 10_000], // the original payout
     ]);
-    expect(await refusedWith(correct(refund.id, { amount: 10_000, reason: 'same' }))).toBe('correction_not_needed');
+    expect(await refusedWith(decide(supervisorA, refund.id, { kind: 'correct', amount: 10_000, reason: 'same' }))).toBe('correction_not_needed');
   });
 
   it('a wrong account: reversed from it and re-issued to the right one', async () => {

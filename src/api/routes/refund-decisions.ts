@@ -1,24 +1,36 @@
 import type { ApiDeps } from '../deps';
 import { refundTimeline } from '../../db/queries/refunds';
-import { correctRefund } from '../../refunds/refund-corrections';
 import { decideRefund, type RefundDecision } from '../../refunds/refund-decisions';
 import type { Caller } from '../auth';
-import { route } from '../route';
+import { route, type ResponseSpec } from '../route';
 import { ApproveBody, CancelBody, CorrectionBody, Problem, Refund, RefundIdParams, RejectBody, RetryBody } from '../schemas';
 import { refundView } from '../views';
 
-const decisionResponses = (what: string) => ({
+const answered = (what: string, extra: Record<number, ResponseSpec> = {}): Record<number, ResponseSpec> => ({
   200: { description: `The refund as the workflow left it after the ${what}`, schema: Refund },
-  400: { description: 'Invalid body', schema: Problem },
+  400: { description: 'Invalid body (each bad field named)', schema: Problem },
   404: { description: 'No such refund', schema: Problem },
-  409: { description: 'invalid_state: not possible in the refund’s status (or provider_cannot_cancel)', schema: Problem },
+  409: { description: 'invalid_state: not possible in the refund’s status, or another decision came first', schema: Problem },
+  503: { description: 'decision_not_recorded: the decision could not be put on record, or the refund’s workflow is not running yet; nothing changed', schema: Problem },
+  ...extra,
 });
 
-/** Approve, reject, cancel, retry: people's decisions, carried out by the refund's workflow. */
+/** A correction is always a proposal: it never answers 200. */
+function withoutOk({ 200: _ok, ...rest }: Record<number, ResponseSpec>): Record<number, ResponseSpec> {
+  return rest;
+}
+
+const refused403 = (description: string): Record<number, ResponseSpec> => ({ 403: { description, schema: Problem } });
+
+/**
+ * People's decisions, carried out by the refund's workflow. Decisions that move money differently
+ * from what was approved (a reroute, a correction) open a proposal (202) that another supervisor
+ * approves at /proposal/approve.
+ */
 export function refundDecisionRoutes(deps: ApiDeps) {
   async function decide(caller: Caller | undefined, refundId: string, decision: RefundDecision) {
-    const refund = await decideRefund(deps, caller!, refundId, decision);
-    return { status: 200, body: refundView(refund, await refundTimeline(deps.db, refundId)) };
+    const { refund, proposed } = await decideRefund(deps, caller!, refundId, decision);
+    return { status: proposed ? 202 : 200, body: refundView(refund, await refundTimeline(deps.db, refundId)) };
   }
 
   return [
@@ -30,7 +42,7 @@ export function refundDecisionRoutes(deps: ApiDeps) {
       access: ['supervisor'],
       params: RefundIdParams,
       body: ApproveBody,
-      responses: { ...decisionResponses('approval'), 403: { description: 'maker_checker_violation', schema: Problem } },
+      responses: answered('approval', refused403('maker_checker_violation')),
       handle: ({ caller, params, body }) => decide(caller, params.id, { kind: 'approve', comment: body.comment }),
     }),
     route({
@@ -41,7 +53,7 @@ export function refundDecisionRoutes(deps: ApiDeps) {
       access: ['supervisor'],
       params: RefundIdParams,
       body: RejectBody,
-      responses: decisionResponses('rejection'),
+      responses: answered('rejection'),
       handle: ({ caller, params, body }) => decide(caller, params.id, { kind: 'reject', reason: body.reason }),
     }),
     route({
@@ -52,39 +64,57 @@ export function refundDecisionRoutes(deps: ApiDeps) {
       access: ['service', 'support', 'supervisor'],
       params: RefundIdParams,
       body: CancelBody,
-      responses: { ...decisionResponses('cancelation'), 403: { description: 'a service key canceling another caller’s refund', schema: Problem } },
+      responses: answered('cancelation', refused403('decision_forbidden: a service key canceling another caller’s refund')),
       handle: ({ caller, params, body }) => decide(caller, params.id, { kind: 'cancel', reason: body.reason }),
     }),
     route({
       method: 'post',
       path: '/v1/refunds/:id/retry',
       tag: 'decisions',
-      summary: 'Send a refund requiring action again: on its original route (support, supervisor) or by bank transfer (supervisor)',
+      summary: 'Send a refund requiring action again: on its original route (200), or propose a bank transfer (202, an open proposal a supervisor other than the proposer approves)',
       access: ['support', 'supervisor'],
       params: RefundIdParams,
       body: RetryBody,
-      responses: { ...decisionResponses('retry'), 403: { description: 'support asking for another route', schema: Problem } },
-      handle: ({ caller, params, body }) => decide(caller, params.id, { kind: 'retry', destination: body.destination }),
+      responses: answered('retry', { 202: { description: 'A reroute proposal is open; the refund stays requires_action until it is approved', schema: Refund } }),
+      handle: ({ caller, params, body }) => decide(caller, params.id, { kind: 'retry', destination: body.destination, reason: body.reason }),
     }),
     route({
       method: 'post',
       path: '/v1/refunds/:id/corrections',
       tag: 'decisions',
-      summary: 'Correct a refund that went out wrong: the correct total (excess reversed, or shortfall paid) or the correct account (reversed and re-issued)',
+      summary: 'Propose correcting a refund that went out wrong: the correct total (excess reversed, or shortfall paid) or the correct account (reversed and re-issued); carried out once another supervisor approves',
       access: ['supervisor'],
       params: RefundIdParams,
       body: CorrectionBody,
-      responses: {
-        202: { description: 'Accepted: the refund is correcting', schema: Refund },
-        400: { description: 'Invalid body', schema: Problem },
-        404: { description: 'No such refund', schema: Problem },
-        409: { description: 'invalid_state: only succeeded or corrected refunds are corrected', schema: Problem },
-        422: { description: 'amount_exceeds_refundable (a shortfall beyond what remains), correction_not_needed', schema: Problem },
-      },
-      async handle({ caller, params, body }) {
-        const refund = await correctRefund(deps, caller!, params.id, body);
-        return { status: 202, body: refundView(refund, await refundTimeline(deps.db, params.id)) };
-      },
+      responses: withoutOk(
+        answered('correction', {
+          202: { description: 'The correction proposal is open (see `proposal`)', schema: Refund },
+          422: { description: 'amount_exceeds_refundable (a shortfall beyond what remains), correction_not_needed', schema: Problem },
+        }),
+      ),
+      handle: ({ caller, params, body }) => decide(caller, params.id, { kind: 'correct', amount: body.amount, destination: body.destination, reason: body.reason }),
+    }),
+    route({
+      method: 'post',
+      path: '/v1/refunds/:id/proposal/approve',
+      tag: 'decisions',
+      summary: 'Approve the open proposal (not by its proposer, the refund’s requester or creator, nor twice by one supervisor); the last approval it needs carries it out',
+      access: ['supervisor'],
+      params: RefundIdParams,
+      body: ApproveBody,
+      responses: answered('approval', refused403('maker_checker_violation')),
+      handle: ({ caller, params, body }) => decide(caller, params.id, { kind: 'approveProposal', comment: body.comment }),
+    }),
+    route({
+      method: 'post',
+      path: '/v1/refunds/:id/proposal/reject',
+      tag: 'decisions',
+      summary: 'Reject the open proposal: it is closed, the refund unchanged, the proposer told',
+      access: ['supervisor'],
+      params: RefundIdParams,
+      body: RejectBody,
+      responses: answered('rejection'),
+      handle: ({ caller, params, body }) => decide(caller, params.id, { kind: 'rejectProposal', reason: body.reason }),
     }),
   ];
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ApiDeps } from '../deps';
 import { listRefunds, refundTimeline } from '../../db/queries/refunds';
 import { createRefund } from '../../refunds/create-refund';
@@ -72,38 +73,51 @@ export function refundRoutes(deps: ApiDeps) {
       query: ListRefundsQuery,
       responses: { 200: { description: 'A page of refunds', schema: RefundList }, 400: { description: 'Invalid filter', schema: Problem } },
       async handle({ query }) {
-        const rows = await listRefunds(deps.db, {
+        const filter = {
           statuses: query.status,
           merchantId: query.merchantId,
           paymentId: query.paymentId,
           needsAttention: query.needsAttention === 'true',
+          awaitingApproval: query.awaitingApproval === 'true',
           createdFrom: query.createdFrom ? new Date(query.createdFrom) : undefined,
           createdTo: query.createdTo ? new Date(query.createdTo) : undefined,
-          after: query.cursor ? decodeCursor(query.cursor) : undefined,
-          limit: query.limit + 1,
-        });
+        };
+        const rows = await listRefunds(deps.db, { ...filter, after: query.cursor ? decodeCursor(query.cursor, filter) : undefined, limit: query.limit + 1 });
         const page = rows.slice(0, query.limit);
         const last = page[page.length - 1];
         return {
           status: 200,
-          body: { data: page.map(refundSummaryView), nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null },
+          body: { data: page.map(refundSummaryView), nextCursor: rows.length > query.limit && last ? encodeCursor(last, filter) : null },
         };
       },
     }),
   ];
 }
 
-function encodeCursor(refund: { createdAt: Date; id: string }): string {
-  return Buffer.from(JSON.stringify([refund.createdAt.toISOString(), refund.id])).toString('base64url');
+/**
+ * A position in one list: the last refund's (createdAt, id), bound to the filters it was made
+ * under. A cursor that does not decode to exactly that — forged, truncated, or from another
+ * query — is a 400, never a query the database could choke on.
+ */
+function encodeCursor(refund: { createdAt: Date; id: string }, filter: object): string {
+  return Buffer.from(JSON.stringify([refund.createdAt.toISOString(), refund.id, filterFingerprint(filter)])).toString('base64url');
 }
 
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+function decodeCursor(cursor: string, filter: object): { createdAt: Date; id: string } {
+  let decoded: unknown;
   try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const date = new Date(createdAt);
-    if (typeof id !== 'string' || Number.isNaN(date.getTime())) throw new Error('bad cursor');
-    return { createdAt: date, id };
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw invalidField('query', 'cursor', 'is not a cursor this API returned');
+    decoded = undefined;
   }
+  const [createdAt, id, fingerprint] = Array.isArray(decoded) ? (decoded as unknown[]) : [];
+  const date = typeof createdAt === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(createdAt) ? new Date(createdAt) : undefined;
+  const valid = date && !Number.isNaN(date.getTime()) && date.getUTCFullYear() >= 1 && typeof id === 'string' && /^rf_[0-9A-Z]{26}$/.test(id);
+  if (!valid) throw invalidField('query', 'cursor', 'is not a cursor this API returned');
+  if (fingerprint !== filterFingerprint(filter)) throw invalidField('query', 'cursor', 'belongs to a list with other filters');
+  return { createdAt: date, id };
+}
+
+function filterFingerprint(filter: object): string {
+  return createHash('sha256').update(JSON.stringify(filter)).digest('base64url').slice(0, 16);
 }

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../client';
 import { merchantEvents, refunds, type MerchantEventRow } from '../schema';
 import { maskAccount } from '../../masking';
@@ -55,13 +55,24 @@ export async function markMerchantEventFailed(db: Executor, seq: number, error: 
     .where(eq(merchantEvents.seq, seq));
 }
 
-/** Events after the one named (oldest first): how a backend that missed deliveries catches up. */
+/**
+ * Events after the one named, in commit order: how a backend that missed deliveries catches up.
+ * Sequence numbers are drawn before commit, so a later number can become visible first; paging on
+ * them alone would let a follower pass an event that commits a moment later. The feed pages on
+ * (writing transaction, seq) instead and shows only transactions older than every one still
+ * running: nothing can ever appear behind a position a follower has passed.
+ */
 export async function merchantEventsAfter(db: Executor, afterEventId: string | undefined, limit: number): Promise<MerchantEventRow[] | undefined> {
-  let afterSeq = 0;
+  let after = sql`TRUE`;
   if (afterEventId) {
-    const [after] = await db.select({ seq: merchantEvents.seq }).from(merchantEvents).where(eq(merchantEvents.id, afterEventId));
-    if (!after) return undefined;
-    afterSeq = after.seq;
+    const [position] = await db.select({ txId: merchantEvents.txId, seq: merchantEvents.seq }).from(merchantEvents).where(eq(merchantEvents.id, afterEventId));
+    if (!position) return undefined;
+    after = sql`(${merchantEvents.txId}, ${merchantEvents.seq}) > (${position.txId}::xid8, ${position.seq})`;
   }
-  return db.select().from(merchantEvents).where(gt(merchantEvents.seq, afterSeq)).orderBy(asc(merchantEvents.seq)).limit(limit);
+  return db
+    .select()
+    .from(merchantEvents)
+    .where(and(after, sql`${merchantEvents.txId} < pg_snapshot_xmin(pg_current_snapshot())`))
+    .orderBy(asc(merchantEvents.txId), asc(merchantEvents.seq))
+    .limit(limit);
 }

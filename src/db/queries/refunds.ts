@@ -1,18 +1,20 @@
 import { and, asc, desc, eq, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
-import type { Executor } from '../client';
+import { pgErrorCode, type Executor } from '../client';
 import {
   idempotencyKeys,
   providerAttempts,
   refundEvents,
   refunds,
+  workflowStarts,
   type ProviderAttemptRow,
   type RefundEventRow,
   type RefundRow,
 } from '../schema';
+import { RefundRequestError } from '../../../workflows/refusals';
 import type { Actor, ProviderState, RefundStatus } from '../../../workflows/lifecycle';
 import { merchantEventsOfStep } from '../../../workflows/merchant-events';
 import { recordMerchantEvents } from './merchant-events';
-import { moveRefundedToReserved, moveReservedToRefunded, releaseReservedOnPayment, shiftPaymentTotals } from './payments';
+import { shiftPaymentTotals } from './payments';
 
 export type NewRefund = typeof refunds.$inferInsert;
 export type RefundChanges = Partial<Omit<NewRefund, 'id' | 'paymentId' | 'amount' | 'createdAt'>>;
@@ -37,7 +39,11 @@ export async function findIdempotencyRecord(db: Executor, principal: string, key
   return record;
 }
 
-/** Writes a new refund with its first provider attempt, its idempotency record and its first event. */
+/**
+ * Writes a new refund with its first provider attempt, its idempotency record, its first event
+ * and the order to start its workflow (a transactional outbox: should the process die before it
+ * starts the workflow, the worker's relay starts it within seconds).
+ */
 export async function insertRefund(
   tx: Executor,
   refund: NewRefund,
@@ -52,8 +58,10 @@ export async function insertRefund(
     provider: refund.provider,
     idempotencyKey: providerKey,
     destinationAccount: refund.destinationAccount,
+    amount: refund.netAmount,
   });
   await tx.insert(idempotencyKeys).values({ ...idempotency, refundId: refund.id });
+  await tx.insert(workflowStarts).values({ refundId: refund.id });
   await appendRefundEvent(tx, refund.id, event);
   await recordMerchantEvents(tx, refund.id, event.eventKey, ['refund.created', ...merchantEventsOfStep(event.type, refund.status)]);
   return row!;
@@ -76,27 +84,32 @@ export async function appendRefundEvent(db: Executor, refundId: string, event: N
   return inserted !== undefined;
 }
 
-/** What a step does besides changing the refund's fields; each part is idempotent on its own. */
+/** A provider attempt a step writes down: the route and account a decision chose. */
+export type NewProviderAttempt = typeof providerAttempts.$inferInsert & { amount: number };
+
+/** What a step does besides changing the refund's fields; each part is idempotent with the step. */
 export interface StepEffects {
-  /** Move the refund's amount on the payment: see `ReservationMove`. */
-  reservation?: 'settle' | 'release' | 'reopen';
-  /** The refund now pays through this provider attempt (a retry): copy its route and destination. */
-  switchToAttempt?: number;
-  /** Moves the payment's totals by parts of the refund (corrections). */
+  /** Moves the payment's totals by parts of the refund; the CHECK refuses any over-refund. */
   paymentShift?: { refunded: number; reserved: number };
+  /** A new provider attempt (a retry, an approved reroute, a correction's payout). */
+  newAttempt?: NewProviderAttempt;
+  /** The refund pays through this provider attempt from now on: copy its route and destination. */
+  switchToAttempt?: number;
   /** Further writes in the same transaction (the customer's message). */
   alsoWrite?: (tx: Executor) => Promise<void>;
 }
 
 /**
  * Applies one workflow step in one transaction: its event, the refund's new fields, the money it
- * moves on the payment and the messages it sends. Every part is idempotent, so a retried
- * activity changes nothing; `workflowSeq` orders the field changes, so an older step landing
- * after a newer one never overwrites it.
+ * moves on the payment, the attempt it opens and the messages it sends. The event's key makes a
+ * retried activity change nothing; `workflowSeq` orders the field changes, so an older step
+ * landing after a newer one never overwrites it. A shift the payment's CHECK refuses (it would
+ * over-refund) rolls everything back and is refused with what remains refundable.
  */
 export async function applyWorkflowStep(db: Executor, refundId: string, seq: number, changes: RefundChanges, event: NewRefundEvent, effects: StepEffects = {}): Promise<void> {
   await db.transaction(async (tx) => {
     if (!(await appendRefundEvent(tx, refundId, event))) return; // this step was applied before: a retry
+    if (effects.newAttempt) await tx.insert(providerAttempts).values(effects.newAttempt).onConflictDoNothing();
     let fields: RefundChanges = { ...changes };
     if (effects.switchToAttempt !== undefined) {
       const attempt = await findProviderAttempt(tx, refundId, effects.switchToAttempt);
@@ -112,60 +125,30 @@ export async function applyWorkflowStep(db: Executor, refundId: string, seq: num
         traceReference: null,
       };
     }
-    await tx
+    const [refund] = await tx
       .update(refunds)
       .set({ ...fields, workflowSeq: seq, updatedAt: sql`now()` })
-      .where(and(eq(refunds.id, refundId), lt(refunds.workflowSeq, seq)));
+      .where(and(eq(refunds.id, refundId), lt(refunds.workflowSeq, seq)))
+      .returning({ paymentId: refunds.paymentId });
     await recordMerchantEvents(tx, refundId, event.eventKey, merchantEventsOfStep(event.type, changes.status));
-    if (effects.reservation === 'settle') await settleReservation(tx, refundId);
-    if (effects.reservation === 'release') await releaseReservation(tx, refundId);
-    if (effects.reservation === 'reopen') await reopenSettledReservation(tx, refundId);
-    if (effects.paymentShift) {
-      const [refund] = await tx.select({ paymentId: refunds.paymentId }).from(refunds).where(eq(refunds.id, refundId));
-      await shiftPaymentTotals(tx, refund!.paymentId, effects.paymentShift);
-    }
+    if (effects.paymentShift) await shiftRefundsPayment(tx, refund?.paymentId ?? (await findRefund(tx, refundId))!.paymentId, effects.paymentShift);
     if (effects.alsoWrite) await effects.alsoWrite(tx);
   });
 }
 
-/**
- * Writes down the route a person asked a retry to take, before the workflow is asked to take it:
- * the account number stays in our database and never enters the workflow's history. Until the
- * workflow switches to it the proposal may be replaced by another.
- */
-export async function proposeProviderAttempt(
-  db: Executor,
-  proposal: {
-    refundId: string;
-    attempt: number;
-    provider: ProviderAttemptRow['provider'];
-    idempotencyKey: string;
-    destinationType: 'original' | 'bank_transfer';
-    destinationAccount: string;
-    destinationAccountName: string | null;
-    requestedBy: string;
-    /** Set for a correction's payout; absent: the refund's net amount. */
-    amount?: number | null;
-  },
-): Promise<void> {
-  await db
-    .insert(providerAttempts)
-    .values(proposal)
-    .onConflictDoUpdate({
-      target: [providerAttempts.refundId, providerAttempts.attempt],
-      set: {
-        provider: proposal.provider,
-        idempotencyKey: proposal.idempotencyKey,
-        destinationType: proposal.destinationType,
-        destinationAccount: proposal.destinationAccount,
-        destinationAccountName: proposal.destinationAccountName,
-        requestedBy: proposal.requestedBy,
-        amount: proposal.amount ?? null,
-        updatedAt: sql`now()`,
-      },
-      setWhere: sql`${providerAttempts.state} = 'not_sent'`,
-    });
+/** A refund's share of its payment moves; refused (nothing written) where it would over-refund. */
+async function shiftRefundsPayment(tx: Executor, paymentId: string, shift: { refunded: number; reserved: number }): Promise<void> {
+  try {
+    await tx.transaction((savepoint) => shiftPaymentTotals(savepoint, paymentId, shift));
+  } catch (error) {
+    if (pgErrorCode(error) !== CHECK_VIOLATION) throw error;
+    const [payment] = await tx.execute<{ refundable: string }>(sql`SELECT amount - refunded_amount - reserved_amount AS refundable FROM payments WHERE id = ${paymentId}`);
+    const refundable = Number(payment?.refundable ?? 0);
+    throw new RefundRequestError('amount_exceeds_refundable', `Only ${refundable} minor units remain refundable on payment ${paymentId}`, { refundableAmount: refundable });
+  }
 }
+
+const CHECK_VIOLATION = '23514';
 
 export async function refundTimeline(db: Executor, refundId: string): Promise<RefundEventRow[]> {
   return db.select().from(refundEvents).where(eq(refundEvents.refundId, refundId)).orderBy(asc(refundEvents.id));
@@ -200,45 +183,24 @@ export async function updateProviderAttempt(
 }
 
 /**
- * The refund's money arrived: its reservation becomes refunded on the payment. Guarded by the
- * reservation state, so running it twice moves the amount once.
+ * Claims a not-yet-sent attempt for sending (compare-and-set `not_sent → in_doubt`): of two runs
+ * of the submit activity at once, exactly one wins; the other asks the provider instead.
  */
-export async function settleReservation(db: Executor, refundId: string): Promise<void> {
-  await db.transaction(async (tx) => {
-    const [refund] = await tx
-      .update(refunds)
-      .set({ reservation: 'settled', updatedAt: sql`now()` })
-      .where(and(eq(refunds.id, refundId), eq(refunds.reservation, 'reserved')))
-      .returning();
-    if (refund) await moveReservedToRefunded(tx, refund.paymentId, refund.amount);
-  });
+export async function claimProviderAttempt(db: Executor, refundId: string, attempt: number): Promise<boolean> {
+  const claimed = await db
+    .update(providerAttempts)
+    .set({ state: 'in_doubt', updatedAt: sql`now()` })
+    .where(and(eq(providerAttempts.refundId, refundId), eq(providerAttempts.attempt, attempt), eq(providerAttempts.state, 'not_sent')))
+    .returning({ attempt: providerAttempts.attempt });
+  return claimed.length === 1;
 }
 
-/**
- * The bank sent a settled refund's money back: it is no longer refunded but still owed to the
- * customer, so it is held on the payment again until someone retries or cancels. Once only.
- */
-export async function reopenSettledReservation(db: Executor, refundId: string): Promise<void> {
-  await db.transaction(async (tx) => {
-    const [refund] = await tx
-      .update(refunds)
-      .set({ reservation: 'reserved', updatedAt: sql`now()` })
-      .where(and(eq(refunds.id, refundId), eq(refunds.reservation, 'settled')))
-      .returning();
-    if (refund) await moveRefundedToReserved(tx, refund.paymentId, refund.amount);
-  });
-}
-
-/** The refund closed without money moving: its reservation goes back to the payment, once. */
-export async function releaseReservation(db: Executor, refundId: string): Promise<void> {
-  await db.transaction(async (tx) => {
-    const [refund] = await tx
-      .update(refunds)
-      .set({ reservation: 'released', updatedAt: sql`now()` })
-      .where(and(eq(refunds.id, refundId), eq(refunds.reservation, 'reserved')))
-      .returning();
-    if (refund) await releaseReservedOnPayment(tx, refund.paymentId, refund.amount);
-  });
+/** The provider certainly did not take the attempt (a transient error before it did): it may be sent again. */
+export async function unclaimProviderAttempt(db: Executor, refundId: string, attempt: number): Promise<void> {
+  await db
+    .update(providerAttempts)
+    .set({ state: 'not_sent', updatedAt: sql`now()` })
+    .where(and(eq(providerAttempts.refundId, refundId), eq(providerAttempts.attempt, attempt), eq(providerAttempts.state, 'in_doubt')));
 }
 
 export interface RefundListFilter {
@@ -246,6 +208,8 @@ export interface RefundListFilter {
   merchantId?: string;
   paymentId?: string;
   needsAttention?: boolean;
+  /** Pending approval, or with an open proposal: the supervisors' inbox. */
+  awaitingApproval?: boolean;
   createdFrom?: Date;
   createdTo?: Date;
   /** Continue after this (createdAt, id) position, newest first. */
@@ -265,6 +229,7 @@ export function listRefundsQuery(db: Executor, filter: RefundListFilter) {
   if (filter.merchantId) conditions.push(eq(refunds.merchantId, filter.merchantId));
   if (filter.paymentId) conditions.push(eq(refunds.paymentId, filter.paymentId));
   if (filter.needsAttention) conditions.push(eq(refunds.needsAttention, true));
+  if (filter.awaitingApproval) conditions.push(sql`(${refunds.status} = 'pending_approval' OR ${refunds.proposal} IS NOT NULL)`);
   if (filter.createdFrom) conditions.push(gte(refunds.createdAt, filter.createdFrom));
   if (filter.createdTo) conditions.push(lte(refunds.createdAt, filter.createdTo));
   if (filter.after) {

@@ -11,8 +11,9 @@ import type { ProviderName } from '../../../workflows/lifecycle';
 import { ulid } from '../../ids';
 import type { Logger } from '../../logger';
 import { errorFields } from '../../logger';
+import { startPollingLoop, type PollingLoop } from '../../polling-loop';
 import { postSignedWebhook, signPayload } from '../../webhook-signature';
-import { sandboxBehaviour, type SandboxTiming } from './sandbox-provider';
+import { reversedFrom, sandboxBehaviour, type SandboxTiming } from './sandbox-provider';
 
 export type ProviderNoticeType = 'refund.settled' | 'refund.returned';
 
@@ -47,26 +48,16 @@ export interface SandboxBankOptions {
 }
 
 export class SandboxBank {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private loop?: PollingLoop;
 
   constructor(private readonly options: SandboxBankOptions) {}
 
   start(): void {
-    const loop = () => {
-      this.running = this.tick()
-        .catch((error) => this.options.logger.warn('sandbox bank tick failed', errorFields(error)))
-        .finally(() => {
-          if (this.timer) this.timer = setTimeout(loop, this.options.tickMs ?? 200);
-        });
-    };
-    this.timer = setTimeout(loop, 0);
+    this.loop = startPollingLoop('sandbox bank tick', () => this.tick(), this.options.tickMs ?? 200, this.options.logger);
   }
 
   async stop(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running;
+    await this.loop?.stop();
   }
 
   /** One pass: settle what is due, return what is due, deliver what is owed. */
@@ -108,7 +99,13 @@ export class SandboxBank {
         .limit(100)
         .for('update', { skipLocked: true });
       for (const operation of due) {
-        await tx.update(sandboxOperations).set({ returnedAt: sql`now()` }).where(eq(sandboxOperations.id, operation.id));
+        // The bank sends back what the payout still holds: less whatever a correction reversed.
+        const left = operation.amount - (await reversedFrom(tx, operation.id));
+        if (left === 0) {
+          await tx.update(sandboxOperations).set({ returnAt: null }).where(eq(sandboxOperations.id, operation.id));
+          continue;
+        }
+        await tx.update(sandboxOperations).set({ returnedAt: sql`now()`, returnedAmount: left }).where(eq(sandboxOperations.id, operation.id));
         await tx.insert(sandboxNotices).values(noticeFor(operation, 'refund.returned'));
       }
     });
@@ -131,7 +128,7 @@ export class SandboxBank {
           type: notice.type as ProviderNoticeType,
           reference: operation.id,
           idempotencyKey: operation.idempotencyKey,
-          amount: operation.amount,
+          amount: notice.type === 'refund.returned' ? operation.returnedAmount! : operation.amount,
           currency: operation.currency,
           occurredAt: notice.createdAt.toISOString(),
         };

@@ -128,16 +128,16 @@ export class SandboxProvider implements RefundProvider {
     if (!original || original.status !== 'settled') {
       throw new ProviderReversalRefusedError(`${this.name} sandbox: refund ${request.reference} is not settled and cannot be reversed`);
     }
+    if (original.returnedAt) {
+      throw new ProviderReversalRefusedError(`${this.name} sandbox: refund ${request.reference} was returned by the bank; there is nothing to reverse`);
+    }
     if (sandboxBehaviour(original.accountLast4) === 'refuses_reversal') {
       throw new ProviderReversalRefusedError(`${this.name} sandbox: the bank refused to take back ${request.amount} from ****${original.accountLast4}`);
     }
     // Like a real provider, never more than the refund paid, less what was already taken back.
-    const [{ reversed }] = (await this.db
-      .select({ reversed: sql<string>`coalesce(sum(${sandboxOperations.amount}), 0)` })
-      .from(sandboxOperations)
-      .where(and(eq(sandboxOperations.reverses, original.id), eq(sandboxOperations.status, 'settled')))) as [{ reversed: string }];
-    if (request.amount > original.amount - Number(reversed)) {
-      throw new ProviderReversalRefusedError(`${this.name} sandbox: ${request.amount} is more than the ${original.amount - Number(reversed)} left of refund ${original.id}`);
+    const left = original.amount - (await reversedFrom(this.db, original.id));
+    if (request.amount > left) {
+      throw new ProviderReversalRefusedError(`${this.name} sandbox: ${request.amount} is more than the ${left} left of refund ${original.id}`);
     }
     const [reversal] = await this.db
       .insert(sandboxOperations)
@@ -180,6 +180,15 @@ export class SandboxProvider implements RefundProvider {
       .returning({ submissions: sandboxSubmissionCounts.submissions });
     return row!.submissions;
   }
+}
+
+/** What reversals have taken back from a sandbox payout so far. */
+export async function reversedFrom(db: Pick<Database, 'select'>, operationId: string): Promise<number> {
+  const [row] = await db
+    .select({ reversed: sql<string>`coalesce(sum(${sandboxOperations.amount}), 0)` })
+    .from(sandboxOperations)
+    .where(and(eq(sandboxOperations.reverses, operationId), eq(sandboxOperations.status, 'settled')));
+  return Number(row!.reversed);
 }
 
 export function toProviderRefund(operation: SandboxOperationRow): ProviderRefund {

@@ -1,0 +1,11 @@
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { Executor } from '../client';
+import { workflowStarts } from '../schema';
+
+/** The refund's workflow runs: its start order is done. */
+export async function markWorkflowStarted(db: Executor, refundId: string): Promise<void> {
+  await db
+    .update(workflowStarts)
+    .set({ startedAt: sql`now()`, attempts: sql`${workflowStarts.attempts} + 1` })
+    .where(and(eq(workflowStarts.refundId, refundId), isNull(workflowStarts.startedAt)));
+}

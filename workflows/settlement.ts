@@ -1,0 +1,228 @@
+/**
+ * Settlement: the refund sent along its route and followed until the money has arrived. A
+ * provider webhook is the fast path, but nothing is believed on its word alone: a notice must
+ * match what was sent and the provider must confirm it before money state moves. Polling with a
+ * growing interval is the fallback; past the SLA the refund is `delayed`, past the hard deadline
+ * a person must act. After success the refund stays open a while for the customer's follow-up,
+ * corrections, and the bank returning the money.
+ */
+import { addBusinessDays } from './business-days';
+import { ARRIVAL_BUSINESS_DAYS } from './policy';
+import type { ProviderNotice } from './messages';
+import { closeProposal } from './proposals';
+import { iso, provider, type RefundRun } from './refund-run';
+import type { Actor } from './lifecycle';
+
+/** The longest wait between two provider status checks when no webhook arrives. */
+const MAX_POLL_INTERVAL_MS = 6 * 3_600_000;
+/** How long after settlement the workflow stays open for a late return of the money. */
+const AFTERCARE_MS = 90 * 86_400_000;
+
+/** What told the workflow that the money arrived: recorded with the `settled` event. */
+export interface SettlementEvidence extends Record<string, unknown> {
+  reportedBy: 'submission' | 'webhook' | 'status_check';
+  noticeId?: string;
+  actor?: Actor;
+}
+
+/** Sends the refund along its current route and follows it until the money arrives or a person must act. */
+export async function payOut(run: RefundRun): Promise<void> {
+  const { state, input } = run;
+  const outcome = await provider.submitRefundToProvider({ refundId: input.refundId, attempt: state.attempt });
+  run.noteAttempt(state.attempt, state.provider, outcome.amount, outcome.reference);
+  state.providerReference = outcome.reference;
+  state.traceReference = outcome.traceReference;
+  state.providerState = outcome.state;
+  switch (outcome.state) {
+    case 'failed':
+      return run.needsAction('provider_declined', { failureReason: outcome.failureReason });
+    case 'in_doubt':
+      // Sent, and the provider holds nothing under its key: never sent again by itself (SPEC §3).
+      return run.needsAction('submission_in_doubt', { attempt: state.attempt, why: 'the provider holds nothing under the attempt’s key; a person decides' });
+    case 'accepted':
+    case 'settled':
+      break;
+    default:
+      return run.needsAction('provider_failed', { providerState: outcome.state });
+  }
+
+  const now = Date.now();
+  state.deadlines = {
+    ...state.deadlines,
+    settlementDueAt: iso(now + input.policy.settlementSlaMs[state.provider]),
+    hardDeadlineAt: iso(now + input.policy.settlementDeadlineMs),
+    expectedArrivalAt: iso(addBusinessDays(now, ARRIVAL_BUSINESS_DAYS[state.provider], input.policy)),
+  };
+  await run.step(
+    'submitted',
+    'awaiting_settlement',
+    { providerState: 'accepted', providerReference: outcome.reference, traceReference: outcome.traceReference, ...state.deadlines },
+    { notify: { template: 'refund_sent', noticeKey: `sent-a${state.attempt}` }, detail: { attempt: state.attempt, provider: state.provider } },
+  );
+  if (outcome.state === 'settled') await succeed(run, { reportedBy: 'submission' });
+  else await awaitSettlement(run);
+}
+
+/** Waits for the money of the current attempt: a confirmed notice, a status check, or a deadline. */
+export async function awaitSettlement(run: RefundRun): Promise<void> {
+  const { state, input } = run;
+  let pollIntervalMs = input.providerPollIntervalMs;
+  let nextPollAt = Date.now() + pollIntervalMs;
+  for (;;) {
+    const settlementDueAt = Date.parse(state.deadlines.settlementDueAt!);
+    const hardDeadlineAt = Date.parse(state.deadlines.hardDeadlineAt!);
+    const wakeAt = Math.min(nextPollAt, hardDeadlineAt, state.status === 'delayed' ? Infinity : settlementDueAt);
+    // Settlements are taken here; a notice of money returned waits for the aftercare.
+    const notice = await run.nextNotice((n) => n.type === 'settled', wakeAt);
+    if (notice) {
+      if (await settledByNotice(run, notice)) return;
+      continue;
+    }
+    if (Date.now() >= hardDeadlineAt) return run.needsAction('settlement_deadline_passed', { hardDeadlineAt: state.deadlines.hardDeadlineAt });
+    if (Date.now() >= settlementDueAt && state.status !== 'delayed') {
+      await markDelayed(run);
+      continue;
+    }
+    const checked = await provider.checkRefundAtProvider({ refundId: input.refundId, attempt: state.attempt });
+    pollIntervalMs = Math.min(pollIntervalMs * 2, MAX_POLL_INTERVAL_MS);
+    nextPollAt = Date.now() + pollIntervalMs;
+    switch (checked.state) {
+      case 'accepted':
+      case 'in_doubt':
+        continue;
+      case 'settled':
+        return succeed(run, { reportedBy: 'status_check' });
+      case 'returned':
+        // Paid and already sent back: nothing arrived, nothing moves on the payment.
+        state.providerState = 'returned';
+        return run.needsAction('provider_returned', { attempt: state.attempt });
+      case 'missing':
+        return run.needsAction('provider_lost_refund', { attempt: state.attempt, why: 'the provider accepted the refund but holds nothing under its key now' });
+      default:
+        state.providerState = checked.state;
+        return run.needsAction('provider_failed', { failureReason: checked.failureReason });
+    }
+  }
+}
+
+/**
+ * A settlement notice for the refund: believed only when it matches what this attempt sent and
+ * the provider itself says the money settled. True when the refund succeeded by it.
+ */
+export async function settledByNotice(run: RefundRun, notice: ProviderNotice): Promise<boolean> {
+  const { state } = run;
+  if (notice.attempt !== state.attempt || state.providerState !== 'accepted') {
+    // A settlement for an attempt that is not the one waiting: money we never expected to move.
+    if (!run.ledger(notice.attempt)?.held) await run.flagNotice(notice, `no payout of attempt ${notice.attempt} is waiting for a settlement`);
+    return false;
+  }
+  if (!(await run.noticeMatches(notice, run.ledger(notice.attempt)!.sent))) return false;
+  const checked = await provider.checkRefundAtProvider({ refundId: run.input.refundId, attempt: notice.attempt });
+  if (checked.state !== 'settled') {
+    await run.flagNotice(notice, 'the provider does not confirm the settlement', checked.state);
+    return false;
+  }
+  await succeed(run, { reportedBy: 'webhook', noticeId: notice.noticeId, actor: notice.actor });
+  return true;
+}
+
+/** Past the route's usual settlement time: still waiting, but people should see it. */
+async function markDelayed(run: RefundRun): Promise<void> {
+  const { state, input } = run;
+  // The customer's new date: as many business days again as the route normally takes.
+  state.deadlines.expectedArrivalAt = iso(addBusinessDays(Date.now(), ARRIVAL_BUSINESS_DAYS[state.provider], input.policy));
+  await run.step('settlement_delayed', 'delayed', { needsAttention: true, expectedArrivalAt: state.deadlines.expectedArrivalAt }, {
+    notify: { template: 'refund_delayed', noticeKey: `delayed-a${state.attempt}` },
+  });
+}
+
+/** The money arrived: what was reserved becomes refunded on the payment, and the customer is told. */
+export async function succeed(run: RefundRun, evidence: SettlementEvidence): Promise<void> {
+  const { state } = run;
+  const settledAt = iso(Date.now());
+  const settles = state.books.reserved;
+  const { actor = { principal: state.provider, role: 'provider' as const }, ...detail } = evidence;
+  await run.step('settled', 'succeeded', { providerState: 'settled', settledAt, needsAttention: false, reservation: 'settled' }, {
+    actor,
+    detail,
+    paymentShift: { reserved: -settles, refunded: settles },
+    notify: { template: 'refund_succeeded', noticeKey: `succeeded-a${state.attempt}` },
+  });
+  state.settledAt = settledAt;
+  run.ledger(state.attempt)!.held = run.ledger(state.attempt)!.sent;
+}
+
+/**
+ * After the money arrived: ask the customer whether it did after REFUND_FOLLOW_UP_AFTER, and stay
+ * open a while for the bank returning the money (a closed card, say). Returns when the refund
+ * leaves succeeded/corrected (an approved correction, returned money); sets `finished` when the
+ * aftercare is over.
+ */
+export async function aftercare(run: RefundRun): Promise<void> {
+  const { state, input } = run;
+  const paid = () => state.status === 'succeeded' || state.status === 'corrected';
+  const returned = (n: ProviderNotice) => n.type === 'returned';
+  while (paid()) {
+    const followedUp = run.followedUpAttempt === state.attempt;
+    const wakeAt = Date.parse(state.settledAt!) + (followedUp ? AFTERCARE_MS : input.policy.followUpAfterMs);
+    const woke = await run.waitUntil(() => !paid() || run.notices.some(returned), wakeAt);
+    const notice = run.notices.find(returned);
+    if (notice) {
+      run.notices.splice(run.notices.indexOf(notice), 1);
+      await run.exclusive('money_returned', () => returnedByNotice(run, notice));
+      continue;
+    }
+    if (woke) continue;
+    if (followedUp) {
+      // Done, once no proposal is open on it any more (an open one lapses on its own).
+      if (state.proposal === null) run.finished = true;
+      else await run.waitUntil(() => state.proposal === null, Date.parse(state.proposal.expiresAt) + 1);
+      if (run.finished) return;
+      continue;
+    }
+    await run.step('followed_up', undefined, {}, { notify: { template: 'refund_follow_up', noticeKey: `follow-up-a${state.attempt}` } });
+    run.followedUpAttempt = state.attempt;
+  }
+}
+
+/** A notice that the bank sent a payout's money back: checked against our books and the provider before it moves anything. */
+async function returnedByNotice(run: RefundRun, notice: ProviderNotice): Promise<void> {
+  const { state } = run;
+  if (state.status !== 'succeeded' && state.status !== 'corrected') {
+    run.notices.push(notice); // taken where it applies, once the decision under way is done
+    return;
+  }
+  const ledger = run.ledger(notice.attempt);
+  if (ledger && ledger.held === 0) return; // already taken back: a repeat
+  if (!(await run.noticeMatches(notice, ledger?.held ?? 0))) return;
+  const checked = await provider.checkRefundAtProvider({ refundId: run.input.refundId, attempt: notice.attempt });
+  if (checked.state !== 'returned') return run.flagNotice(notice, 'the provider does not confirm the money came back', checked.state);
+  await moneyReturned(run, notice.attempt, { noticeId: notice.noticeId }, notice.actor);
+}
+
+/**
+ * The bank sent what attempt `attempt` paid back: no longer refunded, still owed, held on the
+ * payment again until a person retries or cancels; the customer's "refunded" message is corrected.
+ * Runs under the decision lock.
+ */
+export async function moneyReturned(run: RefundRun, attempt: number, detail: Record<string, unknown>, actor?: Actor): Promise<void> {
+  const { state } = run;
+  const ledger = run.ledger(attempt)!;
+  if (state.proposal) await closeProposal(run, 'proposal_withdrawn', 'the bank returned the money');
+  const returned = ledger.held;
+  // Everything came back: the whole refunded amount (fee included) is owed again; else what this payout held.
+  const owedAgain = run.heldTotal() === returned ? state.books.refunded : returned;
+  await run.step(
+    'money_returned',
+    'requires_action',
+    { providerState: attempt === state.attempt ? 'returned' : state.providerState, needsAttention: true, settledAt: null, reservation: 'reserved' },
+    {
+      actor,
+      detail: { ...detail, attempt, returned },
+      paymentShift: { refunded: -owedAgain, reserved: owedAgain },
+      notify: { template: 'refund_returned', noticeKey: `returned-a${attempt}` },
+    },
+  );
+  ledger.held = 0;
+  state.settledAt = null;
+}
