@@ -113,8 +113,10 @@ export function createProviderActivities(db: Database, providers: ProviderRegist
         const reversal = await whileHeartbeating(provider.reverseRefund({ idempotencyKey: key, reference: providerAttempt.reference!, amount: request.amount, currency: refund.currency }));
         return { reference: reversal.reference, refused: null, returned: false };
       } catch (error) {
-        if (error instanceof ProviderReversalRefusedError) return { reference: null, refused: error.message, returned: false };
-        throw error;
+        if (!(error instanceof ProviderReversalRefusedError)) throw error;
+        // Refused because the bank sent the payout back a moment ago? Then there was nothing to reverse.
+        const now = await provider.findRefund(providerAttempt.idempotencyKey);
+        return now?.returned ? { reference: null, refused: null, returned: true } : { reference: null, refused: error.message, returned: false };
       }
     },
 

@@ -86,6 +86,12 @@ export class RefundRun {
   /** Waits that run beside the main flow (a proposal's lapse): finished before the workflow is. */
   readonly background: Promise<void>[] = [];
   private seq = 0;
+  /**
+   * The status a step being recorded will set. The database has it from the moment the step
+   * commits, a little before the workflow hears the activity is done: decisions are judged by it,
+   * so one sent the instant a refund shows `requires_action` is not refused for being early.
+   */
+  private recordingStatus: RefundStatus | null = null;
   private recording: Promise<unknown> = Promise.resolve();
   private delivering: Promise<unknown> = Promise.resolve();
   private published = { status: '', needsAttention: false };
@@ -127,7 +133,7 @@ export class RefundRun {
   view(): DecisionView {
     const { input, state } = this;
     return {
-      status: state.status,
+      status: this.recordingStatus ?? state.status,
       requestedBy: input.requestedBy,
       createdBy: input.createdBy,
       requiredApprovals: input.requiredApprovals,
@@ -164,7 +170,9 @@ export class RefundRun {
       notify: options.notify,
       tellStaff: options.tellStaff,
     };
+    if (status) this.recordingStatus = status;
     const outcome = await this.inOrder(() => records.recordRefundStep(step), step);
+    if (this.recordingStatus === status) this.recordingStatus = null;
     if (outcome === 'halted') throw new StepNotRecorded(`step ${type} could not be recorded`);
     if (!outcome.recorded) throw new RefundRequestError(outcome.refusal.code, outcome.refusal.message, outcome.refusal.facts);
 
@@ -261,12 +269,15 @@ export class RefundRun {
   /**
    * Carries out a person's decision (an Update handler). The lock is taken before the first
    * await, in the same workflow task as the validator that let the decision in, so a decision
-   * sent at the same moment is refused by its own validator. Refusals reach the caller as the
+   * sent at the same moment is refused by its own validator. A step still being recorded is
+   * waited for, and the rule checked again on what it left. Refusals reach the caller as the
    * Update's failure, typed with the refusal code.
    */
-  async decide(kind: string, work: () => Promise<void>): Promise<RefundWorkflowState> {
+  async decide(kind: string, rule: (view: DecisionView) => unknown, work: () => Promise<void>): Promise<RefundWorkflowState> {
     this.state.busy = kind;
     try {
+      await condition(() => this.recordingStatus === null);
+      rule({ ...this.view(), busy: null });
       await work();
       return this.state;
     } catch (error) {
@@ -293,9 +304,9 @@ export class RefundRun {
   }
 
   /** Runs a validator: the same pure rule the API runs, its refusal typed for the caller. */
-  validate(rule: () => unknown): void {
+  validate(rule: (view: DecisionView) => unknown): void {
     try {
-      rule();
+      rule(this.view());
     } catch (error) {
       throw asUpdateFailure(error);
     }

@@ -15,6 +15,7 @@
  * approval.ts, settlement.ts, proposals.ts, corrections.ts, person-decisions.ts, on the shared
  * recorder and lock in refund-run.ts.
  */
+import type { UpdateDefinition } from '@temporalio/common';
 import { allHandlersFinished, condition, isCancellation, setHandler } from '@temporalio/workflow';
 import { approve, awaitApproval, reject } from './approval';
 import { carryOutCorrection } from './corrections';
@@ -27,6 +28,7 @@ import {
   checkRejection,
   checkReroute,
   checkRetry,
+  type DecisionView,
 } from './decision-rules';
 import {
   approveProposalUpdate,
@@ -99,28 +101,18 @@ function registerHandlers(run: RefundRun): void {
     await run.step('reconciliation_mismatch', undefined, { needsAttention: true }, { detail: { ...finding } }).catch(() => undefined);
   });
 
-  setHandler(approveRefundUpdate, (request) => run.decide('approval', () => approve(run, request)), {
-    validator: (request) => run.validate(() => checkApproval(run.view(), request, request.comment)),
-  });
-  setHandler(rejectRefundUpdate, (request) => run.decide('rejection', () => reject(run, request)), {
-    validator: (request) => run.validate(() => checkRejection(run.view(), request, request.reason)),
-  });
-  setHandler(cancelRefundUpdate, (request) => run.decide('cancelation', () => cancel(run, request)), {
-    validator: (request) => run.validate(() => checkCancel(run.view(), request, request.reason)),
-  });
-  setHandler(retryRefundUpdate, (request) => run.decide('retry', () => retry(run, request)), {
-    validator: (request) => run.validate(() => checkRetry(run.view(), request)),
-  });
-  setHandler(proposeRerouteUpdate, (request) => run.decide('reroute proposal', () => proposeReroute(run, request)), {
-    validator: (request) => run.validate(() => checkReroute(run.view(), request, request.reason)),
-  });
-  setHandler(proposeCorrectionUpdate, (request) => run.decide('correction proposal', () => proposeCorrection(run, request)), {
-    validator: (request) => run.validate(() => checkCorrection(run.view(), request, request)),
-  });
-  setHandler(approveProposalUpdate, (request) => run.decide('proposal approval', () => approveProposal(run, request)), {
-    validator: (request) => run.validate(() => checkProposalApproval(run.view(), request, request.comment)),
-  });
-  setHandler(rejectProposalUpdate, (request) => run.decide('proposal rejection', () => rejectProposal(run, request)), {
-    validator: (request) => run.validate(() => checkProposalRejection(run.view(), request, request.reason)),
-  });
+  /** A person's decision: its validator and its handler check the same pure rule. */
+  function decision<Request>(update: UpdateDefinition<RefundWorkflowState, [Request]>, kind: string, rule: (view: DecisionView, request: Request) => unknown, work: (request: Request) => Promise<void>) {
+    setHandler(update, (request) => run.decide(kind, (view) => rule(view, request), () => work(request)), {
+      validator: (request) => run.validate((view) => rule(view, request)),
+    });
+  }
+  decision(approveRefundUpdate, 'approval', (view, r) => checkApproval(view, r, r.comment), (r) => approve(run, r));
+  decision(rejectRefundUpdate, 'rejection', (view, r) => checkRejection(view, r, r.reason), (r) => reject(run, r));
+  decision(cancelRefundUpdate, 'cancelation', (view, r) => checkCancel(view, r, r.reason), (r) => cancel(run, r));
+  decision(retryRefundUpdate, 'retry', (view, r) => checkRetry(view, r), (r) => retry(run, r));
+  decision(proposeRerouteUpdate, 'reroute proposal', (view, r) => checkReroute(view, r, r.reason), (r) => proposeReroute(run, r));
+  decision(proposeCorrectionUpdate, 'correction proposal', (view, r) => checkCorrection(view, r, r), (r) => proposeCorrection(run, r));
+  decision(approveProposalUpdate, 'proposal approval', (view, r) => checkProposalApproval(view, r, r.comment), (r) => approveProposal(run, r));
+  decision(rejectProposalUpdate, 'proposal rejection', (view, r) => checkProposalRejection(view, r, r.reason), (r) => rejectProposal(run, r));
 }

@@ -93,9 +93,7 @@ export async function awaitSettlement(run: RefundRun): Promise<void> {
       case 'settled':
         return succeed(run, { reportedBy: 'status_check' });
       case 'returned':
-        // Paid and already sent back: nothing arrived, nothing moves on the payment.
-        state.providerState = 'returned';
-        return run.needsAction('provider_returned', { attempt: state.attempt });
+        return settledThenReturned(run, { reportedBy: 'status_check' });
       case 'missing':
         return run.needsAction('provider_lost_refund', { attempt: state.attempt, why: 'the provider accepted the refund but holds nothing under its key now' });
       default:
@@ -118,12 +116,23 @@ export async function settledByNotice(run: RefundRun, notice: ProviderNotice): P
   }
   if (!(await run.noticeMatches(notice, run.ledger(notice.attempt)!.sent))) return false;
   const checked = await provider.checkRefundAtProvider({ refundId: run.input.refundId, attempt: notice.attempt });
-  if (checked.state !== 'settled') {
+  const evidence: SettlementEvidence = { reportedBy: 'webhook', noticeId: notice.noticeId, actor: notice.actor };
+  if (checked.state === 'returned') await settledThenReturned(run, evidence);
+  else if (checked.state === 'settled') await succeed(run, evidence);
+  else {
     await run.flagNotice(notice, 'the provider does not confirm the settlement', checked.state);
     return false;
   }
-  await succeed(run, { reportedBy: 'webhook', noticeId: notice.noticeId, actor: notice.actor });
   return true;
+}
+
+/**
+ * The provider says the payout settled and the bank has sent it back already (it moved while we
+ * were asking): both go on record, in that order; the bank's own notice, when it comes, is a repeat.
+ */
+async function settledThenReturned(run: RefundRun, evidence: SettlementEvidence): Promise<void> {
+  await succeed(run, evidence);
+  await run.exclusive('money_returned', () => moneyReturned(run, run.state.attempt, { reportedBy: 'status_check' }));
 }
 
 /** Past the route's usual settlement time: still waiting, but people should see it. */

@@ -148,7 +148,7 @@ async function requireRefundable(db: Database, refund: RefundRow, shortfall: num
 
 /** The workflow's refusal (or its absence) as one of our error codes. */
 export function refusalOf(error: unknown, refund: RefundRow): unknown {
-  if (error instanceof RefundRequestError) return error;
+  if (error instanceof RefundRequestError) return new RefundRequestError(error.code, error.message, { refundStatus: refund.status, ...error.facts });
   if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure && isRefundErrorCode(error.cause.type)) {
     const facts = (error.cause.details?.[0] as Record<string, unknown> | undefined) ?? {};
     return new RefundRequestError(error.cause.type, error.cause.message, { ...facts, refundStatus: refund.status });

@@ -16,7 +16,7 @@ export interface TestService {
   stop(): Promise<void>;
 }
 
-export type ApiKeyName = 'dev-service' | 'dev-support' | 'dev-supervisor-a' | 'dev-supervisor-b' | 'unknown-key' | null;
+export type ApiKeyName = 'dev-service' | 'dev-support' | 'dev-supervisor-a' | 'dev-supervisor-b' | 'dev-supervisor-c' | 'unknown-key' | null;
 
 export interface ApiResponse {
   status: number;

@@ -124,40 +124,43 @@ export class SandboxProvider implements RefundProvider {
   }
 
   async reverseRefund(request: ProviderReversalRequest): Promise<ProviderRefund> {
-    const [original] = await this.db.select().from(sandboxOperations).where(eq(sandboxOperations.id, request.reference));
-    if (!original || original.status !== 'settled') {
-      throw new ProviderReversalRefusedError(`${this.name} sandbox: refund ${request.reference} is not settled and cannot be reversed`);
-    }
-    if (original.returnedAt) {
-      throw new ProviderReversalRefusedError(`${this.name} sandbox: refund ${request.reference} was returned by the bank; there is nothing to reverse`);
-    }
-    if (sandboxBehaviour(original.accountLast4) === 'refuses_reversal') {
-      throw new ProviderReversalRefusedError(`${this.name} sandbox: the bank refused to take back ${request.amount} from ****${original.accountLast4}`);
-    }
-    // Like a real provider, never more than the refund paid, less what was already taken back.
-    const left = original.amount - (await reversedFrom(this.db, original.id));
-    if (request.amount > left) {
-      throw new ProviderReversalRefusedError(`${this.name} sandbox: ${request.amount} is more than the ${left} left of refund ${original.id}`);
-    }
-    const [reversal] = await this.db
-      .insert(sandboxOperations)
-      .values({
-        id: `sbx_${this.name}_${ulid()}`,
-        provider: this.name,
-        paymentId: original.paymentId,
-        refundId: original.refundId,
-        idempotencyKey: request.idempotencyKey,
-        kind: 'reversal',
-        amount: request.amount,
-        currency: request.currency,
-        accountLast4: original.accountLast4,
-        traceReference: original.traceReference,
-        reverses: original.id,
-        status: 'settled',
-        settledAt: new Date(),
-      })
-      .returning();
-    return toProviderRefund(reversal!);
+    // The payout is locked while it is reversed, as a bank would: a return of the same payout waits.
+    return this.db.transaction(async (tx) => {
+      const [original] = await tx.select().from(sandboxOperations).where(eq(sandboxOperations.id, request.reference)).for('update');
+      if (!original || original.status !== 'settled') {
+        throw new ProviderReversalRefusedError(`${this.name} sandbox: refund ${request.reference} is not settled and cannot be reversed`);
+      }
+      if (original.returnedAt) {
+        throw new ProviderReversalRefusedError(`${this.name} sandbox: refund ${request.reference} was returned by the bank; there is nothing to reverse`);
+      }
+      if (sandboxBehaviour(original.accountLast4) === 'refuses_reversal') {
+        throw new ProviderReversalRefusedError(`${this.name} sandbox: the bank refused to take back ${request.amount} from ****${original.accountLast4}`);
+      }
+      // Like a real provider, never more than the refund paid, less what was already taken back.
+      const left = original.amount - (await reversedFrom(tx, original.id));
+      if (request.amount > left) {
+        throw new ProviderReversalRefusedError(`${this.name} sandbox: ${request.amount} is more than the ${left} left of refund ${original.id}`);
+      }
+      const [reversal] = await tx
+        .insert(sandboxOperations)
+        .values({
+          id: `sbx_${this.name}_${ulid()}`,
+          provider: this.name,
+          paymentId: original.paymentId,
+          refundId: original.refundId,
+          idempotencyKey: request.idempotencyKey,
+          kind: 'reversal',
+          amount: request.amount,
+          currency: request.currency,
+          accountLast4: original.accountLast4,
+          traceReference: original.traceReference,
+          reverses: original.id,
+          status: 'settled',
+          settledAt: new Date(),
+        })
+        .returning();
+      return toProviderRefund(reversal!);
+    });
   }
 
   async findReversal(idempotencyKey: string): Promise<ProviderRefund | null> {
