@@ -6,7 +6,7 @@
  * refuse (it would over-refund the payment; a correction to the account the money already went
  * to) writes nothing and comes back as a refusal, which the workflow hands to the person deciding.
  */
-import type { Database } from '../src/db/client';
+import { databaseErrorMessage, type Database } from '../src/db/client';
 import { findPayment } from '../src/db/queries/payments';
 import { applyWorkflowStep, findProviderAttempt, findRefund, type NewProviderAttempt, type RefundChanges } from '../src/db/queries/refunds';
 import type { ApprovalRecord, CorrectionRecord, RefundRow } from '../src/db/schema';
@@ -101,7 +101,8 @@ export function createRecordActivities(db: Database, utcOffsetMinutes: number, s
         return await applyWorkflowStepFor(step, changes);
       } catch (error) {
         if (error instanceof RefundRequestError) return { recorded: false, refusal: { code: error.code, message: error.message, facts: error.facts } };
-        throw error;
+        // Retried by Temporal; if it never succeeds this message becomes the evidence on record.
+        throw new Error(databaseErrorMessage(error));
       }
     },
   };

@@ -6,6 +6,7 @@ import postgres from 'postgres';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import * as schema from './schema';
+import { maskText } from '../masking';
 import { PROJECT_ROOT } from '../project-root';
 
 export type Database = PostgresJsDatabase<typeof schema>;
@@ -24,6 +25,18 @@ export function pgErrorCode(error: unknown): string | undefined {
     if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
   }
   return undefined;
+}
+
+/**
+ * What the database said, without the statement and parameters the driver wraps it in (they can
+ * hold account numbers): for evidence that goes on record and to people.
+ */
+export function databaseErrorMessage(error: unknown): string {
+  for (let current = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return maskText(`${(current as Error).message} (SQLSTATE ${code})`);
+  }
+  return error instanceof Error && !/^Failed query:/.test(error.message) ? maskText(error.message) : 'the database refused the write';
 }
 
 export const MIGRATIONS_FOLDER = path.join(PROJECT_ROOT, 'src', 'db', 'migrations');

@@ -5,8 +5,7 @@
  * own Temporal dev server, so it can pause it.
  */
 import '../support/quiet-temporal';
-import { readFileSync } from 'node:fs';
-import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startTemporalDevServer, type RunningTemporal } from '../../src/dev/temporal-dev-server';
@@ -14,6 +13,7 @@ import { freePort } from '../../src/dev/ports';
 import { createLogger } from '../../src/logger';
 import { recordRefundRequest } from '../../src/refunds/create-refund';
 import { eventually, paymentRegistration, uniqueId } from '../support/refund-fixtures';
+import { failedRuns } from '../support/failed-runs';
 import { startTestService, type TestService } from '../support/test-service';
 
 let temporal: RunningTemporal;
@@ -29,8 +29,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await running?.stop();
+  const failed = temporal ? await failedRuns(temporal.address) : [];
   await temporal?.stop();
   rmSync(dataDir, { recursive: true, force: true });
+  expect(failed).toEqual([]);
 });
 
 async function workflowRunning(refundId: string): Promise<boolean> {

@@ -4,17 +4,19 @@
  */
 import '../support/quiet-temporal';
 import { writeFileSync } from 'node:fs';
+import fc from 'fast-check';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { MockActivityEnvironment, TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import type { WorkflowHandle } from '@temporalio/client';
-import { and, asc, eq } from 'drizzle-orm';
+import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { createActivities } from '../../activities';
+import { createProviderActivities } from '../../activities/provider-activities';
 import { findPayment, findOrderStatus } from '../../src/db/queries/payments';
 import { findRefund, refundTimeline, findProviderAttempt } from '../../src/db/queries/refunds';
 import { notificationsOfRefund } from '../../src/db/queries/notifications';
-import { sandboxOperations, sandboxSubmissionCounts } from '../../src/db/schema';
+import { providerAttempts, refunds, sandboxOperations, sandboxSubmissionCounts } from '../../src/db/schema';
 import { createLogger } from '../../src/logger';
 import { createSandboxProviders } from '../../src/providers/registry';
 import { SandboxBank, type ProviderNoticePayload } from '../../src/providers/sandbox/sandbox-bank';
@@ -22,13 +24,15 @@ import { receiveProviderNotice } from '../../src/refunds/provider-notices';
 import { destinationSeal } from '../../src/destination-seal';
 import { decideRefund, type RefundDecision } from '../../src/refunds/refund-decisions';
 import { RefundRequestError } from '../../src/refunds/refund-errors';
-import { refundHandle } from '../../src/temporal/refund-workflows';
+import { recordRefundRequest, workflowInputOf } from '../../src/refunds/create-refund';
+import { refundHandle, startRefundWorkflow } from '../../src/temporal/refund-workflows';
 import { registerRefundSearchAttributes } from '../../src/temporal/search-attribute-registration';
 import { WORKFLOWS_ENTRY } from '../../src/temporal/workflow-bundle';
 import { reconciliationFindingSignal, refundStateQuery, type RefundWorkflowState } from '../../workflows/messages';
 import { RefundStatusKey, NeedsAttentionKey } from '../../workflows/search-attributes';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { eventually, startRefund } from '../support/refund-fixtures';
+import { DEFAULT_POLICY } from '../../workflows/policy';
+import { createPayment, eventually, SERVICE_CALLER, startRefund, uniqueId } from '../support/refund-fixtures';
 
 const TASK_QUEUE = 'refunds-workflow-tests';
 const seal = destinationSeal('workflow-test-seal-key');
@@ -80,11 +84,21 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // No run may have failed: a failed run is money held with nobody told.
+  const failed: string[] = [];
+  for (const { id } of await database.db.select({ id: refunds.id }).from(refunds)) {
+    // Refunds put on record without a workflow (to test the activities alone) have no run to fail.
+    const status = await refundHandle(env.client, id)
+      .describe()
+      .then((described) => described.status.name, (error: unknown) => (error instanceof WorkflowNotFoundError ? 'NOT_STARTED' : String(error)));
+    if (!['RUNNING', 'COMPLETED', 'NOT_STARTED'].includes(status)) failed.push(`${id}: ${status}`);
+  }
   await bank?.stop();
   worker?.shutdown();
   await workerRun;
   await env?.teardown();
   await database?.close();
+  expect(failed).toEqual([]);
 });
 
 beforeEach(() => {
@@ -678,5 +692,171 @@ describe('corrections', () => {
     expect(notice!.body).toContain('200.00');
     expect(await refusedWith(decide(supervisorA, refund.id, { kind: 'cancel' }))).toBe('invalid_state');
     await keepHistory('reversal-refused-0003', refund.id);
+  });
+});
+
+describe('exactly once, without assumptions', () => {
+  /** A refund on record, its workflow not started (as if the process died right after the commit). */
+  async function refundOnRecord(account = '6222020200112341234') {
+    const payment = await createPayment(database.db, { payerAccount: account });
+    const { refund } = await recordRefundRequest({ db: database.db, policy: DEFAULT_POLICY }, SERVICE_CALLER, uniqueId('k'), { paymentId: payment.id, amount: 25_000, currency: 'CNY', reason: 'defective' });
+    return refund;
+  }
+
+  it('two submissions of one attempt at once (a run past its timeout and its retry): one payout', async () => {
+    const refund = await refundOnRecord();
+    // A provider that takes its time answering, so the two runs overlap for sure.
+    const sandbox = createSandboxProviders(database.db, timing);
+    const slowCard = Object.assign(Object.create(sandbox.card) as typeof sandbox.card, {
+      submitRefund: async (request: Parameters<typeof sandbox.card.submitRefund>[0]) => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return sandbox.card.submitRefund(request);
+      },
+    });
+    const activities = createProviderActivities(database.db, { ...sandbox, card: slowCard });
+    const submit = () => new MockActivityEnvironment().run(activities.submitRefundToProvider, { refundId: refund.id, attempt: 1 }) as ReturnType<typeof activities.submitRefundToProvider>;
+    const outcomes = await Promise.all([submit(), submit()]);
+    expect(outcomes.map((o) => o.state).sort()).toEqual(['in_doubt', 'settled']);
+    expect(await operationsOf(refund.id)).toHaveLength(1);
+    // A later run finds what the provider holds: still one payout.
+    expect((await submit()).state).toBe('settled');
+    expect(await operationsOf(refund.id)).toHaveLength(1);
+  });
+
+  it('an attempt in doubt that the provider does not know is never sent again by itself: a person decides, then one payout', async () => {
+    const refund = await refundOnRecord();
+    // A worker claimed the attempt and died before the provider heard of it.
+    await database.db.update(providerAttempts).set({ state: 'in_doubt' }).where(eq(providerAttempts.refundId, refund.id));
+    await startRefundWorkflow(env.client, TASK_QUEUE, workflowInputOf(refund, { policy: DEFAULT_POLICY, providerPollIntervalMs: 60_000 }));
+    const stuck = await untilStatus(refund.id, 'requires_action');
+    expect(stuck).toMatchObject({ providerState: 'in_doubt', needsAttention: true });
+    expect(await eventTypes(refund.id)).toEqual(['created', 'submission_in_doubt']);
+    expect(await operationsOf(refund.id)).toEqual([]);
+    await decide(support, refund.id, { kind: 'retry' });
+    await untilStatus(refund.id, 'succeeded');
+    expect((await operationsOf(refund.id)).map((op) => op.idempotencyKey)).toEqual([`${refund.id}-a2`]);
+  });
+
+  it('a step that can never be recorded stops the refund in requires_action with the evidence, and no money moves', async () => {
+    const { refund, payment } = await startRefund(starter(), { amount: 100_000 });
+    // The database refuses this refund's approval record, whatever is tried (a broken disk, a bug).
+    await database.db.execute(sql.raw(`
+      CREATE OR REPLACE FUNCTION refuse_approval() RETURNS trigger AS $$ BEGIN
+        IF NEW.refund_id = '${refund.id}' AND NEW.type = 'approved' THEN RAISE EXCEPTION 'the disk is full'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql;
+      DROP TRIGGER IF EXISTS refuse_approval ON refund_events;
+      CREATE TRIGGER refuse_approval BEFORE INSERT ON refund_events FOR EACH ROW EXECUTE FUNCTION refuse_approval();`));
+    try {
+      const approval = decide(supervisorA, refund.id, { kind: 'approve' });
+      await env.sleep('10m'); // the bounded retries run out
+      expect(await refusedWith(approval)).toBe('decision_not_recorded');
+      const stuck = await untilStatus(refund.id, 'requires_action');
+      expect(stuck.needsAttention).toBe(true);
+      const evidence = (await refundTimeline(database.db, refund.id)).find((e) => e.type === 'step_not_recorded')!;
+      expect(evidence.detail).toMatchObject({ step: 'approved', error: expect.stringContaining('the disk is full') });
+      expect(await operationsOf(refund.id)).toEqual([]);
+      expect(await findPayment(database.db, payment.id)).toMatchObject({ refundedAmount: 0, reservedAmount: 100_000 });
+      // Never approved, so it can only be canceled: no retry may pay it.
+      expect(await refusedWith(decide(support, refund.id, { kind: 'retry' }))).toBe('invalid_state');
+    } finally {
+      await database.db.execute(sql.raw('DROP TRIGGER IF EXISTS refuse_approval ON refund_events'));
+    }
+    await decide(support, refund.id, { kind: 'cancel', reason: 'record it again' });
+    expect(await findPayment(database.db, payment.id)).toMatchObject({ refundedAmount: 0, reservedAmount: 0 });
+  });
+});
+
+describe('property: whatever people and banks do, the books follow the money', () => {
+  type Action =
+    | { kind: 'decide'; by: 'supervisorA' | 'supervisorB' | 'supervisorC' | 'support'; decision: RefundDecision }
+    | { kind: 'bankReturns' }
+    | { kind: 'time'; passes: '1h' | '80h' | '8d' };
+  const people = { supervisorA, supervisorB, supervisorC: { principal: 'supervisor-c', role: 'supervisor' as const }, support };
+  const bankAccount = { type: 'bank_transfer' as const, account: '6217000010005555', accountName: 'Li Wei' };
+
+  const decision = (by: fc.Arbitrary<keyof typeof people>, what: fc.Arbitrary<RefundDecision>) => fc.record({ kind: fc.constant('decide' as const), by, decision: what });
+  // Weighted toward the paths that move money: proposals and their approvals come often.
+  const action: fc.Arbitrary<Action> = fc.oneof(
+    { weight: 2, arbitrary: decision(fc.constantFrom('supervisorA', 'supervisorB'), fc.constant({ kind: 'approve' })) },
+    { weight: 1, arbitrary: decision(fc.constant('supervisorB'), fc.constant({ kind: 'reject', reason: 'no receipt' })) },
+    { weight: 2, arbitrary: decision(fc.constant('support'), fc.constantFrom<RefundDecision>({ kind: 'cancel' }, { kind: 'retry' }, { kind: 'retry', destination: bankAccount })) },
+    {
+      weight: 4,
+      arbitrary: decision(
+        fc.constant('supervisorA'),
+        fc.constantFrom<RefundDecision>({ kind: 'correct', amount: 10_000, reason: 'less' }, { kind: 'correct', amount: 70_000, reason: 'more' }, { kind: 'correct', destination: bankAccount, reason: 'account' }),
+      ),
+    },
+    { weight: 5, arbitrary: decision(fc.constantFrom('supervisorB', 'supervisorC'), fc.constant({ kind: 'approveProposal' })) },
+    { weight: 1, arbitrary: decision(fc.constant('supervisorC'), fc.constant({ kind: 'rejectProposal', reason: 'not convinced' })) },
+    { weight: 2, arbitrary: fc.constant<Action>({ kind: 'bankReturns' }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('time' as const), passes: fc.constantFrom('1h' as const, '80h' as const, '8d' as const) }) },
+  );
+
+  /**
+   * Waits until the refund is at rest: no decision under way, no activity pending (a payout being
+   * sent is money on its way to the books), and the read model saying what the workflow says.
+   */
+  async function settledDown(refundId: string): Promise<RefundWorkflowState> {
+    let previous = -1;
+    const handle = refundHandle(env.client, refundId);
+    return eventually(async () => {
+      const [state, described, row] = await Promise.all([stateOf(handle), handle.describe(), findRefund(database.db, refundId)]);
+      const idle = (described.raw.pendingActivities ?? []).length === 0 && state.busy === null;
+      const stable = row!.workflowSeq === previous;
+      previous = row!.workflowSeq;
+      return idle && row!.status === state.status && stable && state;
+    }, 20_000, `refund ${refundId} to settle down`);
+  }
+
+  /** The bank sends back what the refund's newest settled payout still holds, and says so. */
+  async function bankReturns(refundId: string): Promise<void> {
+    const [payout] = (await operationsOf(refundId)).filter((op) => op.kind === 'refund' && op.status === 'settled' && !op.returnedAt).reverse();
+    if (!payout) return;
+    const reversed = (await operationsOf(refundId)).filter((op) => op.reverses === payout.id).reduce((sum, op) => sum + op.amount, 0);
+    if (payout.amount === reversed) return;
+    await database.db.update(sandboxOperations).set({ returnedAt: new Date(), returnedAmount: payout.amount - reversed }).where(eq(sandboxOperations.id, payout.id));
+    await receiveProviderNotice({ db: database.db, temporal: env.client }, payout.provider, {
+      id: uniqueId('ntc'),
+      type: 'refund.returned',
+      reference: payout.id,
+      idempotencyKey: payout.idempotencyKey,
+      amount: payout.amount - reversed,
+      currency: payout.currency,
+      occurredAt: new Date().toISOString(),
+    });
+  }
+
+  async function expectBooksMatchMoney(refundId: string, paymentId: string, step: string): Promise<void> {
+    const state = await settledDown(refundId);
+    const row = (await findRefund(database.db, refundId))!;
+    const payment = (await findPayment(database.db, paymentId))!;
+    const paid = (await operationsOf(refundId)).reduce(
+      (sum, op) => (op.status !== 'settled' ? sum : op.kind === 'refund' ? sum + op.amount - (op.returnedAmount ?? 0) : sum - op.amount),
+      0,
+    );
+    const books = { paid, refunded: payment.refundedAmount, workflowRefunded: state.books.refunded, reserved: payment.reservedAmount, workflowReserved: state.books.reserved };
+    expect({ step, ...books }).toEqual({ step, paid, refunded: paid, workflowRefunded: paid, reserved: books.workflowReserved, workflowReserved: books.workflowReserved });
+    if (row.status === 'succeeded' || row.status === 'corrected') expect({ step, paid }).toEqual({ step, paid: row.netAmount });
+    if (['rejected', 'expired', 'canceled'].includes(row.status)) expect({ step, reserved: payment.reservedAmount }).toEqual({ step, reserved: 0 });
+  }
+
+  it('holds after every step of random sequences of decisions, bank returns and time', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.boolean(), fc.boolean(), fc.array(action, { minLength: 2, maxLength: 8 }), async (needsApproval, declined, actions) => {
+        const { refund, payment } = await startRefund(starter(), {
+          amount: needsApproval ? 60_000 : 30_000,
+          account: declined ? '6222020200110002' : '6222020200112341234',
+          payment: { amount: 200_000 },
+        });
+        await expectBooksMatchMoney(refund.id, payment.id, 'start');
+        for (const [i, step] of actions.entries()) {
+          if (step.kind === 'decide') await decide(people[step.by], refund.id, step.decision).catch((error: unknown) => expect(error).toBeInstanceOf(RefundRequestError));
+          else if (step.kind === 'bankReturns') await bankReturns(refund.id);
+          else await env.sleep(step.passes);
+          await expectBooksMatchMoney(refund.id, payment.id, `${i}: ${JSON.stringify(step)}`);
+        }
+      }),
+      { numRuns: 25 },
+    );
   });
 });
