@@ -4,6 +4,7 @@
  */
 import { z, type ZodType } from 'zod';
 import type { ResponseSpec, RouteSpec } from './route';
+import { Problem } from './schemas';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -28,7 +29,7 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], version: stri
       ],
       ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: toSchema(spec.body, 'input') } } } } : {}),
       responses: Object.fromEntries(
-        Object.entries({ ...spec.responses, ...(Array.isArray(spec.access) ? authResponses : {}) }).map(([status, response]) => [
+        Object.entries({ ...inputResponses(spec), ...spec.responses, ...(Array.isArray(spec.access) ? authResponses : {}) }).map(([status, response]) => [
           status,
           {
             description: response.description,
@@ -50,6 +51,19 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], version: stri
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key: API_KEYS="key=role:principal,..."' } } },
     paths,
   };
+}
+
+/** What reading a request can refuse, on every route that reads one: stated once, here. */
+function inputResponses(spec: RouteSpec): Record<number, ResponseSpec> {
+  const responses: Record<number, ResponseSpec> = {};
+  if (spec.params || spec.query || spec.headers || spec.body || spec.access === 'signed') {
+    responses[400] = { description: 'validation_failed: each bad field named (control characters, impossible dates, foreign cursors included)', schema: Problem };
+  }
+  if (spec.body || spec.access === 'signed') {
+    responses[413] = { description: 'body_too_large: bodies are limited to 64 KiB', schema: Problem };
+    responses[415] = { description: 'unsupported_encoding: send UTF-8 JSON', schema: Problem };
+  }
+  return responses;
 }
 
 const authResponses: Record<number, ResponseSpec> = {

@@ -13,13 +13,18 @@ import {
   REFUND_STATUSES,
 } from '../../workflows/lifecycle';
 import { SUPPORTED_CURRENCIES } from '../../workflows/money';
-import { FREE_TEXT, SINGLE_LINE_TEXT, TEXT_PROBLEM } from '../../workflows/text';
+import { FREE_TEXT, FREE_TEXT_NOT_BLANK, hasLoneSurrogate, SINGLE_LINE_NOT_BLANK, SINGLE_LINE_TEXT, SURROGATE_PROBLEM, TEXT_PROBLEM } from '../../workflows/text';
 
-/** Text the service can store (no control characters, no unpaired surrogates); free text may hold tabs and newlines. */
-const line = (max: number, min = 0) => z.string().min(min).max(max).regex(SINGLE_LINE_TEXT, TEXT_PROBLEM);
-const freeText = (max: number) => z.string().max(max).regex(FREE_TEXT, `${TEXT_PROBLEM} (tab and newline aside)`);
+/**
+ * Text the service can store: no control characters (the document's `pattern`; free text may hold
+ * tabs and newlines) and no unpaired surrogates (checked too; JSON Schema cannot say it).
+ */
+const text = (pattern: RegExp, max: number, message: string) =>
+  z.string().max(max).regex(pattern, message).refine((value) => !hasLoneSurrogate(value), SURROGATE_PROBLEM);
+const line = (max: number, min = 0) => (min > 0 ? text(SINGLE_LINE_NOT_BLANK, max, `must have text, and ${TEXT_PROBLEM}`) : text(SINGLE_LINE_TEXT, max, TEXT_PROBLEM));
+const freeText = (max: number) => text(FREE_TEXT, max, `${TEXT_PROBLEM} (tab and newline aside)`);
 /** A reason people and customers read: free text with something in it. */
-const reason = (missing: string) => freeText(1000).refine((value) => value.trim().length > 0, missing);
+const reason = (missing: string) => text(FREE_TEXT_NOT_BLANK, 1000, `${missing}; ${TEXT_PROBLEM} (tab and newline aside)`);
 
 const reference = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 characters of A–Z, a–z, 0–9, _ and -');
 const amount = z
@@ -53,7 +58,11 @@ export const RegisterPaymentBody = z.strictObject({
   customer: z
     .strictObject({
       name: line(200, 1).optional(),
-      email: z.email().max(254).optional(),
+      email: z
+        .string()
+        .max(254)
+        .regex(/^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$/, 'must be an e-mail address')
+        .optional(),
       phone: z.string().regex(/^\+?[0-9 -]{5,20}$/, 'must be a phone number').optional(),
       locale: z.enum(CUSTOMER_LOCALES).default('zh-CN'),
     })
@@ -250,7 +259,7 @@ const Destination = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('bank_transfer'),
     account: z.string().regex(/^[0-9 -]{8,34}$/, 'must be a bank account number'),
-    accountName: line(200).refine((value) => value.trim().length > 0, 'must name the account holder'),
+    accountName: line(200, 1).meta({ description: 'The account holder.' }),
   }),
 ]);
 
@@ -290,10 +299,11 @@ export const RefundReport = z.object({
   needsAttentionShare: z.number(),
 });
 
-export const CorrectionBody = z
-  .strictObject({
-    amount: z.number().int('must be a whole number of minor units').min(1).max(Number.MAX_SAFE_INTEGER).optional().meta({ description: 'The correct total of the refund.' }),
-    destination: Destination.optional().meta({ description: 'The correct account: the money is reversed from the wrong one and re-issued here.' }),
-    reason: reason('a correction needs a reason the customer can be told'),
-  })
-  .refine((body) => body.amount !== undefined || body.destination !== undefined, { message: 'give the correct amount or the correct destination', path: ['amount'] });
+const correctTotal = z.number().int('must be a whole number of minor units').min(1).max(Number.MAX_SAFE_INTEGER).meta({ description: 'The correct total of the refund.' });
+const correctAccount = Destination.meta({ description: 'The correct account: the money is reversed from the wrong one and re-issued here.' });
+const correctionReason = reason('a correction needs a reason the customer can be told');
+/** The correct total, or the correct account (or both, when the total stays): the document says so as anyOf. */
+export const CorrectionBody = z.union([
+  z.strictObject({ amount: correctTotal, destination: correctAccount.optional(), reason: correctionReason }),
+  z.strictObject({ amount: correctTotal.optional(), destination: correctAccount, reason: correctionReason }),
+]);

@@ -82,7 +82,8 @@ it('two reroutes at once: one proposal opens; once approved, the money goes to i
   await rounds(async (i) => {
     const { paymentId, refundId } = await refund(5_000, { account: '6222020200110002' }); // declined → requires_action
     await untilStatus(refundId, ['requires_action']);
-    const accounts = [`62170000100${String(1000 + i)}1`, `62170000100${String(1000 + i)}2`];
+    // Last four digits that choose no special sandbox behaviour (…0002 would decline).
+    const accounts = [`6217000010${String(1000 + i)}51`, `6217000010${String(1000 + i)}62`];
     const proposals = await Promise.all([
       decide(refundId, 'retry', 'dev-supervisor-a', { destination: { type: 'bank_transfer', account: accounts[0], accountName: 'Li Wei' } }),
       decide(refundId, 'retry', 'dev-support', { destination: { type: 'bank_transfer', account: accounts[1], accountName: 'Wei Li' } }),

@@ -95,5 +95,5 @@ it('delivers every status change in order per refund, signed, at least once with
   expect(new Set(ours.map((e) => e.id))).toEqual(new Set(received.map((r) => r.id)));
   const after = (await call('GET', `/v1/events?after=${ours[0]!.id}&limit=500`)).body.data as Array<{ id: string }>;
   expect(after.map((e) => e.id)).toEqual(all.slice(all.findIndex((e) => e.id === ours[0]!.id) + 1).map((e) => e.id));
-  expect((await call('GET', '/v1/events?after=evt_unknown')).status).toBe(400);
+  expect((await call('GET', '/v1/events?after=evt_unknown')).status).toBe(404);
 });

@@ -53,3 +53,24 @@ it('flags the refund whose provider says otherwise, with the evidence in its tim
   expect(attention).not.toContain(agreed);
   expect((await running.call('GET', `/v1/refunds/${agreed}`)).body.timeline.map((e: { type: string }) => e.type)).not.toContain('reconciliation_mismatch');
 });
+
+it('looks at recently settled refunds too: one we believe settled that the provider still holds is flagged', async () => {
+  const payment = paymentRegistration();
+  expect((await running.call('POST', '/v1/payments', { body: payment })).status).toBe(201);
+  const created = await running.call('POST', '/v1/refunds', {
+    body: { paymentId: payment.id, amount: 1_200, currency: 'CNY', reason: 'defective' },
+    headers: { 'Idempotency-Key': uniqueId('k') },
+  });
+  await eventually(async () => (await running.call('GET', `/v1/refunds/${created.body.id}`)).body.status === 'succeeded', 15_000, 'settled');
+  // The provider's books say the money never left (and its bank will not settle it by itself).
+  await running.database.db.update(sandboxOperations).set({ status: 'pending', settledAt: null, settleAt: null }).where(eq(sandboxOperations.refundId, created.body.id));
+  // One sweep at a time (the Schedule skips a trigger while one runs): let the earlier test's finish.
+  const schedule = running.service.temporal.schedule.getHandle(reconciliationScheduleId(running.config.taskQueue));
+  await eventually(async () => (await schedule.describe()).info.runningActions.length === 0, 20_000, 'the earlier sweep to finish');
+  await schedule.trigger();
+  const flagged = await eventually(async () => {
+    const refund = (await running.call('GET', `/v1/refunds/${created.body.id}`, { key: 'dev-support' })).body;
+    return refund.needsAttention === true && refund;
+  }, 20_000, 'the disagreement flagged');
+  expect(flagged.timeline.find((e: { type: string }) => e.type === 'reconciliation_mismatch').detail).toMatchObject({ ours: 'settled', theirs: 'accepted' });
+});

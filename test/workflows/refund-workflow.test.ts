@@ -90,8 +90,11 @@ afterAll(async () => {
     // Refunds put on record without a workflow (to test the activities alone) have no run to fail.
     const status = await refundHandle(env.client, id)
       .describe()
-      .then((described) => described.status.name, (error: unknown) => (error instanceof WorkflowNotFoundError ? 'NOT_STARTED' : String(error)));
-    if (!['RUNNING', 'COMPLETED', 'NOT_STARTED'].includes(status)) failed.push(`${id}: ${status}`);
+      .then(
+        (described) => (testServerCap(described) ? 'WAITING_PAST_TEST_SERVER_CAP' : described.status.name),
+        (error: unknown) => (error instanceof WorkflowNotFoundError ? 'NOT_STARTED' : String(error)),
+      );
+    if (!['RUNNING', 'COMPLETED', 'NOT_STARTED', 'WAITING_PAST_TEST_SERVER_CAP'].includes(status)) failed.push(`${id}: ${status} ${JSON.stringify(await eventTypes(id))}`);
   }
   await bank?.stop();
   worker?.shutdown();
@@ -100,6 +103,16 @@ afterAll(async () => {
   await database?.close();
   expect(failed).toEqual([]);
 });
+
+/**
+ * The time-skipping test server gives every run a ten-year execution timeout that production
+ * Temporal does not (refunds set none), and this file's skipped clock passes decades: a refund
+ * still waiting for a person when its ten years ran out has not failed.
+ */
+function testServerCap(described: Awaited<ReturnType<WorkflowHandle['describe']>>): boolean {
+  const cap = Number(described.raw.executionConfig?.workflowExecutionTimeout?.seconds ?? 0);
+  return described.status.name === 'TIMED_OUT' && cap === 10 * 365 * 86_400;
+}
 
 beforeEach(() => {
   timing.settlementDelayMs = 0;

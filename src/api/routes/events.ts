@@ -1,6 +1,6 @@
 import type { ApiDeps } from '../deps';
 import { merchantEventsAfter } from '../../db/queries/merchant-events';
-import { invalidField } from '../problems';
+import { ApiProblem } from '../problems';
 import { route } from '../route';
 import { EventsQuery, MerchantEventList, Problem } from '../schemas';
 
@@ -14,12 +14,10 @@ export function eventRoutes(deps: ApiDeps) {
       summary: 'Merchant events after a given event id, oldest first (the same events the webhooks deliver)',
       access: ['service', 'support', 'supervisor'],
       query: EventsQuery,
-      responses: { 200: { description: 'Events', schema: MerchantEventList }, 400: { description: 'Invalid query', schema: Problem } },
+      responses: { 200: { description: 'Events', schema: MerchantEventList }, 404: { description: 'event_not_found: `after` names no event', schema: Problem } },
       async handle({ query }) {
         const events = await merchantEventsAfter(deps.db, query.after, query.limit);
-        if (!events) {
-          throw invalidField('query', 'after', 'names no event');
-        }
+        if (!events) throw new ApiProblem(404, 'event_not_found', 'Event not found', `No event ${query.after}: page from an id this feed returned`);
         return {
           status: 200,
           body: { data: events.map((event) => ({ id: event.id, type: event.type, createdAt: event.createdAt.toISOString(), data: event.data })) },
