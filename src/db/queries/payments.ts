@@ -41,16 +41,6 @@ export async function reserveOnPayment(tx: Executor, paymentId: string, amount: 
   await shiftPaymentTotals(tx, paymentId, { reserved: amount, refunded: 0 });
 }
 
-/** Turns a reservation into money refunded, and brings the order's status up to date. */
-export async function moveReservedToRefunded(tx: Executor, paymentId: string, amount: number): Promise<void> {
-  await shiftPaymentTotals(tx, paymentId, { reserved: -amount, refunded: amount });
-}
-
-/** Money that came back from the bank is held again, and the order reopens. */
-export async function moveRefundedToReserved(tx: Executor, paymentId: string, amount: number): Promise<void> {
-  await shiftPaymentTotals(tx, paymentId, { reserved: amount, refunded: -amount });
-}
-
 /**
  * Moves a payment's refunded and reserved totals by the given amounts, and refreshes the order's
  * status when what was refunded changed. The table's CHECK refuses any result that would
@@ -67,11 +57,6 @@ export async function shiftPaymentTotals(tx: Executor, paymentId: string, shift:
     .where(eq(payments.id, paymentId))
     .returning();
   if (shift.refunded !== 0) await refreshOrderStatus(tx, payment!.merchantId, payment!.orderId);
-}
-
-/** Gives a reservation back to the payment: the refund closed without money moving. */
-export async function releaseReservedOnPayment(tx: Executor, paymentId: string, amount: number): Promise<void> {
-  await shiftPaymentTotals(tx, paymentId, { reserved: -amount, refunded: 0 });
 }
 
 /** An order is refunded when everything captured on its payments has been refunded. */
