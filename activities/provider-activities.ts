@@ -97,6 +97,19 @@ export function createProviderActivities(db: Database, providers: ProviderRegist
     },
 
     /**
+     * Asks the provider until its answer is final: still pending, it fails (retryably) and Temporal
+     * asks again after the retry policy's growing interval. Retries are not written to workflow
+     * history, which is what keeps a refund waiting for weeks small.
+     */
+    async awaitFinalAtProvider(ref: ProviderAttemptRef): Promise<ProviderCheck> {
+      const { providerAttempt, provider, amount } = await loadAttempt(ref);
+      const found = await whileHeartbeating(provider.findRefund(providerAttempt.idempotencyKey));
+      if (!found) return { ...outcomeOf(providerAttempt, amount), state: 'missing' };
+      if (providerStateOf(found) === 'accepted') throw ApplicationFailure.retryable(`${providerAttempt.provider} still holds refund ${found.reference} pending`, 'StillPending');
+      return remember(providerAttempt, amount, found);
+    },
+
+    /**
      * Takes back part of what an attempt paid (a correction). Keyed by the correction and attempt:
      * a retry finds the reversal it made instead of making another. `refused` carries the bank's
      * refusal (the workflow opens a recovery case); `returned` says the bank had sent the money

@@ -29,6 +29,8 @@ export interface RefundWorkflowInput {
   policy: RefundPolicy;
   /** First wait before asking the provider about a settlement no webhook reported. */
   providerPollIntervalMs: number;
+  /** The merchant has an endpoint for refund events: the workflow delivers them as they are written. */
+  deliversMerchantEvents: boolean;
 }
 
 export interface ApprovalDecision {

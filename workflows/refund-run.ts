@@ -260,6 +260,7 @@ export class RefundRun {
 
   /** Delivers the refund's pending merchant events, one delivery after another so they arrive in order. */
   deliverMerchantEvents(): void {
+    if (!this.input.deliversMerchantEvents) return;
     const refundId = this.input.refundId;
     this.delivering = this.delivering.then(() => merchantEvents.deliverMerchantEvents(refundId)).catch(() => undefined);
   }
@@ -320,11 +321,14 @@ export class RefundRun {
     this.notices.push(notice);
   }
 
-  /** The first queued notice `wanted` picks, taken off the queue; waits for one until `atMs`. */
-  async nextNotice(wanted: (notice: ProviderNotice) => boolean, atMs: number): Promise<ProviderNotice | undefined> {
+  /**
+   * The first queued notice `wanted` picks, taken off the queue; waits for one until `atMs`, or
+   * until `orElse()` (something else the caller waits for) comes true.
+   */
+  async nextNotice(wanted: (notice: ProviderNotice) => boolean, atMs: number, orElse: () => boolean = () => false): Promise<ProviderNotice | undefined> {
     const index = () => this.notices.findIndex(wanted);
-    if (!(await this.waitUntil(() => index() >= 0, atMs))) return undefined;
-    return this.notices.splice(index(), 1)[0];
+    await this.waitUntil(() => index() >= 0 || orElse(), atMs);
+    return index() >= 0 ? this.notices.splice(index(), 1)[0] : undefined;
   }
 
   /**

@@ -10,6 +10,9 @@ import { addBusinessDays } from './business-days';
 import { ARRIVAL_BUSINESS_DAYS } from './policy';
 import type { ProviderNotice } from './messages';
 import { closeProposal } from './proposals';
+import { CancellationScope, proxyActivities } from '@temporalio/workflow';
+import type { RefundActivities } from '../activities';
+import type { ProviderCheck } from '../activities/provider-activities';
 import { iso, provider, type RefundRun } from './refund-run';
 import type { Actor } from './lifecycle';
 
@@ -63,43 +66,64 @@ export async function payOut(run: RefundRun): Promise<void> {
   else await awaitSettlement(run);
 }
 
-/** Waits for the money of the current attempt: a confirmed notice, a status check, or a deadline. */
+/**
+ * Waits for the money of the current attempt: a confirmed webhook notice, or what the provider
+ * answers when asked. The asking is one activity that Temporal retries with a growing interval
+ * (from PROVIDER_POLL_INTERVAL up to 6 h) until the answer is final: retries are not written to
+ * history, so a refund that waits 30 days costs a few dozen events, not a timer and an activity
+ * per poll. Past the SLA the refund is `delayed`; past the hard deadline a person must act.
+ */
 export async function awaitSettlement(run: RefundRun): Promise<void> {
   const { state, input } = run;
-  let pollIntervalMs = input.providerPollIntervalMs;
-  let nextPollAt = Date.now() + pollIntervalMs;
-  for (;;) {
-    const settlementDueAt = Date.parse(state.deadlines.settlementDueAt!);
-    const hardDeadlineAt = Date.parse(state.deadlines.hardDeadlineAt!);
-    const wakeAt = Math.min(nextPollAt, hardDeadlineAt, state.status === 'delayed' ? Infinity : settlementDueAt);
-    // Settlements are taken here; a notice of money returned waits for the aftercare.
-    const notice = await run.nextNotice((n) => n.type === 'settled', wakeAt);
-    if (notice) {
-      if (await settledByNotice(run, notice)) return;
-      continue;
-    }
-    if (Date.now() >= hardDeadlineAt) return run.needsAction('settlement_deadline_passed', { hardDeadlineAt: state.deadlines.hardDeadlineAt });
-    if (Date.now() >= settlementDueAt && state.status !== 'delayed') {
-      await markDelayed(run);
-      continue;
-    }
-    const checked = await provider.checkRefundAtProvider({ refundId: input.refundId, attempt: state.attempt });
-    pollIntervalMs = Math.min(pollIntervalMs * 2, MAX_POLL_INTERVAL_MS);
-    nextPollAt = Date.now() + pollIntervalMs;
-    switch (checked.state) {
-      case 'accepted':
-      case 'in_doubt':
+  const hardDeadlineAt = Date.parse(state.deadlines.hardDeadlineAt!);
+  const asking = new CancellationScope();
+  let answer: ProviderCheck | undefined;
+  const polling = asking
+    .run(() =>
+      proxyActivities<RefundActivities>({
+        startToCloseTimeout: '2m',
+        heartbeatTimeout: '10s',
+        scheduleToCloseTimeout: hardDeadlineAt - Date.now() + 86_400_000,
+        retry: { initialInterval: input.providerPollIntervalMs, backoffCoefficient: 2, maximumInterval: MAX_POLL_INTERVAL_MS },
+      }).awaitFinalAtProvider({ refundId: input.refundId, attempt: state.attempt }),
+    )
+    .then(
+      (checked) => void (answer = checked),
+      () => undefined, // canceled: a notice or the deadline came first
+    );
+  try {
+    for (;;) {
+      const settlementDueAt = Date.parse(state.deadlines.settlementDueAt!);
+      const wakeAt = state.status === 'delayed' ? hardDeadlineAt : Math.min(settlementDueAt, hardDeadlineAt);
+      // Settlements are taken here; a notice of money returned waits for the aftercare.
+      const notice = await run.nextNotice((n) => n.type === 'settled', wakeAt, () => answer !== undefined);
+      if (notice) {
+        if (await settledByNotice(run, notice)) return;
         continue;
-      case 'settled':
-        return succeed(run, { reportedBy: 'status_check' });
-      case 'returned':
-        return settledThenReturned(run, { reportedBy: 'status_check' });
-      case 'missing':
-        return run.needsAction('provider_lost_refund', { attempt: state.attempt, why: 'the provider accepted the refund but holds nothing under its key now' });
-      default:
-        state.providerState = checked.state;
-        return run.needsAction('provider_failed', { failureReason: checked.failureReason });
+      }
+      if (answer) return await settledByAnswer(run, answer);
+      if (Date.now() >= hardDeadlineAt) return await run.needsAction('settlement_deadline_passed', { hardDeadlineAt: state.deadlines.hardDeadlineAt });
+      if (Date.now() >= settlementDueAt && state.status !== 'delayed') await markDelayed(run);
     }
+  } finally {
+    asking.cancel();
+    await polling;
+  }
+}
+
+/** What the provider finally answered when asked (no webhook came first). */
+async function settledByAnswer(run: RefundRun, checked: ProviderCheck): Promise<void> {
+  const { state } = run;
+  switch (checked.state) {
+    case 'settled':
+      return succeed(run, { reportedBy: 'status_check' });
+    case 'returned':
+      return settledThenReturned(run, { reportedBy: 'status_check' });
+    case 'missing':
+      return run.needsAction('provider_lost_refund', { attempt: state.attempt, why: 'the provider accepted the refund but holds nothing under its key now' });
+    default:
+      state.providerState = checked.state;
+      return run.needsAction('provider_failed', { failureReason: checked.failureReason });
   }
 }
 

@@ -23,6 +23,8 @@ import { RefundRequestError } from './refund-errors';
 export interface WorkflowDefaults {
   policy: RefundPolicy;
   providerPollIntervalMs: number;
+  /** Merchants with an endpoint for refund events (MERCHANT_WEBHOOKS); the others read GET /v1/events. */
+  merchantWebhooks?: ReadonlyMap<string, string>;
 }
 
 export interface RefundRequest {
@@ -35,12 +37,10 @@ export interface RefundRequest {
   expectedRefundedTotal?: number;
 }
 
-export interface RefundServiceDeps {
+export interface RefundServiceDeps extends WorkflowDefaults {
   db: Database;
   temporal: Client;
   taskQueue: string;
-  policy: RefundPolicy;
-  providerPollIntervalMs: number;
 }
 
 export interface CreatedRefund {
@@ -205,5 +205,8 @@ export function workflowInputOf(refund: RefundRow, deps: WorkflowDefaults): Refu
     provider: refund.provider,
     policy: deps.policy,
     providerPollIntervalMs: deps.providerPollIntervalMs,
+    // No endpoint, nothing to deliver: the workflow schedules no deliveries (a merchant added
+    // later catches up on earlier refunds with GET /v1/events).
+    deliversMerchantEvents: deps.merchantWebhooks?.has(refund.merchantId) ?? false,
   };
 }

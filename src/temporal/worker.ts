@@ -35,7 +35,7 @@ export async function startRefundWorker(options: {
   noticeTransport?: NoticeTransport;
 }): Promise<RunningWorker> {
   const { config, db, connection, logger, temporal } = options;
-  const defaults = { policy: config.policy, providerPollIntervalMs: config.providerPollIntervalMs };
+  const defaults = { policy: config.policy, providerPollIntervalMs: config.providerPollIntervalMs, merchantWebhooks: config.merchantWebhooks };
   const providers = createSandboxProviders(db, config.sandbox);
   const worker = await Worker.create({
     connection,

@@ -16,6 +16,7 @@ export function refundRoutes(deps: ApiDeps) {
     taskQueue: config.taskQueue,
     policy: config.policy,
     providerPollIntervalMs: config.providerPollIntervalMs,
+    merchantWebhooks: config.merchantWebhooks,
   };
 
   async function showRefund(refundId: string) {
