@@ -1,13 +1,16 @@
 /**
- * `npm run bench`: how fast refunds go through the whole service on this machine. Starts the
- * embedded stack in a scratch folder, registers payments and requests refunds over HTTP with
- * BENCH_CONCURRENCY requests in flight, and reports request latency and time to `succeeded`.
+ * `npm run bench`: how fast refunds go through the whole service on this machine, side by side
+ * with what Temporal itself costs. Starts the embedded stack in a scratch folder, then, on the same
+ * dev server: first a one-no-op-activity workflow (throughput, `workflow.start` latency), then the
+ * refund path over HTTP (throughput, `POST /v1/refunds` latency, request → `succeeded`, history
+ * events per refund, worker memory per cached workflow), and the ratios between the two.
  *
  *   BENCH_REFUNDS (default 200)  BENCH_CONCURRENCY (default 20)  SANDBOX_SETTLEMENT_DELAY (default 0s)
  */
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { startService } from '../service';
@@ -30,7 +33,10 @@ async function main(): Promise<void> {
     return (await response.json()) as { id: string };
   };
 
+  const baseline = await measureBaseline(service.temporalAddress, service.temporal);
+  const rssBefore = process.memoryUsage().rss;
   const createLatencies: number[] = [];
+  const refundIds: string[] = [];
   const settleLatencies: number[] = [];
   let next = 0;
   const startedAll = Date.now();
@@ -53,6 +59,7 @@ async function main(): Promise<void> {
         const t0 = performance.now();
         const refund = await post('/v1/refunds', 'dev-service', { paymentId, amount: 10_000, currency: 'CNY', reason: 'defective' }, { 'Idempotency-Key': `bench-${n}` });
         createLatencies.push(performance.now() - t0);
+        refundIds.push(refund.id);
         for (;;) {
           const response = await fetch(`${api}/v1/refunds/${refund.id}`, { headers: { authorization: 'Bearer dev-support' } });
           const { status } = (await response.json()) as { status: string };
@@ -64,6 +71,9 @@ async function main(): Promise<void> {
     }),
   );
   const seconds = (Date.now() - startedAll) / 1000;
+  const rssPerWorkflowKb = Math.round((process.memoryUsage().rss - rssBefore) / Math.min(refunds, 10_000) / 1024);
+  const historyEvents: number[] = [];
+  for (const id of refundIds.slice(0, 20)) historyEvents.push((await service.temporal.workflow.getHandle(`refund-${id}`).fetchHistory()).events?.length ?? 0);
   await service.stop();
   rmSync(dataDir, { recursive: true, force: true });
   process.stdout.write(
@@ -73,9 +83,19 @@ async function main(): Promise<void> {
         concurrency,
         settlementDelay: process.env.SANDBOX_SETTLEMENT_DELAY ?? '0s',
         embeddedStackReadyMs: readyMs,
-        refundsPerSecond: Number((refunds / seconds).toFixed(1)),
-        createRefundMs: summary(createLatencies),
-        requestToSucceededMs: summary(settleLatencies),
+        oneActivityWorkflow: baseline,
+        refundPath: {
+          refundsPerSecond: Number((refunds / seconds).toFixed(1)),
+          createRefundMs: summary(createLatencies),
+          requestToSucceededMs: summary(settleLatencies),
+          // So far: the workflow stays open after `succeeded` for the follow-up and aftercare.
+          historyEventsSoFar: summary(historyEvents),
+          workerRssPerCachedWorkflowKb: rssPerWorkflowKb,
+        },
+        ratios: {
+          throughput: Number((refunds / seconds / baseline.workflowsPerSecond).toFixed(2)),
+          p99RequestVsStart: Number((summary(createLatencies).p99 / baseline.startMs.p99).toFixed(2)),
+        },
       },
       null,
       2,
@@ -83,6 +103,41 @@ async function main(): Promise<void> {
   );
   process.exit(0);
 }
+
+/** The same load on a workflow of one no-op activity: what Temporal costs on this machine, before any refund logic. */
+async function measureBaseline(address: string, client: Awaited<ReturnType<typeof startService>>['temporal']) {
+  const taskQueue = `bench-baseline-${Date.now()}`;
+  const connection = await NativeConnection.connect({ address });
+  const worker = await Worker.create({
+    connection,
+    taskQueue,
+    workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('./baseline-workflow'), logger: silent }),
+    activities: { noop: async () => undefined },
+  });
+  const running = worker.run();
+  const startLatencies: number[] = [];
+  let next = 0;
+  const began = Date.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < refunds) {
+        const n = next++;
+        const t0 = performance.now();
+        const handle = await client.workflow.start('oneActivity', { taskQueue, workflowId: `${taskQueue}-${n}` });
+        startLatencies.push(performance.now() - t0);
+        await handle.result();
+      }
+    }),
+  );
+  const seconds = (Date.now() - began) / 1000;
+  const historyEvents = (await client.workflow.getHandle(`${taskQueue}-0`).fetchHistory()).events?.length ?? 0;
+  worker.shutdown();
+  await running;
+  await connection.close();
+  return { workflowsPerSecond: Number((refunds / seconds).toFixed(1)), startMs: summary(startLatencies), historyEvents };
+}
+
+const silent = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 function summary(values: number[]) {
   const sorted = [...values].sort((a, b) => a - b);
