@@ -142,3 +142,41 @@ it('a correction racing the bank returning the money: the books follow the money
     expect(payment.refundedAmount).toBe(0);
   });
 });
+
+it('approve racing reject: one of them happens, the other is refused', async () => {
+  await rounds(async () => {
+    const { paymentId, refundId } = await refund(60_000);
+    const answers = await Promise.all([decide(refundId, 'approve', 'dev-supervisor-a'), decide(refundId, 'reject', 'dev-supervisor-b', { reason: 'no receipt' })]);
+    const winner = oneWon(answers.map((a) => a.status));
+    await untilStatus(refundId, [winner === 0 ? 'succeeded' : 'rejected']);
+    const { operations } = await expectBooksMatchMoney(running.call, paymentId, refundId);
+    expect(operations).toHaveLength(winner === 0 ? 1 : 0);
+  });
+});
+
+it('retry racing cancel on a declined refund: paid again once, or canceled with nothing paid', async () => {
+  await rounds(async () => {
+    const { paymentId, refundId } = await refund(5_000, { account: '6222020200110002' }); // declines every time
+    await untilStatus(refundId, ['requires_action']);
+    const answers = await Promise.all([decide(refundId, 'retry', 'dev-support'), decide(refundId, 'cancel', 'dev-service', { reason: 'paid in cash' })]);
+    const winner = oneWon(answers.map((a) => a.status));
+    const done = await untilStatus(refundId, winner === 0 ? ['requires_action'] : ['canceled']);
+    if (winner === 0) expect(done.timeline.filter((e: { type: string }) => e.type === 'provider_declined')).toHaveLength(2);
+    const { operations } = await expectBooksMatchMoney(running.call, paymentId, refundId);
+    expect(operations.map((op) => op.status)).toEqual(winner === 0 ? ['failed', 'failed'] : ['failed']);
+  });
+});
+
+it('a proposal approved and rejected at once: carried out exactly once, or not at all', async () => {
+  await rounds(async () => {
+    const { paymentId, refundId } = await refund(10_000);
+    await untilStatus(refundId, ['succeeded']);
+    expect((await decide(refundId, 'corrections', 'dev-supervisor-a', { amount: 6_000, reason: 'discount applied twice' })).status).toBe(202);
+    const answers = await Promise.all([decide(refundId, 'proposal/approve', 'dev-supervisor-b'), decide(refundId, 'proposal/reject', 'dev-supervisor-c', { reason: 'not convinced' })]);
+    const winner = oneWon(answers.map((a) => a.status));
+    const done = await untilStatus(refundId, [winner === 0 ? 'corrected' : 'succeeded']);
+    expect(done.proposal).toBeNull();
+    expect(done.amount).toBe(winner === 0 ? 6_000 : 10_000);
+    await expectBooksMatchMoney(running.call, paymentId, refundId);
+  });
+});
