@@ -38,38 +38,32 @@ async function main(): Promise<void> {
   const createLatencies: number[] = [];
   const refundIds: string[] = [];
   const settleLatencies: number[] = [];
-  let next = 0;
   const startedAll = Date.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < refunds) {
-        const n = next++;
-        const paymentId = `bench_pay_${n}`;
-        await post('/v1/payments', 'dev-service', {
-          id: paymentId,
-          merchantId: 'm_bench',
-          orderId: `bench_ord_${n}`,
-          channel: (['card', 'wechat', 'alipay'] as const)[n % 3],
-          amount: 100_000,
-          currency: 'CNY',
-          status: 'captured',
-          capturedAt: new Date().toISOString(),
-          payerAccount: `62220202001${String(n).padStart(8, '0')}1`,
-        });
-        const t0 = performance.now();
-        const refund = await post('/v1/refunds', 'dev-service', { paymentId, amount: 10_000, currency: 'CNY', reason: 'defective' }, { 'Idempotency-Key': `bench-${n}` });
-        createLatencies.push(performance.now() - t0);
-        refundIds.push(refund.id);
-        for (;;) {
-          const response = await fetch(`${api}/v1/refunds/${refund.id}`, { headers: { authorization: 'Bearer dev-support' } });
-          const { status } = (await response.json()) as { status: string };
-          if (status === 'succeeded') break;
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-        settleLatencies.push(performance.now() - t0);
-      }
-    }),
-  );
+  await inParallel(refunds, concurrency, async (n) => {
+    const paymentId = `bench_pay_${n}`;
+    await post('/v1/payments', 'dev-service', {
+      id: paymentId,
+      merchantId: 'm_bench',
+      orderId: `bench_ord_${n}`,
+      channel: (['card', 'wechat', 'alipay'] as const)[n % 3],
+      amount: 100_000,
+      currency: 'CNY',
+      status: 'captured',
+      capturedAt: new Date().toISOString(),
+      payerAccount: `62220202001${String(n).padStart(8, '0')}1`,
+    });
+    const t0 = performance.now();
+    const refund = await post('/v1/refunds', 'dev-service', { paymentId, amount: 10_000, currency: 'CNY', reason: 'defective' }, { 'Idempotency-Key': `bench-${n}` });
+    createLatencies.push(performance.now() - t0);
+    refundIds.push(refund.id);
+    for (;;) {
+      const response = await fetch(`${api}/v1/refunds/${refund.id}`, { headers: { authorization: 'Bearer dev-support' } });
+      const { status } = (await response.json()) as { status: string };
+      if (status === 'succeeded') break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    settleLatencies.push(performance.now() - t0);
+  });
   const seconds = (Date.now() - startedAll) / 1000;
   const rssPerWorkflowKb = Math.round((process.memoryUsage().rss - rssBefore) / Math.min(refunds, 10_000) / 1024);
   const historyEvents: number[] = [];
@@ -116,25 +110,29 @@ async function measureBaseline(address: string, client: Awaited<ReturnType<typeo
   });
   const running = worker.run();
   const startLatencies: number[] = [];
-  let next = 0;
   const began = Date.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < refunds) {
-        const n = next++;
-        const t0 = performance.now();
-        const handle = await client.workflow.start('oneActivity', { taskQueue, workflowId: `${taskQueue}-${n}` });
-        startLatencies.push(performance.now() - t0);
-        await handle.result();
-      }
-    }),
-  );
+  await inParallel(refunds, concurrency, async (n) => {
+    const t0 = performance.now();
+    const handle = await client.workflow.start('oneActivity', { taskQueue, workflowId: `${taskQueue}-${n}` });
+    startLatencies.push(performance.now() - t0);
+    await handle.result();
+  });
   const seconds = (Date.now() - began) / 1000;
   const historyEvents = (await client.workflow.getHandle(`${taskQueue}-0`).fetchHistory()).events?.length ?? 0;
   worker.shutdown();
   await running;
   await connection.close();
   return { workflowsPerSecond: Number((refunds / seconds).toFixed(1)), startMs: summary(startLatencies), historyEvents };
+}
+
+/** Runs `work(0)` … `work(count - 1)` with `concurrency` of them in flight at a time. */
+async function inParallel(count: number, concurrency: number, work: (n: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await work(next++);
+    }),
+  );
 }
 
 const silent = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
