@@ -47,6 +47,12 @@ export function createProviderActivities(db: Database, providers: ProviderRegist
     return { refund, providerAttempt, provider: providers[providerAttempt.provider], amount: providerAttempt.amount ?? refund.netAmount };
   }
 
+  /** What the provider holds under the attempt's key, if anything. */
+  async function lookUp(ref: ProviderAttemptRef) {
+    const { providerAttempt, provider, amount } = await loadAttempt(ref);
+    return { providerAttempt, amount, found: await whileHeartbeating(provider.findRefund(providerAttempt.idempotencyKey)) };
+  }
+
   async function remember(attempt: ProviderAttemptRow, amount: number, found: ProviderRefund): Promise<ProviderOutcome> {
     const outcome: ProviderOutcome = { state: providerStateOf(found), reference: found.reference, traceReference: found.traceReference, failureReason: found.failureReason, amount };
     await updateProviderAttempt(db, attempt.refundId, attempt.attempt, outcome);
@@ -90,8 +96,7 @@ export function createProviderActivities(db: Database, providers: ProviderRegist
 
     /** Asks the provider where a submitted refund stands: the fallback when no webhook came, and the check of every notice. */
     async checkRefundAtProvider(ref: ProviderAttemptRef): Promise<ProviderCheck> {
-      const { providerAttempt, provider, amount } = await loadAttempt(ref);
-      const found = await whileHeartbeating(provider.findRefund(providerAttempt.idempotencyKey));
+      const { providerAttempt, amount, found } = await lookUp(ref);
       if (!found) return { ...outcomeOf(providerAttempt, amount), state: 'missing' };
       return remember(providerAttempt, amount, found);
     },
@@ -102,8 +107,7 @@ export function createProviderActivities(db: Database, providers: ProviderRegist
      * history, which is what keeps a refund waiting for weeks small.
      */
     async awaitFinalAtProvider(ref: ProviderAttemptRef): Promise<ProviderCheck> {
-      const { providerAttempt, provider, amount } = await loadAttempt(ref);
-      const found = await whileHeartbeating(provider.findRefund(providerAttempt.idempotencyKey));
+      const { providerAttempt, amount, found } = await lookUp(ref);
       if (!found) return { ...outcomeOf(providerAttempt, amount), state: 'missing' };
       if (providerStateOf(found) === 'accepted') throw ApplicationFailure.retryable(`${providerAttempt.provider} still holds refund ${found.reference} pending`, 'StillPending');
       return remember(providerAttempt, amount, found);

@@ -7,7 +7,7 @@
 import type { ProviderName } from './lifecycle';
 import type { CorrectionState } from './messages';
 import { iso, provider, type RefundRun } from './refund-run';
-import { moneyReturned } from './settlement';
+import { MAX_POLL_INTERVAL_MS, moneyReturned } from './settlement';
 
 /** An approved correction waiting to be carried out, and the payout attempt it opened, if any. */
 export interface ApprovedCorrection {
@@ -124,7 +124,7 @@ async function payCorrection(run: RefundRun, correction: CorrectionState, payout
     if (notice && !(await run.noticeMatches(notice, ledger.sent))) continue;
     const checked = await provider.checkRefundAtProvider({ refundId: input.refundId, attempt: payout.attempt });
     if (checked.state === 'settled') settled = true;
-    else if (checked.state === 'accepted' && Date.now() < deadline) pollIntervalMs = Math.min(pollIntervalMs * 2, 6 * 3_600_000);
+    else if (checked.state === 'accepted' && Date.now() < deadline) pollIntervalMs = Math.min(pollIntervalMs * 2, MAX_POLL_INTERVAL_MS);
     else if (checked.state === 'accepted') {
       const canceled = await provider.cancelRefundAtProvider({ refundId: input.refundId, attempt: payout.attempt });
       if (canceled.cannotCancel) {

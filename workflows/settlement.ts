@@ -17,7 +17,7 @@ import { iso, provider, type RefundRun } from './refund-run';
 import type { Actor } from './lifecycle';
 
 /** The longest wait between two provider status checks when no webhook arrives. */
-const MAX_POLL_INTERVAL_MS = 6 * 3_600_000;
+export const MAX_POLL_INTERVAL_MS = 6 * 3_600_000;
 /** How long after settlement the workflow stays open for a late return of the money. */
 const AFTERCARE_MS = 90 * 86_400_000;
 

@@ -18,13 +18,18 @@ export interface DatabaseConnection {
   close(): Promise<void>;
 }
 
-/** PostgreSQL's SQLSTATE of a failed query, wherever the driver's error sits in the cause chain. */
-export function pgErrorCode(error: unknown): string | undefined {
+/** PostgreSQL's own error, wherever the driver's error sits in the cause chain (drizzle wraps it). */
+function postgresError(error: unknown): (Error & { code: string }) | undefined {
   for (let current = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth += 1) {
     const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return current as Error & { code: string };
   }
   return undefined;
+}
+
+/** PostgreSQL's SQLSTATE of a failed query. */
+export function pgErrorCode(error: unknown): string | undefined {
+  return postgresError(error)?.code;
 }
 
 /**
@@ -32,10 +37,8 @@ export function pgErrorCode(error: unknown): string | undefined {
  * hold account numbers): for evidence that goes on record and to people.
  */
 export function databaseErrorMessage(error: unknown): string {
-  for (let current = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth += 1) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return maskText(`${(current as Error).message} (SQLSTATE ${code})`);
-  }
+  const database = postgresError(error);
+  if (database) return maskText(`${database.message} (SQLSTATE ${database.code})`);
   return error instanceof Error && !/^Failed query:/.test(error.message) ? maskText(error.message) : 'the database refused the write';
 }
 
