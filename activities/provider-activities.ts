@@ -39,8 +39,7 @@ export type ProviderCheck = Omit<ProviderOutcome, 'state'> & { state: ProviderSt
 
 export function createProviderActivities(db: Database, providers: ProviderRegistry) {
   async function loadAttempt({ refundId, attempt }: ProviderAttemptRef) {
-    const refund = await findRefund(db, refundId);
-    const providerAttempt = await findProviderAttempt(db, refundId, attempt);
+    const [refund, providerAttempt] = await Promise.all([findRefund(db, refundId), findProviderAttempt(db, refundId, attempt)]);
     if (!refund || !providerAttempt) {
       throw ApplicationFailure.nonRetryable(`refund ${refundId} has no provider attempt ${attempt}`, 'UnknownRefundAttempt');
     }

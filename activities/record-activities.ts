@@ -1,12 +1,14 @@
 /**
- * The activity that puts a workflow step on record. One step is one database transaction: the
- * audit event, the refund's read model, the money it moves on the payment, the provider attempt it
- * opens, and the messages it sends. Keyed by refund and step number, so a retry writes nothing
- * twice and a late retry of an older step cannot overwrite a newer one. A step the database must
- * refuse (it would over-refund the payment; a correction to the account the money already went
- * to) writes nothing and comes back as a refusal, which the workflow hands to the person deciding.
+ * The activity that puts workflow steps on record: the steps of one call in one database
+ * transaction, each with its audit event, the refund's read model, the money it moves on the
+ * payment, the provider attempt it opens, and the messages it sends. (Usually one step; a payout
+ * the provider settled at once records `submitted` and `settled` together.) Keyed by refund and
+ * step number, so a retry writes nothing twice and a late retry of an older step cannot overwrite
+ * a newer one. A step the database must refuse (it would over-refund the payment; a correction to
+ * the account the money already went to) writes nothing — nor does any step beside it — and comes
+ * back as a refusal, which the workflow hands to the person deciding.
  */
-import { databaseErrorMessage, type Database } from '../src/db/client';
+import { databaseErrorMessage, type Database, type Executor } from '../src/db/client';
 import { findPayment } from '../src/db/queries/payments';
 import { applyWorkflowStep, findProviderAttempt, findRefund, type NewProviderAttempt, type RefundChanges } from '../src/db/queries/refunds';
 import type { ApprovalRecord, CorrectionRecord, RefundRow } from '../src/db/schema';
@@ -77,13 +79,13 @@ const INSTANT_FIELDS = ['approvalDueAt', 'settlementDueAt', 'expectedArrivalAt',
 
 export function createRecordActivities(db: Database, utcOffsetMinutes: number, seal: DestinationSeal) {
   /** Where a destination pays: the payer's own account on the payment's channel, or a bank account. */
-  async function routeOf(refund: RefundRow, destination: NewAttempt['destination']) {
+  async function routeOf(tx: Executor, refund: RefundRow, destination: NewAttempt['destination']) {
     if (destination.type === 'current') {
-      const current = (await findProviderAttempt(db, refund.id, refund.providerAttempt))!;
+      const current = (await findProviderAttempt(tx, refund.id, refund.providerAttempt))!;
       return { provider: current.provider, destinationType: current.destinationType, destinationAccount: current.destinationAccount, destinationAccountName: current.destinationAccountName };
     }
     if (destination.type === 'original') {
-      const payment = (await findPayment(db, refund.paymentId))!;
+      const payment = (await findPayment(tx, refund.paymentId))!;
       return { provider: payment.channel, destinationType: 'original' as const, destinationAccount: payment.payerAccount, destinationAccountName: null };
     }
     const { account, accountName } = seal.open(destination);
@@ -91,14 +93,12 @@ export function createRecordActivities(db: Database, utcOffsetMinutes: number, s
   }
 
   return {
-    async recordRefundStep(step: RefundStep): Promise<StepOutcome> {
-      const changes = { ...step.changes } as RefundChanges;
-      for (const field of INSTANT_FIELDS) {
-        const value = step.changes[field];
-        if (value !== undefined) changes[field] = value === null ? null : new Date(value);
-      }
+    async recordRefundSteps(steps: RefundStep[]): Promise<StepOutcome> {
       try {
-        return await applyWorkflowStepFor(step, changes);
+        await db.transaction(async (tx) => {
+          for (const step of steps) await applyStep(tx, step);
+        });
+        return { recorded: true };
       } catch (error) {
         if (error instanceof RefundRequestError) return { recorded: false, refusal: { code: error.code, message: error.message, facts: error.facts } };
         // Retried by Temporal; if it never succeeds this message becomes the evidence on record.
@@ -107,23 +107,28 @@ export function createRecordActivities(db: Database, utcOffsetMinutes: number, s
     },
   };
 
-  async function applyWorkflowStepFor(step: RefundStep, changes: RefundChanges): Promise<StepOutcome> {
+  async function applyStep(tx: Executor, step: RefundStep): Promise<void> {
+    const changes = { ...step.changes } as RefundChanges;
+    for (const field of INSTANT_FIELDS) {
+      const value = step.changes[field];
+      if (value !== undefined) changes[field] = value === null ? null : new Date(value);
+    }
     let newAttempt: NewProviderAttempt | undefined;
     if (step.newAttempt || step.requireNewDestination) {
-      const refund = (await findRefund(db, step.refundId))!;
+      const refund = (await findRefund(tx, step.refundId))!;
       if (step.requireNewDestination) {
-        const route = await routeOf(refund, step.requireNewDestination);
+        const route = await routeOf(tx, refund, step.requireNewDestination);
         if (digits(route.destinationAccount) === digits(refund.destinationAccount)) {
           throw new RefundRequestError('correction_not_needed', 'the refund already went to that account');
         }
       }
       if (step.newAttempt) {
         const { attempt, destination, amount, requestedBy } = step.newAttempt;
-        newAttempt = { refundId: step.refundId, attempt, idempotencyKey: providerIdempotencyKey(step.refundId, attempt), amount, requestedBy, ...(await routeOf(refund, destination)) };
+        newAttempt = { refundId: step.refundId, attempt, idempotencyKey: providerIdempotencyKey(step.refundId, attempt), amount, requestedBy, ...(await routeOf(tx, refund, destination)) };
       }
     }
     await applyWorkflowStep(
-      db,
+      tx,
       step.refundId,
       step.seq,
       changes,
@@ -143,7 +148,6 @@ export function createRecordActivities(db: Database, utcOffsetMinutes: number, s
         },
       },
     );
-    return { recorded: true };
   }
 }
 

@@ -36,8 +36,10 @@ export interface Config {
   merchantWebhookSecret: string;
   /** Seals bank accounts people give on their way to a refund's workflow (API and worker must share it). */
   destinationSealKey: string;
-  /** Database connections per process; the worker runs at most this many activities at once. */
+  /** The API's database connections. */
   databasePoolSize: number;
+  /** How much a worker takes on at once; its database pool is sized from it. */
+  worker: WorkerTuning;
   policy: RefundPolicy;
   /** When the daily reconciliation sweep runs (cron, UTC). */
   reconciliationCron: string;
@@ -46,6 +48,7 @@ export interface Config {
   sandbox: {
     settlementDelayMs: number;
     returnDelayMs: number;
+    responseDelayMs: number;
     /** Where the sandbox banks post their webhooks; absent: this service's own API. */
     webhookUrl?: string;
   };
@@ -98,6 +101,12 @@ export function loadConfig(env: Env = process.env): Config {
     merchantWebhookSecret,
     destinationSealKey,
     databasePoolSize: integerSetting(env, 'DATABASE_POOL_SIZE', 2, 1_000) ?? DEFAULT_POOL_SIZE,
+    worker: {
+      activitySlots: integerSetting(env, 'WORKER_ACTIVITY_SLOTS', 1, 1_000) ?? 10,
+      localActivitySlots: integerSetting(env, 'WORKER_LOCAL_ACTIVITY_SLOTS', 1, 1_000) ?? 10,
+      workflowTaskSlots: integerSetting(env, 'WORKER_WORKFLOW_TASK_SLOTS', 2, 1_000) ?? 40,
+      cachedWorkflows: integerSetting(env, 'WORKER_CACHED_WORKFLOWS', 0, 1_000_000),
+    },
     policy: loadPolicy(env),
     providerPollIntervalMs: durationSetting(env, 'PROVIDER_POLL_INTERVAL') ?? 60_000,
     // 18:00 UTC is 02:00 in China: after the day's settlement files, before the day's business.
@@ -105,10 +114,32 @@ export function loadConfig(env: Env = process.env): Config {
     sandbox: {
       settlementDelayMs: durationSetting(env, 'SANDBOX_SETTLEMENT_DELAY') ?? 2_000,
       returnDelayMs: durationSetting(env, 'SANDBOX_RETURN_DELAY') ?? 3_000,
+      responseDelayMs: durationSetting(env, 'SANDBOX_RESPONSE_DELAY') ?? 0,
       webhookUrl: env.SANDBOX_WEBHOOK_URL || undefined,
     },
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const) ?? 'info',
   };
+}
+
+/** README "Tuning" says how to size these for a bigger machine. */
+export interface WorkerTuning {
+  /** Provider calls and merchant-event deliveries at once. */
+  activitySlots: number;
+  /** Steps being recorded at once (local activities, one database transaction each). */
+  localActivitySlots: number;
+  /** Workflow tasks at once. */
+  workflowTaskSlots: number;
+  /** Refund workflows kept in memory between their tasks; absent: the SDK's choice from the memory it has. */
+  cachedWorkflows?: number;
+}
+
+/**
+ * Every activity holds at most one database connection at a time, so a pool of one connection per
+ * slot (and two for the loops beside the worker: the start relay, the notification outbox) means
+ * no activity ever waits for a connection while its timeout runs.
+ */
+export function workerPoolSize(tuning: WorkerTuning): number {
+  return tuning.activitySlots + tuning.localActivitySlots + 2;
 }
 
 export function loadPolicy(env: Env): RefundPolicy {

@@ -5,13 +5,13 @@
  */
 import type { Client } from '@temporalio/client';
 import { startApiServer } from './api/server';
-import type { Config } from './config';
+import { workerPoolSize, type Config } from './config';
 import { connectDatabase, migrateDatabase } from './db/client';
 import { startEmbeddedPostgres } from './dev/embedded-postgres';
 import { choosePort } from './dev/ports';
 import { startTemporalDevServer } from './dev/temporal-dev-server';
 import type { Logger } from './logger';
-import { connectTemporalClient, connectWorkerConnection, installTemporalLogging } from './temporal/connect';
+import { connectTemporal, installTemporalLogging } from './temporal/connect';
 import { ensureReconciliationSchedule } from './temporal/reconciliation-schedule';
 import { startRefundWorker } from './temporal/worker';
 
@@ -69,10 +69,13 @@ export async function startService(baseConfig: Config, logger: Logger, parts: Se
       logger.info('Temporal dev server started', { address: temporal.address, webUi: temporal.uiUrl });
     }
     await migrateDatabase(databaseUrl);
+    // The API and the worker each have their own pool, so neither waits on the other's connections.
     const database = connectDatabase(databaseUrl, { max: config.databasePoolSize });
     stops.push(() => database.close());
-    const temporal = await connectTemporalClient(temporalAddress, config.temporalNamespace);
-    stops.push(() => temporal.connection.close());
+    // Before the first native connection: the SDK's runtime takes its logger once.
+    if (parts.installSdkLogging !== false) installTemporalLogging(logger, config.logLevel === 'debug' ? 'INFO' : 'WARN');
+    const { connection, client: temporal } = await connectTemporal(temporalAddress, config.temporalNamespace);
+    stops.push(() => connection.close());
 
     let apiUrl: string | null = null;
     if (parts.api) {
@@ -84,14 +87,13 @@ export async function startService(baseConfig: Config, logger: Logger, parts: Se
       logger.info('API listening', { url: apiUrl });
     }
     if (parts.worker) {
-      if (parts.installSdkLogging !== false) installTemporalLogging(logger, config.logLevel === 'debug' ? 'INFO' : 'WARN');
       // The sandbox banks post their webhooks to this process's API unless told otherwise.
       const webhookUrl = config.sandbox.webhookUrl ?? `${apiUrl ?? `http://127.0.0.1:${config.port}`}/v1/webhooks/providers`;
-      const connection = await connectWorkerConnection(temporalAddress);
-      stops.push(() => connection.close());
+      const workerDatabase = connectDatabase(databaseUrl, { max: workerPoolSize(config.worker) });
+      stops.push(() => workerDatabase.close());
       const worker = await startRefundWorker({
         config: { ...config, sandbox: { ...config.sandbox, webhookUrl } },
-        db: database.db,
+        db: workerDatabase.db,
         connection,
         temporal,
         logger: logger.child({ component: 'worker' }),

@@ -18,6 +18,7 @@ import {
   condition,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -31,29 +32,37 @@ import type { AttemptLedger, ProviderNotice, RefundWorkflowInput, RefundWorkflow
 import { RefundRequestError } from './refusals';
 import { NeedsAttentionKey, RefundStatusKey } from './search-attributes';
 
+/** How long a provider call may go without a heartbeat before Temporal gives it to another worker (they beat every 2 s). */
+export const PROVIDER_HEARTBEAT = '5s';
+
 /**
- * Bookkeeping in our own database. Retried for about two minutes: longer than any database
- * restart, shorter than anyone would wait for money held behind a step that can never be written.
+ * Bookkeeping in our own database, as local activities: the worker running the workflow task
+ * writes the step and goes on in the same task, so a step costs the history one marker instead of
+ * an activity's three events and a workflow task's three. Retried for about two minutes: longer
+ * than any database restart, shorter than anyone would wait for money held behind a step that can
+ * never be written. (A retry waits in the worker for up to a second; longer waits are workflow timers.)
  */
-const records = proxyActivities<RefundActivities>({
+const records = proxyLocalActivities<RefundActivities>({
   startToCloseTimeout: '30s',
+  localRetryThreshold: '1s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
 });
 
 /** The evidence that a step could not be recorded: retried until it is, since it moves nothing. */
-const evidence = proxyActivities<RefundActivities>({
+const evidence = proxyLocalActivities<RefundActivities>({
   startToCloseTimeout: '30s',
+  localRetryThreshold: '1s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m' },
 });
 
 /**
- * Provider calls. They heartbeat, so a worker that dies mid-call is noticed in seconds and the
- * next try asks the provider by key before anything else. Transport trouble is retried for hours;
+ * Provider calls. They heartbeat, so a worker that dies mid-call is noticed within PROVIDER_HEARTBEAT
+ * and the next try, on another worker, asks the provider by key before anything else. Transport trouble is retried for hours;
  * what still fails after that ends in `requires_action`, never in a failed run.
  */
 export const provider = proxyActivities<RefundActivities>({
   startToCloseTimeout: '2m',
-  heartbeatTimeout: '10s',
+  heartbeatTimeout: PROVIDER_HEARTBEAT,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m', maximumAttempts: 30, nonRetryableErrorTypes: ['UnknownRefundAttempt'] },
 });
 
@@ -64,6 +73,14 @@ const merchantEvents = proxyActivities<RefundActivities>({
 });
 
 export type StepOptions = Partial<Pick<RefundStep, 'actor' | 'detail' | 'paymentShift' | 'newAttempt' | 'switchToAttempt' | 'requireNewDestination' | 'notify' | 'tellStaff'>>;
+
+/** A step planned by `plan()`, numbered when it is recorded. */
+export interface PlannedStep {
+  type: string;
+  status: RefundStatus | undefined;
+  changes: RefundStepChanges;
+  options: StepOptions;
+}
 
 /** A step could not be recorded: the refund was stopped in requires_action with the evidence. */
 export class StepNotRecorded extends Error {
@@ -156,7 +173,20 @@ export class RefundRun {
    * database refuses the step (nothing was written), StepNotRecorded when it could not be written.
    */
   async step(type: string, status: RefundStatus | undefined, changes: RefundStepChanges, options: StepOptions = {}): Promise<void> {
-    const step: RefundStep = {
+    await this.record(this.plan(type, status, changes, options));
+  }
+
+  /** A step to record, alone (`step()`) or together with the next one (`record()`). */
+  plan(type: string, status: RefundStatus | undefined, changes: RefundStepChanges, options: StepOptions = {}): PlannedStep {
+    return { type, status, changes, options };
+  }
+
+  /**
+   * Puts steps that happened together on record in one transaction (a payout the provider settled
+   * at once: `submitted` and `settled`), then applies each to the workflow's state in order.
+   */
+  async record(...planned: PlannedStep[]): Promise<void> {
+    const steps = planned.map(({ type, status, changes, options }): RefundStep => ({
       refundId: this.input.refundId,
       seq: (this.seq += 1),
       type,
@@ -169,22 +199,25 @@ export class RefundRun {
       requireNewDestination: options.requireNewDestination,
       notify: options.notify,
       tellStaff: options.tellStaff,
-    };
-    if (status) this.recordingStatus = status;
-    const outcome = await this.inOrder(() => records.recordRefundStep(step), step);
-    if (this.recordingStatus === status) this.recordingStatus = null;
-    if (outcome === 'halted') throw new StepNotRecorded(`step ${type} could not be recorded`);
+    }));
+    const finalStatus = planned.reduce<RefundStatus | undefined>((last, { status }) => status ?? last, undefined);
+    if (finalStatus) this.recordingStatus = finalStatus;
+    const outcome = await this.inOrder(() => records.recordRefundSteps(steps), steps[0]!);
+    if (this.recordingStatus === finalStatus) this.recordingStatus = null;
+    if (outcome === 'halted') throw new StepNotRecorded(`step ${steps[0]!.type} could not be recorded`);
     if (!outcome.recorded) throw new RefundRequestError(outcome.refusal.code, outcome.refusal.message, outcome.refusal.facts);
 
-    if (status) this.state.status = status;
-    if (changes.providerState) this.state.providerState = changes.providerState;
-    if (changes.needsAttention !== undefined) this.state.needsAttention = changes.needsAttention;
-    if (options.paymentShift) {
-      this.state.books.reserved += options.paymentShift.reserved;
-      this.state.books.refunded += options.paymentShift.refunded;
+    for (const { status, changes, options } of planned) {
+      if (status) this.state.status = status;
+      if (changes.providerState) this.state.providerState = changes.providerState;
+      if (changes.needsAttention !== undefined) this.state.needsAttention = changes.needsAttention;
+      if (options.paymentShift) {
+        this.state.books.reserved += options.paymentShift.reserved;
+        this.state.books.refunded += options.paymentShift.refunded;
+      }
     }
     this.publish();
-    if (merchantEventsOfStep(type, status).length > 0) this.deliverMerchantEvents();
+    if (planned.some(({ type, status }) => merchantEventsOfStep(type, status).length > 0)) this.deliverMerchantEvents();
   }
 
   /** Runs `write` after every step asked for before it; a write that fails for good halts the refund. */
@@ -207,14 +240,16 @@ export class RefundRun {
     this.state.status = 'requires_action';
     this.state.needsAttention = true;
     this.publish();
-    await evidence.recordRefundStep({
-      refundId: this.input.refundId,
-      seq: (this.seq += 1),
-      type: 'step_not_recorded',
-      actor: SYSTEM_ACTOR,
-      detail: { step: failed.type, seq: failed.seq, error: messageOf(error) },
-      changes: { status: 'requires_action', needsAttention: true },
-    });
+    await evidence.recordRefundSteps([
+      {
+        refundId: this.input.refundId,
+        seq: (this.seq += 1),
+        type: 'step_not_recorded',
+        actor: SYSTEM_ACTOR,
+        detail: { step: failed.type, seq: failed.seq, error: messageOf(error) },
+        changes: { status: 'requires_action', needsAttention: true },
+      },
+    ]);
   }
 
   /**
@@ -224,14 +259,16 @@ export class RefundRun {
   async stopForPerson(why: string, error: unknown): Promise<void> {
     const outcome = await this.inOrder(
       () =>
-        evidence.recordRefundStep({
-          refundId: this.input.refundId,
-          seq: (this.seq += 1),
-          type: why,
-          actor: SYSTEM_ACTOR,
-          detail: { error: messageOf(error), providerState: this.state.providerState, attempt: this.state.attempt },
-          changes: { status: 'requires_action', needsAttention: true, providerState: this.state.providerState },
-        }),
+        evidence.recordRefundSteps([
+          {
+            refundId: this.input.refundId,
+            seq: (this.seq += 1),
+            type: why,
+            actor: SYSTEM_ACTOR,
+            detail: { error: messageOf(error), providerState: this.state.providerState, attempt: this.state.attempt },
+            changes: { status: 'requires_action', needsAttention: true, providerState: this.state.providerState },
+          },
+        ]),
       { type: why } as RefundStep,
     );
     if (outcome !== 'halted') {

@@ -13,7 +13,7 @@ import { closeProposal } from './proposals';
 import { CancellationScope, proxyActivities } from '@temporalio/workflow';
 import type { RefundActivities } from '../activities';
 import type { ProviderCheck } from '../activities/provider-activities';
-import { iso, provider, type RefundRun } from './refund-run';
+import { iso, provider, PROVIDER_HEARTBEAT, type PlannedStep, type RefundRun } from './refund-run';
 import type { Actor } from './lifecycle';
 
 /** The longest wait between two provider status checks when no webhook arrives. */
@@ -56,14 +56,16 @@ export async function payOut(run: RefundRun): Promise<void> {
     hardDeadlineAt: iso(now + input.policy.settlementDeadlineMs),
     expectedArrivalAt: iso(addBusinessDays(now, ARRIVAL_BUSINESS_DAYS[state.provider], input.policy)),
   };
-  await run.step(
+  const submitted = run.plan(
     'submitted',
     'awaiting_settlement',
     { providerState: 'accepted', providerReference: outcome.reference, traceReference: outcome.traceReference, ...state.deadlines },
     { notify: { template: 'refund_sent', noticeKey: `sent-a${state.attempt}` }, detail: { attempt: state.attempt, provider: state.provider } },
   );
-  if (outcome.state === 'settled') await succeed(run, { reportedBy: 'submission' });
-  else await awaitSettlement(run);
+  // Settled at once: both steps go on record together.
+  if (outcome.state === 'settled') return succeed(run, { reportedBy: 'submission' }, submitted);
+  await run.record(submitted);
+  await awaitSettlement(run);
 }
 
 /**
@@ -82,7 +84,7 @@ export async function awaitSettlement(run: RefundRun): Promise<void> {
     .run(() =>
       proxyActivities<RefundActivities>({
         startToCloseTimeout: '2m',
-        heartbeatTimeout: '10s',
+        heartbeatTimeout: PROVIDER_HEARTBEAT,
         scheduleToCloseTimeout: hardDeadlineAt - Date.now() + 86_400_000,
         retry: { initialInterval: input.providerPollIntervalMs, backoffCoefficient: 2, maximumInterval: MAX_POLL_INTERVAL_MS },
       }).awaitFinalAtProvider({ refundId: input.refundId, attempt: state.attempt }),
@@ -169,18 +171,22 @@ async function markDelayed(run: RefundRun): Promise<void> {
   });
 }
 
-/** The money arrived: what was reserved becomes refunded on the payment, and the customer is told. */
-export async function succeed(run: RefundRun, evidence: SettlementEvidence): Promise<void> {
+/**
+ * The money arrived: what was reserved becomes refunded on the payment, and the customer is told.
+ * `submitted`, when the provider settled the payout as it took it, is recorded in the same go.
+ */
+export async function succeed(run: RefundRun, evidence: SettlementEvidence, submitted?: PlannedStep): Promise<void> {
   const { state } = run;
   const settledAt = iso(Date.now());
   const settles = state.books.reserved;
   const { actor = { principal: state.provider, role: 'provider' as const }, ...detail } = evidence;
-  await run.step('settled', 'succeeded', { providerState: 'settled', settledAt, needsAttention: false, reservation: 'settled' }, {
+  const settled = run.plan('settled', 'succeeded', { providerState: 'settled', settledAt, needsAttention: false, reservation: 'settled' }, {
     actor,
     detail,
     paymentShift: { reserved: -settles, refunded: settles },
     notify: { template: 'refund_succeeded', noticeKey: `succeeded-a${state.attempt}` },
   });
+  await (submitted ? run.record(submitted, settled) : run.record(settled));
   state.settledAt = settledAt;
   run.ledger(state.attempt)!.held = run.ledger(state.attempt)!.sent;
 }

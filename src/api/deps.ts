@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import type { Database } from '../db/client';
 import type { DestinationSeal } from '../destination-seal';
 import type { Logger } from '../logger';
+import type { RefundServiceDeps } from '../refunds/create-refund';
 import type { ApiMetrics } from './metrics';
 
 /** What the API's routes work with. */
@@ -13,4 +14,6 @@ export interface ApiDeps {
   logger: Logger;
   metrics: ApiMetrics;
   seal: DestinationSeal;
+  /** What taking a refund and starting its workflow need. */
+  refunds: RefundServiceDeps;
 }

@@ -9,7 +9,7 @@ import type { Client } from '@temporalio/client';
 import { pgErrorCode, type Database, type Executor } from '../db/client';
 import { lockPayment, reserveOnPayment } from '../db/queries/payments';
 import { findIdempotencyRecord, findRefund, insertRefund } from '../db/queries/refunds';
-import type { PaymentRow, RefundRow } from '../db/schema';
+import type { PaymentRow, RefundEventRow, RefundRow } from '../db/schema';
 import { newRefundId, providerIdempotencyKey } from '../ids';
 import { requestHash } from '../request-hash';
 import { markWorkflowStarted } from '../db/queries/workflow-starts';
@@ -47,6 +47,10 @@ export interface CreatedRefund {
   refund: RefundRow;
   /** True when the idempotency key had already created this refund. */
   replayed: boolean;
+  /** The refund's first timeline entry, when this request created it. */
+  created?: RefundEventRow;
+  /** For a new refund: settles once its workflow's start landed, or was left to the relay. */
+  started?: Promise<void>;
 }
 
 const UNIQUE_VIOLATION = '23505';
@@ -59,16 +63,20 @@ export async function createRefund(
 ): Promise<CreatedRefund> {
   const created = await recordRefundRequest(deps, caller, idempotencyKey, request);
   // A replay never starts anything: the first request did, or its outbox row still will (an old
-  // key can never start a refund whose workflow is long gone).
+  // key can never start a refund whose workflow is long gone). A new refund is accepted once it is
+  // on record with its start order: its workflow is started beside the answer, not before it, so
+  // the caller never waits on Temporal; should this process die first, the relay starts it.
   if (created.replayed) return created;
-  try {
-    await startRefundWorkflow(deps.temporal, deps.taskQueue, workflowInputOf(created.refund, deps));
-    await markWorkflowStarted(deps.db, created.refund.id);
-  } catch {
-    // Temporal is unreachable: the refund is on record with its start order, and the worker's
-    // relay starts its workflow as soon as Temporal answers again. The caller has its refund.
-  }
-  return created;
+  return { ...created, started: startWorkflowOfRefund(deps, created.refund).catch(() => undefined) };
+}
+
+/**
+ * Starts the refund's workflow, or finds it started, and closes its start order. Taking a refund
+ * calls it beside its answer; a decision that arrives before that start has landed calls it too.
+ */
+export async function startWorkflowOfRefund(deps: RefundServiceDeps, refund: RefundRow): Promise<void> {
+  await startRefundWorkflow(deps.temporal, deps.taskQueue, workflowInputOf(refund, deps));
+  await markWorkflowStarted(deps.db, refund.id);
 }
 
 /** The database half of taking a refund request: checks, reservation, the refund row, in one transaction. */
@@ -98,8 +106,8 @@ async function recordRefund(
 ): Promise<CreatedRefund> {
   // The payment's lock first: a request with the same key queued behind it then sees the refund
   // the first one made and is answered as its replay, never as a second refund or a 422.
-  const payment = await lockPayment(tx, request.paymentId);
-  const previous = await findIdempotencyRecord(tx, caller.principal, idempotencyKey);
+  // Sent together; PostgreSQL runs the second once the first has its lock, on what was committed by then.
+  const [payment, previous] = await Promise.all([lockPayment(tx, request.paymentId), findIdempotencyRecord(tx, caller.principal, idempotencyKey)]);
   if (previous) {
     if (previous.requestHash !== hash) {
       throw new RefundRequestError('idempotency_key_reused', `Idempotency-Key "${idempotencyKey}" was already used for a different request`, {
@@ -117,40 +125,42 @@ async function recordRefund(
   const refundId = newRefundId();
   // Millisecond precision, like the list cursor that pages on it and the workflow's timers.
   const createdAt = new Date();
-  await reserveOnPayment(tx, payment.id, request.amount);
-  const refund = await insertRefund(
-    tx,
-    {
-      id: refundId,
-      paymentId: payment.id,
-      merchantId: payment.merchantId,
-      orderId: payment.orderId,
-      channel: payment.channel,
-      amount: request.amount,
-      fee,
-      netAmount: request.amount - fee,
-      currency: request.currency,
-      reason: request.reason,
-      note: request.note ?? null,
-      status: approvals > 0 ? 'pending_approval' : 'processing',
-      requestedBy: request.requestedBy ?? caller.principal,
-      createdBy: caller.principal,
-      requiredApprovals: approvals,
-      destinationAccount: payment.payerAccount,
-      provider: payment.channel,
-      createdAt,
-      approvalDueAt: approvals > 0 ? new Date(createdAt.getTime() + policy.approvalTimeoutMs) : null,
-    },
-    { principal: caller.principal, key: idempotencyKey, requestHash: hash },
-    providerIdempotencyKey(refundId, 1),
-    {
-      eventKey: 'created',
-      type: 'created',
-      actor: caller,
-      detail: { amount: request.amount, currency: request.currency, reason: request.reason, requiredApprovals: approvals, reserved: request.amount },
-    },
-  );
-  return { refund, replayed: false };
+  const [, { refund, created }] = await Promise.all([
+    reserveOnPayment(tx, payment.id, request.amount),
+    insertRefund(
+      tx,
+      {
+        id: refundId,
+        paymentId: payment.id,
+        merchantId: payment.merchantId,
+        orderId: payment.orderId,
+        channel: payment.channel,
+        amount: request.amount,
+        fee,
+        netAmount: request.amount - fee,
+        currency: request.currency,
+        reason: request.reason,
+        note: request.note ?? null,
+        status: approvals > 0 ? 'pending_approval' : 'processing',
+        requestedBy: request.requestedBy ?? caller.principal,
+        createdBy: caller.principal,
+        requiredApprovals: approvals,
+        destinationAccount: payment.payerAccount,
+        provider: payment.channel,
+        createdAt,
+        approvalDueAt: approvals > 0 ? new Date(createdAt.getTime() + policy.approvalTimeoutMs) : null,
+      },
+      { principal: caller.principal, key: idempotencyKey, requestHash: hash },
+      providerIdempotencyKey(refundId, 1),
+      {
+        eventKey: 'created',
+        type: 'created',
+        actor: caller,
+        detail: { amount: request.amount, currency: request.currency, reason: request.reason, requiredApprovals: approvals, reserved: request.amount },
+      },
+    ),
+  ]);
+  return { refund, replayed: false, created };
 }
 
 /** SPEC §2 rules 1 and 3 and the policy's refund window, in the order a caller would fix them. */

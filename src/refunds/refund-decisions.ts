@@ -7,7 +7,7 @@
  * step is on record).
  */
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import type { Database } from '../db/client';
 import { findPayment } from '../db/queries/payments';
 import { findRefund } from '../db/queries/refunds';
@@ -36,8 +36,10 @@ import {
   rejectRefundUpdate,
   retryRefundUpdate,
   type Destination,
+  type RefundWorkflowState,
 } from '../../workflows/messages';
 import { isRefundErrorCode, RefundRequestError } from '../../workflows/refusals';
+import { startWorkflowOfRefund, type RefundServiceDeps } from './create-refund';
 import { requireRefund } from './require-refund';
 
 export type DestinationOrder = { type: 'original' } | { type: 'bank_transfer'; account: string; accountName: string };
@@ -55,6 +57,8 @@ export interface DecisionDeps {
   db: Database;
   temporal: Client;
   seal: DestinationSeal;
+  /** How to start a refund's workflow, for a decision that arrives before its start has landed. */
+  starts?: RefundServiceDeps;
 }
 
 /** The refund as the workflow left it, and whether the decision opened a proposal (202) rather than took effect. */
@@ -68,29 +72,39 @@ export async function decideRefund(deps: DecisionDeps, caller: Actor & { role: R
   const view = decisionViewOf(refund);
   const by = { principal: caller.principal, role: caller.role };
   const handle = refundHandle(deps.temporal, refundId);
+  /** Sends the decision; a refund taken a moment ago whose workflow is not started yet has it started first. */
+  async function send<Request>(update: UpdateDefinition<RefundWorkflowState, [Request]>, request: Request): Promise<void> {
+    try {
+      await handle.executeUpdate(update, { args: [request] });
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError) || !deps.starts || !BEFORE_FIRST_STEP.includes(refund.status)) throw error;
+      await startWorkflowOfRefund(deps.starts, refund);
+      await handle.executeUpdate(update, { args: [request] });
+    }
+  }
   let proposed = false;
   try {
     switch (decision.kind) {
       case 'approve':
         checkApproval(view, by, decision.comment);
-        await handle.executeUpdate(approveRefundUpdate, { args: [{ ...by, comment: decision.comment ?? null }] });
+        await send(approveRefundUpdate, { ...by, comment: decision.comment ?? null });
         break;
       case 'reject':
         checkRejection(view, by, decision.reason);
-        await handle.executeUpdate(rejectRefundUpdate, { args: [{ ...by, reason: decision.reason }] });
+        await send(rejectRefundUpdate, { ...by, reason: decision.reason });
         break;
       case 'cancel':
         checkCancel(view, by, decision.reason);
-        await handle.executeUpdate(cancelRefundUpdate, { args: [{ ...by, reason: decision.reason ?? null }] });
+        await send(cancelRefundUpdate, { ...by, reason: decision.reason ?? null });
         break;
       case 'retry':
         if (decision.destination?.type !== 'bank_transfer') {
           checkRetry(view, by);
-          await handle.executeUpdate(retryRefundUpdate, { args: [by] });
+          await send(retryRefundUpdate, by);
         } else {
           // Another destination is a proposal: it waits for a supervisor who is not the proposer (rule 14).
           checkReroute(view, by, decision.reason);
-          await handle.executeUpdate(proposeRerouteUpdate, { args: [{ ...by, destination: deps.seal.seal(decision.destination), reason: decision.reason ?? null }] });
+          await send(proposeRerouteUpdate, { ...by, destination: deps.seal.seal(decision.destination), reason: decision.reason ?? null });
           proposed = true;
         }
         break;
@@ -98,24 +112,28 @@ export async function decideRefund(deps: DecisionDeps, caller: Actor & { role: R
         const destination = decision.destination && sealed(deps.seal, decision.destination);
         const plan = checkCorrection(view, by, { newTotal: decision.amount, destination, reason: decision.reason });
         if (plan.kind === 'supplementary') await requireRefundable(deps.db, refund, plan.newTotal - refund.amount);
-        await handle.executeUpdate(proposeCorrectionUpdate, { args: [{ ...by, newTotal: decision.amount, destination, reason: decision.reason }] });
+        await send(proposeCorrectionUpdate, { ...by, newTotal: decision.amount, destination, reason: decision.reason });
         proposed = true;
         break;
       }
       case 'approveProposal':
         checkProposalApproval(view, by, decision.comment);
-        await handle.executeUpdate(approveProposalUpdate, { args: [{ ...by, comment: decision.comment ?? null }] });
+        await send(approveProposalUpdate, { ...by, comment: decision.comment ?? null });
         break;
       case 'rejectProposal':
         checkProposalRejection(view, by, decision.reason);
-        await handle.executeUpdate(rejectProposalUpdate, { args: [{ ...by, reason: decision.reason }] });
+        await send(rejectProposalUpdate, { ...by, reason: decision.reason });
         break;
     }
   } catch (error) {
-    throw refusalOf(error, refund);
+    // A workflow that ended meanwhile (another decision closed the refund) is judged by where the refund stands now.
+    throw refusalOf(error, workflowGone(error) ? ((await findRefund(deps.db, refundId)) ?? refund) : refund);
   }
   return { refund: (await findRefund(deps.db, refundId))!, proposed };
 }
+
+/** The statuses a refund has until its workflow records a step: the only ones it may be without a workflow. */
+const BEFORE_FIRST_STEP: readonly string[] = ['pending_approval', 'processing'];
 
 /** The refund's read model as the decision rules read it (the workflow alone knows whether a decision is under way). */
 export function decisionViewOf(refund: RefundRow): DecisionView {
@@ -146,6 +164,11 @@ async function requireRefundable(db: Database, refund: RefundRow, shortfall: num
   }
 }
 
+/** The refund's workflow is not there: not started yet, or over. */
+function workflowGone(error: unknown): boolean {
+  return error instanceof WorkflowNotFoundError || (error instanceof Error && /workflow execution already completed/i.test(error.message));
+}
+
 /** The workflow's refusal (or its absence) as one of our error codes. */
 export function refusalOf(error: unknown, refund: RefundRow): unknown {
   if (error instanceof RefundRequestError) return new RefundRequestError(error.code, error.message, { refundStatus: refund.status, ...error.facts });
@@ -153,7 +176,7 @@ export function refusalOf(error: unknown, refund: RefundRow): unknown {
     const facts = (error.cause.details?.[0] as Record<string, unknown> | undefined) ?? {};
     return new RefundRequestError(error.cause.type, error.cause.message, { ...facts, refundStatus: refund.status });
   }
-  const gone = error instanceof WorkflowNotFoundError || (error instanceof Error && /workflow execution already completed/i.test(error.message));
+  const gone = workflowGone(error);
   if (gone && ['rejected', 'expired', 'canceled', 'succeeded', 'corrected'].includes(refund.status)) {
     return new RefundRequestError('invalid_state', `the refund is ${refund.status} and can no longer change`, { refundStatus: refund.status });
   }

@@ -1,24 +1,37 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { Logger } from '../logger';
 
-/** A client once the server answers: a freshly started server takes a moment to serve its namespace. */
-export async function connectTemporalClient(address: string, namespace: string, timeoutMs = 60_000): Promise<Client> {
+export interface TemporalConnection {
+  /** The one connection of the process: its client's and its worker's. */
+  connection: NativeConnection;
+  client: Client;
+}
+
+/**
+ * One connection to Temporal for the whole process, once the server answers (a freshly started
+ * server takes a moment to serve its namespace). The client and the worker share it: the SDK's
+ * native (Rust) connection keeps gRPC off the API's event loop, and a client that shares its
+ * worker's connection can ask for eager workflow starts — the new refund's first workflow task
+ * comes back with the start, to this process's worker, without a trip through the task queue.
+ */
+export async function connectTemporal(address: string, namespace: string, timeoutMs = 60_000): Promise<TemporalConnection> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const connection = await Connection.connect({ address, connectTimeout: 2_000 });
-      await connection.workflowService.describeNamespace({ namespace });
-      return new Client({ connection, namespace });
+      const connection = await NativeConnection.connect({ address });
+      try {
+        await connection.workflowService.describeNamespace({ namespace });
+      } catch (error) {
+        await connection.close();
+        throw error;
+      }
+      return { connection, client: new Client({ connection, namespace }) };
     } catch (error) {
       if (Date.now() > deadline) throw new Error(`Temporal at ${address} not ready: ${(error as Error).message}`);
       await new Promise((r) => setTimeout(r, 250));
     }
   }
-}
-
-export function connectWorkerConnection(address: string): Promise<NativeConnection> {
-  return NativeConnection.connect({ address });
 }
 
 /** Routes the Temporal SDK's own log lines through our JSON logger (and so through masking). */

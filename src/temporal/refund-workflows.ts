@@ -4,6 +4,7 @@
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { NativeConnection } from '@temporalio/worker';
 import { refundWorkflowId } from '../ids';
 import type { RefundWorkflowInput } from '../../workflows/messages';
 import { initialSearchAttributes } from '../../workflows/search-attributes';
@@ -29,6 +30,8 @@ export async function startRefundWorkflow(client: Client, taskQueue: string, inp
         // A refund runs once: a closed workflow is never started again under the same id.
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         typedSearchAttributes: initialSearchAttributes(input),
+        // Where this process runs a worker on the same (native) connection, its first task comes back with the start.
+        requestEagerStart: client.connection instanceof NativeConnection,
       }),
     );
   } catch (error) {

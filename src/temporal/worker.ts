@@ -49,8 +49,15 @@ export async function startRefundWorker(options: {
       merchantWebhookSecret: config.merchantWebhookSecret,
       seal: destinationSeal(config.destinationSealKey),
     }),
-    // Each activity holds at most one database connection at a time: never more activities than connections.
-    maxConcurrentActivityTaskExecutions: config.databasePoolSize,
+    // The worker's database pool has a connection for every slot (workerPoolSize).
+    maxConcurrentActivityTaskExecutions: config.worker.activitySlots,
+    maxConcurrentLocalActivityExecutions: config.worker.localActivitySlots,
+    maxConcurrentWorkflowTaskExecutions: config.worker.workflowTaskSlots,
+    ...(config.worker.cachedWorkflows !== undefined ? { maxCachedWorkflows: config.worker.cachedWorkflows } : {}),
+    // A workflow task waits this long for the worker that has the refund cached before any worker
+    // takes it (and replays its history): a worker killed with refunds in its cache holds them up
+    // this long, not the SDK's default 10 s.
+    stickyQueueScheduleToStartTimeout: '3s',
     ...(prebuiltBundleExists() ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } } : { workflowsPath: WORKFLOWS_ENTRY }),
   });
   const bank = new SandboxBank({

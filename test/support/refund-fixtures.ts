@@ -51,7 +51,7 @@ export async function startRefund(
   options: { account?: string; amount?: number; payment?: Partial<PaymentRegistration>; request?: Partial<RefundRequest> } = {},
 ) {
   const payment = await createPayment(starter.db, { ...options.payment, ...(options.account ? { payerAccount: options.account } : {}) });
-  const { refund } = await createRefund(
+  const { refund, started } = await createRefund(
     {
       db: starter.db,
       temporal: starter.temporal,
@@ -63,6 +63,7 @@ export async function startRefund(
     uniqueId('key'),
     { paymentId: payment.id, amount: options.amount ?? 25_000, currency: 'CNY', reason: 'defective', ...options.request },
   );
+  await started; // the tests work with the refund's workflow at once
   return { payment, refund };
 }
 

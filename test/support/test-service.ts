@@ -32,7 +32,11 @@ export type ApiCall = (
   options?: { key?: ApiKeyName; body?: unknown; raw?: string; headers?: Record<string, string> },
 ) => Promise<ApiResponse>;
 
-export async function startTestService(env: Record<string, string> = {}, logger: Logger = createLogger({ level: 'error' })): Promise<TestService> {
+export async function startTestService(
+  env: Record<string, string> = {},
+  logger: Logger = createLogger({ level: 'error' }),
+  parts: { worker: boolean } = { worker: true },
+): Promise<TestService> {
   const database = await createTestDatabase();
   const config = loadConfig({
     DATABASE_URL: database.url,
@@ -42,7 +46,7 @@ export async function startTestService(env: Record<string, string> = {}, logger:
     SANDBOX_SETTLEMENT_DELAY: '300ms',
     ...env,
   });
-  const service = await startService(config, logger, { api: true, worker: true, embedded: false, installSdkLogging: false });
+  const service = await startService(config, logger, { api: true, worker: parts.worker, embedded: false, installSdkLogging: false });
   return {
     config,
     service,

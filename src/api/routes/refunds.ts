@@ -9,16 +9,6 @@ import { CreateRefundBody, CreateRefundHeaders, ListRefundsQuery, Problem, Refun
 import { refundSummaryView, refundView } from '../views';
 
 export function refundRoutes(deps: ApiDeps) {
-  const { config } = deps;
-  const refundService = {
-    db: deps.db,
-    temporal: deps.temporal,
-    taskQueue: config.taskQueue,
-    policy: config.policy,
-    providerPollIntervalMs: config.providerPollIntervalMs,
-    merchantWebhooks: config.merchantWebhooks,
-  };
-
   async function showRefund(refundId: string) {
     return refundView(await requireRefund(deps.db, refundId), await refundTimeline(deps.db, refundId));
   }
@@ -44,12 +34,13 @@ export function refundRoutes(deps: ApiDeps) {
         },
       },
       async handle({ headers, body, caller }) {
-        const { refund, replayed } = await createRefund(refundService, caller!, headers['idempotency-key'], body);
+        const { refund, replayed, created } = await createRefund(deps.refunds, caller!, headers['idempotency-key'], body);
         if (!replayed) deps.metrics.refundsCreated.inc({ channel: refund.channel, status: refund.status });
         return {
           status: replayed ? 200 : 201,
           headers: replayed ? { 'Idempotent-Replayed': 'true' } : { Location: `/v1/refunds/${refund.id}` as string },
-          body: await showRefund(refund.id),
+          // A new refund is answered as it was written, without reading it back.
+          body: created ? refundView(refund, [created]) : await showRefund(refund.id),
         };
       },
     }),

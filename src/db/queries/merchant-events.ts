@@ -1,17 +1,16 @@
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../client';
-import { merchantEvents, refunds, type MerchantEventRow } from '../schema';
+import { merchantEvents, type MerchantEventRow, type RefundRow } from '../schema';
 import { maskAccount } from '../../masking';
 import type { MerchantEventType } from '../../../workflows/merchant-events';
 
 /**
- * Records merchant events for a refund as it now stands, inside the caller's transaction. The id
- * is made from the refund and the step, so writing the same step again cannot add an event.
+ * Records merchant events for a refund as it now stands (`refund`, as the step left it), inside
+ * the caller's transaction. The id is made from the refund and the step, so writing the same step
+ * again cannot add an event.
  */
-export async function recordMerchantEvents(tx: Executor, refundId: string, stepKey: string, types: readonly MerchantEventType[]): Promise<void> {
+export async function recordMerchantEvents(tx: Executor, refund: RefundRow, stepKey: string, types: readonly MerchantEventType[]): Promise<void> {
   if (types.length === 0) return;
-  const [refund] = await tx.select().from(refunds).where(eq(refunds.id, refundId));
-  if (!refund) throw new Error(`no refund ${refundId}`);
   const data = {
     refundId: refund.id,
     paymentId: refund.paymentId,
@@ -29,7 +28,7 @@ export async function recordMerchantEvents(tx: Executor, refundId: string, stepK
   };
   await tx
     .insert(merchantEvents)
-    .values(types.map((type) => ({ id: `evt_${refundId}_${stepKey}_${type.slice('refund.'.length)}`, refundId, merchantId: refund.merchantId, type, data })))
+    .values(types.map((type) => ({ id: `evt_${refund.id}_${stepKey}_${type.slice('refund.'.length)}`, refundId: refund.id, merchantId: refund.merchantId, type, data })))
     .onConflictDoNothing({ target: merchantEvents.id });
 }
 

@@ -49,6 +49,8 @@ export function sandboxBehaviour(account: string): SandboxBehaviour {
 export interface SandboxTiming {
   settlementDelayMs: number;
   returnDelayMs: number;
+  /** How long a submission takes to answer once the provider has taken it (a real provider's latency). */
+  responseDelayMs?: number;
 }
 
 export class SandboxProvider implements RefundProvider {
@@ -90,6 +92,7 @@ export class SandboxProvider implements RefundProvider {
     if (behaviour === 'times_out_after_taking') {
       throw new ProviderTimeoutError(`${this.name} sandbox: no answer within the deadline (the refund was taken)`);
     }
+    if (this.timing.responseDelayMs) await new Promise((resolve) => setTimeout(resolve, this.timing.responseDelayMs));
     return toProviderRefund(operation!);
   }
 

@@ -7,9 +7,9 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { RefundActivities } from '../../../activities';
 import type { RefundWorkflowInput } from '../../../workflows/messages';
 
-const { recordRefundStep, submitRefundToProvider } = proxyActivities<RefundActivities>({ startToCloseTimeout: '30s' });
+const { recordRefundSteps, submitRefundToProvider } = proxyActivities<RefundActivities>({ startToCloseTimeout: '30s' });
 
 export async function refundWorkflow(input: RefundWorkflowInput): Promise<void> {
-  await recordRefundStep({ refundId: input.refundId, seq: 1, type: 'unpatched_new_step', actor: { principal: 'x', role: 'system' }, changes: {} });
+  await recordRefundSteps([{ refundId: input.refundId, seq: 1, type: 'unpatched_new_step', actor: { principal: 'x', role: 'system' }, changes: {} }]);
   await submitRefundToProvider({ refundId: input.refundId, attempt: 1 });
 }
