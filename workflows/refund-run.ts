@@ -19,6 +19,7 @@ import {
   isCancellation,
   proxyActivities,
   proxyLocalActivities,
+  setCurrentDetails,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -31,6 +32,7 @@ import { merchantEventsOfStep } from './merchant-events';
 import type { AttemptLedger, ProviderNotice, RefundWorkflowInput, RefundWorkflowState } from './messages';
 import { RefundRequestError } from './refusals';
 import { NeedsAttentionKey, RefundStatusKey } from './search-attributes';
+import { currentDetails } from './temporal-ui';
 
 /** How long a provider call may go without a heartbeat before Temporal gives it to another worker (they beat every 2 s). */
 export const PROVIDER_HEARTBEAT = '5s';
@@ -140,6 +142,7 @@ export class RefundRun {
       busy: null,
     };
     this.published = { status: this.state.status, needsAttention: false };
+    setCurrentDetails(currentDetails(input, this.state));
   }
 
   get fee(): number {
@@ -284,8 +287,12 @@ export class RefundRun {
     await this.delivering;
   }
 
-  /** Keeps the refund's search attributes true, so Temporal's own lists find it as support does. */
+  /**
+   * Keeps what Temporal shows of the refund true: its search attributes, so Temporal's own lists
+   * find it as support does, and its current details in the Web UI (no history event).
+   */
   private publish(): void {
+    setCurrentDetails(currentDetails(this.input, this.state));
     const { status, needsAttention } = this.state;
     if (status === this.published.status && needsAttention === this.published.needsAttention) return;
     this.published = { status, needsAttention };

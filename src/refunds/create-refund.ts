@@ -1,7 +1,7 @@
 /**
  * Taking a refund request: check it against the original payment, reserve its amount and write
  * it down — with the order to start its workflow — in one database transaction, then start the
- * workflow. The payment row is locked for the transaction, so concurrent requests against one
+ * workflow beside the answer. The payment row is locked for the transaction, so concurrent requests against one
  * payment (the same key sent a hundred times at once among them) queue up and each sees what the
  * previous one left; the table's CHECK constraint backs that up should any path ever skip it.
  */

@@ -8,6 +8,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { refundWorkflowId } from '../ids';
 import type { RefundWorkflowInput } from '../../workflows/messages';
 import { initialSearchAttributes } from '../../workflows/search-attributes';
+import { refundDetails, refundSummary } from '../../workflows/temporal-ui';
 
 export const REFUND_WORKFLOW_TYPE = 'refundWorkflow';
 
@@ -30,6 +31,9 @@ export async function startRefundWorkflow(client: Client, taskQueue: string, inp
         // A refund runs once: a closed workflow is never started again under the same id.
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         typedSearchAttributes: initialSearchAttributes(input),
+        // What the Web UI shows in its list and on the workflow's page: a refund, not a bare id.
+        staticSummary: refundSummary(input),
+        staticDetails: refundDetails(input),
         // Where this process runs a worker on the same (native) connection, its first task comes back with the start.
         requestEagerStart: client.connection instanceof NativeConnection,
       }),

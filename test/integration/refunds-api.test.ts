@@ -106,6 +106,15 @@ describe('a refund end to end over HTTP', () => {
       return ids.includes(`refund-${refund.id}`) && ids;
     }, 15_000, 'visibility');
     expect(found).toContain(`refund-${refund.id}`);
+    // And its Web UI shows a refund: summary and details from the start, where it stands now.
+    const handle = service.temporal.workflow.getHandle(`refund-${refund.id}`);
+    const described = await handle.describe();
+    expect(await described.staticSummary()).toBe(`Refund 300.00 CNY · ${payment.id} · defective`);
+    expect(await described.staticDetails()).toContain(`payment: \`${payment.id}\` (card)`);
+    const { currentDetails } = await handle.query<{ currentDetails: string }>('__temporal_workflow_metadata');
+    expect(currentDetails).toMatch(/^\*\*succeeded\*\* — money arrived /);
+    expect(currentDetails).toContain(`trace ${refund.provider.traceReference}`);
+    for (const text of [await described.staticDetails(), currentDetails]) expect(text).not.toContain(PAYER_ACCOUNT);
 
     const logs = logLines.join('\n');
     expect(logs).toContain('"path":"/v1/refunds"');
