@@ -36,6 +36,8 @@ export interface Config {
   merchantWebhookSecret: string;
   /** Seals bank accounts people give on their way to a refund's workflow (API and worker must share it). */
   destinationSealKey: string;
+  /** How long a console sign-in lasts. */
+  consoleSessionTtlMs: number;
   /** The API's database connections. */
   databasePoolSize: number;
   /** How much a worker takes on at once; its database pool is sized from it. */
@@ -100,6 +102,7 @@ export function loadConfig(env: Env = process.env): Config {
     merchantWebhooks,
     merchantWebhookSecret,
     destinationSealKey,
+    consoleSessionTtlMs: durationSetting(env, 'CONSOLE_SESSION_TTL') ?? 8 * 3_600_000,
     databasePoolSize: integerSetting(env, 'DATABASE_POOL_SIZE', 2, 1_000) ?? DEFAULT_POOL_SIZE,
     worker: {
       activitySlots: integerSetting(env, 'WORKER_ACTIVITY_SLOTS', 1, 1_000) ?? 10,

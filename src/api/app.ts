@@ -9,6 +9,7 @@ import { RefundRequestError } from '../refunds/refund-errors';
 import type { ApiDeps } from './deps';
 import { ApiProblem, methodNotAllowed, notFound, problemForRefundError } from './problems';
 import { mountRoutes, type RouteSpec } from './route';
+import { consoleRouter } from '../console/console-routes';
 import { eventRoutes } from './routes/events';
 import { operationsRoutes } from './routes/operations';
 import { paymentRoutes } from './routes/payments';
@@ -47,6 +48,7 @@ export function createApp(deps: ApiDeps) {
       },
     }),
   );
+  app.use(consoleRouter(deps));
   const router = express.Router();
   const routes = apiRoutes(deps);
   mountRoutes(router, routes, deps.config.apiKeys);
@@ -90,7 +92,8 @@ function requestLog(deps: ApiDeps) {
         path: req.originalUrl,
         status: res.statusCode,
         ms: Math.round(seconds * 1000),
-        body: req.method === 'POST' ? req.body : undefined,
+        // Console forms carry API keys (sign-in) and CSRF tokens: their bodies stay out of the log.
+        body: req.method === 'POST' && !req.path.startsWith('/console') ? req.body : undefined,
       });
     });
     next();

@@ -12,12 +12,19 @@ export type Caller = Actor & { role: Role };
 export function authenticate(keys: Map<string, ApiKey>, authorization: string | undefined): Caller {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
   if (!match) throw unauthorized('Send an API key as "Authorization: Bearer <key>"');
-  const given = Buffer.from(match[1]!);
+  const identity = holderOfKey(keys, match[1]!);
+  if (!identity) throw unauthorized('The API key is not known');
+  return { ...identity };
+}
+
+/** Who holds the key, compared in constant time (the API's bearer keys and the console's sign-in). */
+export function holderOfKey(keys: Map<string, ApiKey>, given: string): ApiKey | undefined {
+  const offered = Buffer.from(given);
   for (const [key, identity] of keys) {
     const candidate = Buffer.from(key);
-    if (candidate.length === given.length && timingSafeEqual(candidate, given)) return { ...identity };
+    if (candidate.length === offered.length && timingSafeEqual(candidate, offered)) return identity;
   }
-  throw unauthorized('The API key is not known');
+  return undefined;
 }
 
 export function requireRole(caller: Caller, roles: readonly Role[], action: string): void {

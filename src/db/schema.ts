@@ -424,3 +424,21 @@ export type ProviderAttemptRow = typeof providerAttempts.$inferSelect;
 export type SandboxOperationRow = typeof sandboxOperations.$inferSelect;
 export type NotificationRow = typeof notifications.$inferSelect;
 export type MerchantEventRow = typeof merchantEvents.$inferSelect;
+
+/**
+ * Console sign-ins (issue #9). The cookie holds a random session id; only its SHA-256 is stored,
+ * so a copy of this table opens no session. Each session has its own CSRF token for the forms.
+ */
+export const consoleSessions = pgTable(
+  'console_sessions',
+  {
+    idHash: text('id_hash').primaryKey(),
+    principal: text('principal').notNull(),
+    role: text('role').$type<'supervisor' | 'support'>().notNull(),
+    csrfToken: text('csrf_token').notNull(),
+    createdAt: createdAt(),
+    expiresAt: instant('expires_at').notNull(),
+  },
+  (t) => [index('console_sessions_expires_idx').on(t.expiresAt)],
+);
+export type ConsoleSessionRow = typeof consoleSessions.$inferSelect;

@@ -222,6 +222,16 @@ export async function listRefunds(db: Executor, filter: RefundListFilter): Promi
   return listRefundsQuery(db, filter);
 }
 
+/** Pending approval, or with an open proposal: what supervisors decide (SPEC rule 14). */
+function awaitingApproval(): SQL {
+  return sql`(${refunds.status} = 'pending_approval' OR ${refunds.proposal} IS NOT NULL)`;
+}
+
+/** The supervisors' inbox: what waits for a decision, oldest first. */
+export async function awaitingApprovalOldestFirst(db: Executor, limit: number): Promise<RefundRow[]> {
+  return db.select().from(refunds).where(awaitingApproval()).orderBy(asc(refunds.createdAt), asc(refunds.id)).limit(limit);
+}
+
 /** The list query itself, for listRefunds and for tests that check its plan uses the indexes. */
 export function listRefundsQuery(db: Executor, filter: RefundListFilter) {
   const conditions: SQL[] = [];
@@ -229,7 +239,7 @@ export function listRefundsQuery(db: Executor, filter: RefundListFilter) {
   if (filter.merchantId) conditions.push(eq(refunds.merchantId, filter.merchantId));
   if (filter.paymentId) conditions.push(eq(refunds.paymentId, filter.paymentId));
   if (filter.needsAttention) conditions.push(eq(refunds.needsAttention, true));
-  if (filter.awaitingApproval) conditions.push(sql`(${refunds.status} = 'pending_approval' OR ${refunds.proposal} IS NOT NULL)`);
+  if (filter.awaitingApproval) conditions.push(awaitingApproval());
   if (filter.createdFrom) conditions.push(gte(refunds.createdAt, filter.createdFrom));
   if (filter.createdTo) conditions.push(lte(refunds.createdAt, filter.createdTo));
   if (filter.after) {

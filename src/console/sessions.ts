@@ -1,0 +1,93 @@
+/**
+ * Console sessions: who signed in, for how long, and the CSRF token their forms carry. A person
+ * signs in with their API key (SPEC §5: the key names the principal and the role); service keys
+ * belong to machines and cannot sign in. The cookie is HttpOnly, SameSite=Strict, Secure when the
+ * console is served over TLS, and holds a random id whose hash alone is stored.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { and, eq, gt, lt } from 'drizzle-orm';
+import type { Request, Response } from 'express';
+import { holderOfKey } from '../api/auth';
+import type { ApiKey } from '../config';
+import type { Database } from '../db/client';
+import { consoleSessions, type ConsoleSessionRow } from '../db/schema';
+
+export const SESSION_COOKIE = 'rf_session';
+/** Before sign-in there is no session: the sign-in form's token is checked against this cookie (double submit). */
+export const SIGN_IN_COOKIE = 'rf_sign_in';
+
+export type ConsoleSession = Pick<ConsoleSessionRow, 'principal' | 'role' | 'csrfToken' | 'expiresAt'>;
+
+export type SignInRefusal = 'unknown_key' | 'service_key';
+
+/** The person behind an API key, or why they cannot sign in. */
+export function personOfKey(keys: Map<string, ApiKey>, given: string): ApiKey | SignInRefusal {
+  const identity = holderOfKey(keys, given);
+  if (!identity) return 'unknown_key';
+  return identity.role === 'service' ? 'service_key' : identity;
+}
+
+export async function openSession(db: Database, person: ApiKey, ttlMs: number): Promise<{ id: string; session: ConsoleSession }> {
+  const id = token();
+  const [row] = await db
+    .insert(consoleSessions)
+    .values({ idHash: hashOf(id), principal: person.principal, role: person.role as ConsoleSession['role'], csrfToken: token(), expiresAt: new Date(Date.now() + ttlMs) })
+    .returning();
+  // Sessions long expired go with the next sign-in: the table stays the size of the people using it.
+  await db.delete(consoleSessions).where(lt(consoleSessions.expiresAt, new Date(Date.now() - 86_400_000)));
+  return { id, session: row! };
+}
+
+/** The live session the request's cookie names, if any. */
+export async function sessionOf(db: Database, request: Request): Promise<ConsoleSession | undefined> {
+  const id = cookiesOf(request)[SESSION_COOKIE];
+  if (!id) return undefined;
+  const [row] = await db
+    .select()
+    .from(consoleSessions)
+    .where(and(eq(consoleSessions.idHash, hashOf(id)), gt(consoleSessions.expiresAt, new Date())));
+  return row;
+}
+
+export async function closeSession(db: Database, request: Request): Promise<void> {
+  const id = cookiesOf(request)[SESSION_COOKIE];
+  if (id) await db.delete(consoleSessions).where(eq(consoleSessions.idHash, hashOf(id)));
+}
+
+export function setCookie(request: Request, response: Response, name: string, value: string, maxAgeMs: number): void {
+  response.cookie(name, value, { httpOnly: true, sameSite: 'strict', secure: request.secure, path: '/console', maxAge: maxAgeMs });
+}
+
+export function clearCookie(request: Request, response: Response, name: string): void {
+  response.clearCookie(name, { httpOnly: true, sameSite: 'strict', secure: request.secure, path: '/console' });
+}
+
+/** True when the form's token is the one expected (constant time). */
+export function tokenMatches(expected: string | undefined, given: unknown): boolean {
+  if (!expected || typeof given !== 'string') return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export function token(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export function cookiesOf(request: Request): Record<string, string> {
+  const cookies: Record<string, string> = {};
+  for (const part of (request.headers.cookie ?? '').split(';')) {
+    const at = part.indexOf('=');
+    if (at <= 0) continue;
+    try {
+      cookies[part.slice(0, at).trim()] = decodeURIComponent(part.slice(at + 1).trim());
+    } catch {
+      // a cookie that is not ours (or mangled) is no cookie at all
+    }
+  }
+  return cookies;
+}
+
+function hashOf(id: string): string {
+  return createHash('sha256').update(id).digest('hex');
+}
