@@ -83,7 +83,8 @@ export function consoleRouter(deps: ApiDeps): express.Router {
   decisionRoute('/console/refunds/:id/proposal/reject', RejectBody, (body) => ({ kind: 'rejectProposal', reason: body.reason }), 'rejected');
 
   router.use('/console', (req, res) => {
-    res.status(404).type('html').send(messagePage(contextOf(req, res), contextOf(req, res).text.notFound));
+    const context = contextOf(req, res);
+    res.status(404).type('html').send(messagePage(context, context.text.notFound));
   });
   return router;
 
@@ -123,7 +124,8 @@ export function consoleRouter(deps: ApiDeps): express.Router {
     const session = await sessionOf(db, req);
     if (!session) {
       if (req.method === 'GET') return res.redirect(303, '/console/sign-in');
-      return res.status(401).type('html').send(messagePage(contextOf(req, res), contextOf(req, res).text.signIn));
+      const context = contextOf(req, res);
+      return res.status(401).type('html').send(messagePage(context, context.text.signIn));
     }
     res.locals.session = session;
     if (req.method === 'POST' && !tokenMatches(session.csrfToken, req.body?._csrf)) return refuseForgery(req, res, contextOf(req, res));
