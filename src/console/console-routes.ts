@@ -7,22 +7,51 @@
  */
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { ZodType } from 'zod';
+import { z, type ZodType } from 'zod';
 import type { ApiDeps } from '../api/deps';
 import { problemForRefundError } from '../api/problems';
-import { ApproveBody, RejectBody } from '../api/schemas';
+import { ApproveBody, CancelBody, RejectBody, RetryBody } from '../api/schemas';
 import { refundView } from '../api/views';
 import { findPayment } from '../db/queries/payments';
-import { awaitingApprovalOldestFirst, findRefund, refundTimeline } from '../db/queries/refunds';
+import { awaitingApprovalOldestFirst, findRefund, latestEventsOf, refundTimeline, stuckOldestFirst } from '../db/queries/refunds';
 import type { RefundRow } from '../db/schema';
 import { decideRefund, decisionViewOf, type RefundDecision } from '../refunds/refund-decisions';
 import { RefundRequestError } from '../refunds/refund-errors';
-import { checkApproval, checkProposalApproval } from '../../workflows/decision-rules';
-import { inboxPage, inboxRows, messagePage, refundPage, signInPage, type Choices, type PageContext, type RefundForPage } from './pages';
+import { checkApproval, checkCancel, checkProposalApproval, checkReroute, checkRetry } from '../../workflows/decision-rules';
+import { deskRows, inboxRows, livePage, messagePage, refundPage, signInPage, type Choices, type DeskChoices, type PageContext, type RefundForPage } from './pages';
 import { clearCookie, closeSession, cookiesOf, openSession, personOfKey, SESSION_COOKIE, sessionOf, setCookie, SIGN_IN_COOKIE, token, tokenMatches, type ConsoleSession } from './sessions';
 import { localeOf, textOf } from './text';
 
 const LOCALE_COOKIE = 'rf_lang';
+/** What the page says after each decision (`?done=`). */
+const DONE = { approved: 'approved', rejected: 'rejected', retried: 'retried', canceled: 'canceled', proposed: 'proposed' } as const;
+/** The steps that put a refund on the desk: what its row says as the reason. */
+const WHY_STUCK = [
+  'provider_declined',
+  'submission_in_doubt',
+  'provider_failed',
+  'provider_lost_refund',
+  'settlement_delayed',
+  'settlement_deadline_passed',
+  'money_returned',
+  'reversal_refused',
+  'correction_failed',
+  'correction_payout_failed',
+  'reconciliation_mismatch',
+  'provider_notice_mismatch',
+  'step_not_recorded',
+  'workflow_error',
+  'approval_escalated',
+] as const;
+/** A reroute as a form sends it: the API's bank-transfer destination, flat. */
+const RerouteForm = z.strictObject({ account: z.string(), accountName: z.string(), reason: z.string() }).transform((form, ctx) => {
+  const parsed = RetryBody.safeParse({ destination: { type: 'bank_transfer', account: form.account, accountName: form.accountName }, reason: form.reason });
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path.slice(-1) });
+    return z.NEVER;
+  }
+  return form;
+});
 const FONTS = path.dirname(require.resolve('@fontsource/noto-sans-sc/package.json'));
 
 export function consoleRouter(deps: ApiDeps): express.Router {
@@ -70,7 +99,19 @@ export function consoleRouter(deps: ApiDeps): express.Router {
     const rows = inboxRows(context, refunds.map((refund) => ({ refund: forPage(refund), choices: choicesOf(refund, sessionIn(res)) })), Date.now());
     // The page refreshes its list by asking for it alone.
     if (req.get('X-Console-Fragment') === 'live') return res.type('html').send(rows.value);
-    res.type('html').send(inboxPage(context, rows));
+    res.type('html').send(livePage(context, context.text.inbox, rows));
+  });
+
+  router.get('/console/desk', signedIn, async (req, res) => {
+    const context = contextOf(req, res);
+    const refunds = await stuckOldestFirst(db, 200);
+    const whys = await latestEventsOf(db, refunds.map((refund) => refund.id), WHY_STUCK);
+    const rows = deskRows(
+      context,
+      refunds.map((refund) => ({ refund: forPage(refund), why: whys.get(refund.id)?.type ?? null, may: deskChoicesOf(refund, sessionIn(res)) })),
+    );
+    if (req.get('X-Console-Fragment') === 'live') return res.type('html').send(rows.value);
+    res.type('html').send(livePage(context, context.text.desk, rows));
   });
 
   router.get('/console/refunds/:id', signedIn, async (req, res) => {
@@ -81,6 +122,14 @@ export function consoleRouter(deps: ApiDeps): express.Router {
   decisionRoute('/console/refunds/:id/reject', RejectBody, (body) => ({ kind: 'reject', reason: body.reason }), 'rejected');
   decisionRoute('/console/refunds/:id/proposal/approve', ApproveBody, (body) => ({ kind: 'approveProposal', comment: body.comment }), 'approved');
   decisionRoute('/console/refunds/:id/proposal/reject', RejectBody, (body) => ({ kind: 'rejectProposal', reason: body.reason }), 'rejected');
+  decisionRoute('/console/refunds/:id/retry', RetryBody, () => ({ kind: 'retry' }), 'retried');
+  decisionRoute('/console/refunds/:id/cancel', CancelBody, (body) => ({ kind: 'cancel', reason: body.reason }), 'canceled');
+  decisionRoute(
+    '/console/refunds/:id/reroute',
+    RerouteForm,
+    (body) => ({ kind: 'retry', destination: { type: 'bank_transfer', account: body.account, accountName: body.accountName }, reason: body.reason }),
+    'proposed',
+  );
 
   router.use('/console', (req, res) => {
     const context = contextOf(req, res);
@@ -89,7 +138,7 @@ export function consoleRouter(deps: ApiDeps): express.Router {
   return router;
 
   /** A decision from a form: read with the API's own schema, carried out as the API would, then back to the refund. */
-  function decisionRoute<Body extends object>(route: string, schema: ZodType<Body>, decision: (body: Body) => RefundDecision, done: 'approved' | 'rejected') {
+  function decisionRoute<Body extends object>(route: string, schema: ZodType<Body>, decision: (body: Body) => RefundDecision, done: keyof typeof DONE) {
     router.post(route, signedIn, async (req, res) => {
       const session = sessionIn(res);
       const id = String(req.params.id);
@@ -112,7 +161,7 @@ export function consoleRouter(deps: ApiDeps): express.Router {
     const context = contextOf(req, res);
     const refund = await findRefund(db, String(req.params.id));
     if (!refund) return res.status(404).type('html').send(messagePage(context, context.text.notFound));
-    const done = req.query.done === 'approved' ? context.text.approved : req.query.done === 'rejected' ? context.text.rejected : undefined;
+    const done = typeof req.query.done === 'string' && req.query.done in DONE ? context.text[DONE[req.query.done as keyof typeof DONE]] : undefined;
     const notice = error ? { kind: 'error' as const, message: `${context.text.refused} ${error}` } : done ? { kind: 'ok' as const, message: done } : undefined;
     const page = forPage(refund, await refundTimeline(db, refund.id));
     const payment = await findPayment(db, refund.paymentId);
@@ -176,4 +225,21 @@ function choicesOf(refund: RefundRow, session: ConsoleSession): Choices {
     if (error instanceof RefundRequestError) return { decide, whyNot: error.message };
     throw error;
   }
+}
+
+/** What this person may do with a stuck refund: null where the rule allows it, else the rule's reason. */
+function deskChoicesOf(refund: RefundRow, session: ConsoleSession): DeskChoices {
+  const view = decisionViewOf(refund);
+  const by = { principal: session.principal, role: session.role };
+  const reason = (rule: () => void): string | null => {
+    try {
+      rule();
+      return null;
+    } catch (error) {
+      if (error instanceof RefundRequestError) return error.message;
+      throw error;
+    }
+  };
+  // The reason a person will type is not known yet: the rules are asked with a placeholder.
+  return { retry: reason(() => checkRetry(view, by)), reroute: reason(() => checkReroute(view, by, 'given')), cancel: reason(() => checkCancel(view, by, 'given')) };
 }

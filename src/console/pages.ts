@@ -78,7 +78,7 @@ export function layout(context: PageContext, title: string, body: Html): string 
 <body>
 <header>
   <strong>${text.title}</strong>
-  ${session?.role === 'supervisor' ? html`<a href="/console/inbox">${text.inbox}</a>` : ''}
+  ${session ? html`<a href="/console/inbox">${text.inbox}</a> <a href="/console/desk">${text.desk}</a>` : ''}
   <a href="?lang=${otherLocale}" hreflang="${otherLocale}">${text.language}</a>
   ${
     session
@@ -160,8 +160,9 @@ ${rows.map(
 </table>`;
 }
 
-export function inboxPage(context: PageContext, rows: Html): string {
-  return layout(context, context.text.inbox, html`<p class="muted">${context.text.live}</p><div data-live>${rows}</div>`);
+/** A list page (the inbox, the desk): its rows refresh themselves. */
+export function livePage(context: PageContext, title: string, rows: Html): string {
+  return layout(context, title, html`<p class="muted">${context.text.live}</p><div data-live>${rows}</div>`);
 }
 
 export function refundPage(context: PageContext, refund: RefundForPage, choices: Choices, payment: { amount: number; refundedAmount: number; reservedAmount: number } | undefined): string {
@@ -210,6 +211,62 @@ function decisionForms(context: PageContext, refund: RefundForPage, choices: Cho
 
 function timeOf(at: string | null): Html {
   return at ? html`<time datetime="${at}">${at}</time>` : html`—`;
+}
+
+/** What support may do with a stuck refund, each with the rule's reason when not. */
+export interface DeskChoices {
+  retry: string | null;
+  reroute: string | null;
+  cancel: string | null;
+}
+
+export function deskRows(context: PageContext, rows: Array<{ refund: RefundForPage; why: string | null; may: DeskChoices }>): Html {
+  const { text } = context;
+  if (rows.length === 0) return html`<p>${text.deskEmpty}</p>`;
+  return html`<table>
+<thead><tr><th scope="col">${text.refund}</th><th scope="col">${text.amount}</th><th scope="col">${text.status}</th><th scope="col">${text.why}</th><th scope="col">${text.provider}</th><th scope="col">${text.deadlines}</th><th scope="col"></th></tr></thead>
+<tbody>
+${rows.map(
+  ({ refund, why, may }) => html`<tr>
+  <td data-label="${text.refund}"><a href="/console/refunds/${refund.id}">${refund.id}</a><br><span class="muted">${refund.paymentId}</span></td>
+  <td data-label="${text.amount}">${money(refund.amount, refund.currency)}</td>
+  <td data-label="${text.status}">${refund.status}${refund.needsAttention ? html`<br><strong>${text.needsAttention}</strong>` : ''}</td>
+  <td data-label="${text.why}">${why ?? '—'}</td>
+  <td data-label="${text.provider}">${refund.provider.name} · ${refund.provider.state}${refund.provider.traceReference ? html`<br>${refund.provider.traceReference}` : ''}</td>
+  <td data-label="${text.deadlines}">${Object.entries(refund.deadlines)
+    .filter(([name, at]) => at && name !== 'approvalDueAt')
+    .map(([name, at]) => html`${name}: ${timeOf(at)}<br>`)}</td>
+  <td>${deskForms(context, refund, may)}</td>
+</tr>`,
+)}
+</tbody>
+</table>`;
+}
+
+function deskForms(context: PageContext, refund: RefundForPage, may: DeskChoices): Html {
+  const { text, session } = context;
+  if (!session) return html``;
+  const token = html`<input type="hidden" name="_csrf" value="${session.csrfToken}">`;
+  const id = refund.id;
+  const whyNot = [...new Set([may.retry, may.reroute, may.cancel].filter((reason): reason is string => reason !== null))];
+  return html`${may.retry === null ? html`<form method="post" action="/console/refunds/${id}/retry" class="inline">${token}<button type="submit">${text.retry}</button></form>` : ''}
+${
+  may.reroute === null
+    ? html`<form method="post" action="/console/refunds/${id}/reroute" class="inline">${token}
+  <span><label for="${id}-account">${text.account}</label><input type="text" id="${id}-account" name="account" inputmode="numeric" required autocomplete="off"></span>
+  <span><label for="${id}-account-name">${text.accountName}</label><input type="text" id="${id}-account-name" name="accountName" maxlength="200" required></span>
+  <span><label for="${id}-reroute-reason">${text.rerouteReason}</label><input type="text" id="${id}-reroute-reason" name="reason" maxlength="500" required></span>
+  <button type="submit">${text.reroute}</button></form>`
+    : ''
+}
+${
+  may.cancel === null
+    ? html`<form method="post" action="/console/refunds/${id}/cancel" class="inline">${token}
+  <span><label for="${id}-cancel-reason">${text.cancelReason}</label><input type="text" id="${id}-cancel-reason" name="reason" maxlength="500" required></span>
+  <button type="submit" class="reject">${text.cancel}</button></form>`
+    : ''
+}
+${whyNot.length > 0 && (may.retry !== null || may.reroute !== null || may.cancel !== null) ? html`<p class="why">${text.cannotDecide} ${whyNot.join('; ')}</p>` : ''}`;
 }
 
 export function messagePage(context: PageContext, title: string): string {

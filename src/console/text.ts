@@ -54,6 +54,19 @@ const en = {
   hours: 'h',
   days: 'd',
   live: 'Updates on its own every 10 s.',
+  desk: 'Stuck refunds',
+  deskEmpty: 'No refund needs anyone.',
+  why: 'Why',
+  retry: 'Retry on the same route',
+  cancel: 'Cancel',
+  cancelReason: 'Reason for canceling',
+  reroute: 'Propose a bank transfer',
+  account: 'Bank account number',
+  accountName: 'Account holder',
+  rerouteReason: 'Why this account',
+  proposed: 'Proposed: a supervisor other than you approves it.',
+  retried: 'Sent again.',
+  canceled: 'Canceled.',
 };
 
 const zhCN: typeof en = {
@@ -103,6 +116,19 @@ const zhCN: typeof en = {
   hours: '小时',
   days: '天',
   live: '每 10 秒自动刷新。',
+  desk: '异常退款',
+  deskEmpty: '没有需要处理的退款。',
+  why: '原因',
+  retry: '按原渠道重试',
+  cancel: '取消',
+  cancelReason: '取消原因',
+  reroute: '提议改为银行转账',
+  account: '银行账号',
+  accountName: '账户名',
+  rerouteReason: '改用此账户的原因',
+  proposed: '已提交：需由另一位主管批准。',
+  retried: '已重新发送。',
+  canceled: '已取消。',
 };
 
 export type Text = typeof en;

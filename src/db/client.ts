@@ -11,7 +11,7 @@ import { PROJECT_ROOT } from '../project-root';
 
 export type Database = PostgresJsDatabase<typeof schema>;
 /** A database handle or an open transaction: query functions accept either. */
-export type Executor = Pick<Database, 'select' | 'insert' | 'update' | 'delete' | 'execute' | 'transaction'>;
+export type Executor = Pick<Database, 'select' | 'selectDistinctOn' | 'insert' | 'update' | 'delete' | 'execute' | 'transaction'>;
 
 export interface DatabaseConnection {
   db: Database;

@@ -7,7 +7,7 @@
 import '../support/quiet-temporal';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, screenshots } from '../support/browser';
-import { operationsOfPayment } from '../support/ground-truth';
+import { netPaidOut, operationsOfPayment } from '../support/ground-truth';
 import { eventually, paymentRegistration, uniqueId } from '../support/refund-fixtures';
 import { startTestService, type TestService } from '../support/test-service';
 
@@ -116,6 +116,38 @@ it('shows a new request in the inbox without a reload', async () => {
   await page.waitForURL('**/console/inbox');
   const { refund } = await pendingRefund();
   await page.getByRole('link', { name: refund.id }).waitFor({ timeout: 20_000 });
+});
+
+it('support finds a declined refund on the desk, proposes a bank transfer, a supervisor approves it: one payout', async () => {
+  const payment = paymentRegistration({ amount: 100_000, payerAccount: '6222020200110002' }); // 0002: the card route declines
+  expect((await running.call('POST', '/v1/payments', { body: payment })).status).toBe(201);
+  const created = await running.call('POST', '/v1/refunds', {
+    body: { paymentId: payment.id, amount: 20_000, currency: 'CNY', reason: 'defective' },
+    headers: { 'Idempotency-Key': uniqueId('k') },
+  });
+  await eventually(async () => (await statusOf(created.body.id)) === 'requires_action', 20_000, 'the decline');
+
+  const support = await signIn('dev-support');
+  await support.goto('/console/desk');
+  const row = rowOf(support, created.body.id);
+  await expect(row.textContent()).resolves.toContain('provider_declined');
+  await screenshots(support, 'desk');
+  await row.getByLabel('Bank account number').fill('6222 0000 1234 5678');
+  await row.getByLabel('Account holder').fill('Li Wei');
+  await row.getByLabel('Why this account').fill('the card is closed');
+  await row.getByRole('button', { name: 'Propose a bank transfer' }).click();
+  await support.waitForURL(`**/console/refunds/${created.body.id}?done=proposed`);
+  expect(await support.content()).not.toContain('1234 5678');
+
+  const supervisor = await signIn('dev-supervisor-a');
+  await supervisor.goto(`/console/refunds/${created.body.id}`);
+  await supervisor.getByRole('button', { name: 'Approve proposal' }).click();
+  await supervisor.waitForURL(`**/console/refunds/${created.body.id}?done=approved`);
+  await eventually(async () => (await statusOf(created.body.id)) === 'succeeded', 20_000, 'paid by bank transfer');
+  const operations = await operationsOfPayment(running.call, payment.id);
+  expect(netPaidOut(operations)).toBe(20_000);
+  expect(operations.filter((op) => op.status === 'settled')).toEqual([expect.objectContaining({ provider: 'bank_transfer', amount: 20_000 })]);
+  expect((await running.call('GET', `/v1/refunds/${created.body.id}`)).body.destination).toMatchObject({ type: 'bank_transfer', account: '****5678' });
 });
 
 it('sign-out ends the session: its cookie opens nothing afterwards', async () => {

@@ -232,6 +232,27 @@ export async function awaitingApprovalOldestFirst(db: Executor, limit: number): 
   return db.select().from(refunds).where(awaitingApproval()).orderBy(asc(refunds.createdAt), asc(refunds.id)).limit(limit);
 }
 
+/** Support's desk: refunds a person must look at (SPEC: needsAttention, delayed, requires_action), oldest first. */
+export async function stuckOldestFirst(db: Executor, limit: number): Promise<RefundRow[]> {
+  return db
+    .select()
+    .from(refunds)
+    .where(or(eq(refunds.needsAttention, true), inArray(refunds.status, ['delayed', 'requires_action'])))
+    .orderBy(asc(refunds.createdAt), asc(refunds.id))
+    .limit(limit);
+}
+
+/** For each refund, the newest event of one of `types`: why it is where it is. */
+export async function latestEventsOf(db: Executor, refundIds: string[], types: readonly string[]): Promise<Map<string, RefundEventRow>> {
+  if (refundIds.length === 0) return new Map();
+  const rows = await db
+    .selectDistinctOn([refundEvents.refundId])
+    .from(refundEvents)
+    .where(and(inArray(refundEvents.refundId, refundIds), inArray(refundEvents.type, [...types])))
+    .orderBy(refundEvents.refundId, desc(refundEvents.id));
+  return new Map(rows.map((row) => [row.refundId, row]));
+}
+
 /** The list query itself, for listRefunds and for tests that check its plan uses the indexes. */
 export function listRefundsQuery(db: Executor, filter: RefundListFilter) {
   const conditions: SQL[] = [];
