@@ -206,9 +206,8 @@ function securityHeaders(_req: Request, res: Response, next: NextFunction) {
   next();
 }
 
-function forPage(refund: RefundRow, timeline?: Awaited<ReturnType<typeof refundTimeline>>): RefundForPage {
-  const view = refundView(refund, timeline ?? []);
-  return { ...view, proposal: view.proposal, timeline: timeline ? view.timeline : undefined } as unknown as RefundForPage;
+function forPage(refund: RefundRow, timeline: Awaited<ReturnType<typeof refundTimeline>> = []): RefundForPage {
+  return refundView(refund, timeline);
 }
 
 /** What this person may decide on the refund, by the same pure rules the API and the workflow run. */

@@ -3,6 +3,7 @@
  * labelled, usable from 390 px wide up. A few lines of script enhance them where it runs: times in
  * the reader's own time zone, and the inbox refreshing itself.
  */
+import type { refundView } from '../api/views';
 import type { ConsoleSession } from './sessions';
 import { age, money, type Locale, type Text } from './text';
 
@@ -112,25 +113,8 @@ export function signInPage(context: PageContext, csrf: string): string {
   );
 }
 
-/** A refund as the API's view holds it (masked). */
-export interface RefundForPage {
-  id: string;
-  paymentId: string;
-  amount: number;
-  currency: string;
-  reason: string;
-  status: string;
-  requestedBy: string;
-  requiredApprovals: number;
-  approvals: Array<{ principal: string; decision: string; comment: string | null; at: string }>;
-  needsAttention: boolean;
-  destination: { type: string; account: string; accountName: string | null };
-  provider: { name: string; state: string; traceReference: string | null };
-  deadlines: Record<string, string | null>;
-  proposal: { kind: string; amount: number; reason: string; proposedBy: string; expiresAt: string } | null;
-  createdAt: string;
-  timeline?: Array<{ at: string; type: string; actor: string; detail: Record<string, unknown> }>;
-}
+/** A refund as the API's view holds it (masked): the console shows what the API would. */
+export type RefundForPage = ReturnType<typeof refundView>;
 
 /** What the person may do with a refund, or why not (the pure rules' own words). */
 export interface Choices {
@@ -186,7 +170,7 @@ export function refundPage(context: PageContext, refund: RefundForPage, choices:
 ${decisionForms(context, refund, choices)}
 <h2>${text.timeline}</h2>
 <ol class="timeline">
-${(refund.timeline ?? []).map((event) => html`<li>${timeOf(event.at)} — <strong>${event.type}</strong> · ${event.actor}</li>`)}
+${refund.timeline.map((event) => html`<li>${timeOf(event.at)} — <strong>${event.type}</strong> · ${event.actor}</li>`)}
 </ol>`,
   );
 }
