@@ -15,6 +15,11 @@ export function localDate(epochMs: number, utcOffsetMinutes: number): string {
   return new Date(epochMs + utcOffsetMinutes * 60_000).toISOString().slice(0, 10);
 }
 
+/** The instant the local day `YYYY-MM-DD` begins (the inverse of `localDate`). */
+export function localDayStart(date: string, utcOffsetMinutes: number): number {
+  return Date.parse(`${date}T00:00:00.000Z`) - utcOffsetMinutes * 60_000;
+}
+
 export function isBusinessDay(epochMs: number, calendar: BusinessCalendar): boolean {
   const local = new Date(epochMs + calendar.utcOffsetMinutes * 60_000);
   const weekday = local.getUTCDay();

@@ -38,7 +38,7 @@ export function checkApproval(view: DecisionView, by: Decider, comment?: string 
   requireStatus(view, ['pending_approval']);
   requireNotMaker(view, by, 'refund');
   if (view.approvals.some((approval) => approval.principal === by.principal)) {
-    refuse('maker_checker_violation', `${by.principal} has already decided on this refund`);
+    refuse('maker_checker_violation', `${by.principal} has already decided on this refund`, { rule: 'already_decided' });
   }
 }
 
@@ -51,7 +51,7 @@ export function checkRejection(view: DecisionView, by: Decider, reason: string):
 
 export function checkCancel(view: DecisionView, by: Decider, reason?: string | null): void {
   requireText('reason', reason);
-  if (by.role === 'service' && by.principal !== view.createdBy) refuse('decision_forbidden', 'a service key may cancel only the refunds it created');
+  if (by.role === 'service' && by.principal !== view.createdBy) refuse('decision_forbidden', 'a service key may cancel only the refunds it created', { rule: 'service_not_creator' });
   requireFree(view);
   requireStatus(view, ['pending_approval', 'requires_action']);
 }
@@ -103,10 +103,10 @@ export function checkProposalApproval(view: DecisionView, by: Decider, comment?:
   requireText('comment', comment);
   requireFree(view);
   const proposal = requireProposal(view);
-  if (proposal.proposedBy === by.principal) refuse('maker_checker_violation', `${by.principal} proposed this and may not approve it`);
+  if (proposal.proposedBy === by.principal) refuse('maker_checker_violation', `${by.principal} proposed this and may not approve it`, { rule: 'proposer' });
   requireNotMaker(view, by, 'refund');
   if (proposal.approvals.some((approval) => approval.principal === by.principal)) {
-    refuse('maker_checker_violation', `${by.principal} has already approved this proposal`);
+    refuse('maker_checker_violation', `${by.principal} has already approved this proposal`, { rule: 'already_approved_proposal' });
   }
 }
 
@@ -139,34 +139,34 @@ function requirePayable(view: DecisionView): void {
   requireFree(view);
   requireStatus(view, ['requires_action']);
   requireNoProposal(view);
-  if (!approvedToPay(view)) refuse('invalid_state', 'the refund was never approved: it can only be canceled');
+  if (!approvedToPay(view)) refuse('invalid_state', 'the refund was never approved: it can only be canceled', { rule: 'never_approved' });
 }
 
 function requireRole(by: Decider, roles: readonly Role[], what: string): void {
-  if (!roles.includes(by.role)) refuse('decision_forbidden', `a ${by.role} may not ${what}`);
+  if (!roles.includes(by.role)) refuse('decision_forbidden', `a ${by.role} may not ${what}`, { rule: 'role', role: by.role });
 }
 
 function requireFree(view: DecisionView): void {
-  if (recoveryOpen(view)) refuse('invalid_state', 'a recovery case is open: the customer was asked to return an overpayment');
-  if (view.busy) refuse('invalid_state', `another decision on this refund (${view.busy}) is being carried out`);
+  if (recoveryOpen(view)) refuse('invalid_state', 'a recovery case is open: the customer was asked to return an overpayment', { rule: 'recovery_open' });
+  if (view.busy) refuse('invalid_state', `another decision on this refund (${view.busy}) is being carried out`, { rule: 'busy' });
 }
 
 function requireStatus(view: DecisionView, allowed: readonly RefundStatus[]): void {
-  if (!allowed.includes(view.status)) refuse('invalid_state', `the refund is ${view.status}; this needs ${allowed.join(' or ')}`);
+  if (!allowed.includes(view.status)) refuse('invalid_state', `the refund is ${view.status}; this needs ${allowed.join(' or ')}`, { rule: 'status', allowed: [...allowed] });
 }
 
 function requireNoProposal(view: DecisionView): void {
-  if (view.proposal) refuse('invalid_state', 'a proposal is open on this refund: approve or reject it first');
+  if (view.proposal) refuse('invalid_state', 'a proposal is open on this refund: approve or reject it first', { rule: 'proposal_open' });
 }
 
 function requireProposal(view: DecisionView): NonNullable<DecisionView['proposal']> {
-  if (!view.proposal) refuse('invalid_state', 'no proposal is open on this refund');
+  if (!view.proposal) refuse('invalid_state', 'no proposal is open on this refund', { rule: 'no_proposal' });
   return view.proposal;
 }
 
 function requireNotMaker(view: DecisionView, by: Decider, what: string): void {
-  if (by.principal === view.requestedBy) refuse('maker_checker_violation', `${by.principal} requested this ${what}`);
-  if (by.principal === view.createdBy) refuse('maker_checker_violation', `${by.principal} created this ${what}`);
+  if (by.principal === view.requestedBy) refuse('maker_checker_violation', `${by.principal} requested this ${what}`, { rule: 'requested_it' });
+  if (by.principal === view.createdBy) refuse('maker_checker_violation', `${by.principal} created this ${what}`, { rule: 'created_it' });
 }
 
 function requireReason(reason: string, missing: string): void {
@@ -181,6 +181,25 @@ function requireText(field: string, text: string | null | undefined): void {
   if (problem) refuse('invalid_input', `${field} ${problem}`, { field });
 }
 
-function refuse(code: RefundErrorCode, message: string, facts: Record<string, unknown> = {}): never {
+/**
+ * Which rule refused, as a stable name in the refusal's facts: callers (and the console, in the
+ * reader's language) can tell a maker-checker refusal from a wrong status without reading prose.
+ */
+export type DecisionRule =
+  | 'role'
+  | 'service_not_creator'
+  | 'requested_it'
+  | 'created_it'
+  | 'already_decided'
+  | 'proposer'
+  | 'already_approved_proposal'
+  | 'recovery_open'
+  | 'busy'
+  | 'status'
+  | 'proposal_open'
+  | 'no_proposal'
+  | 'never_approved';
+
+function refuse(code: RefundErrorCode, message: string, facts: { rule?: DecisionRule } & Record<string, unknown> = {}): never {
   throw new RefundRequestError(code, message, facts);
 }

@@ -132,6 +132,12 @@ export const ListRefundsQuery = z.strictObject({
     .meta({ description: `Comma-separated statuses: ${REFUND_STATUSES.join(', ')}.` }),
   merchantId: reference.optional(),
   paymentId: reference.optional(),
+  orderId: reference.optional(),
+  payerLast4: z
+    .string()
+    .regex(/^[A-Za-z0-9_@.+-]{4}$/, 'must be the last four characters of the payer account')
+    .optional()
+    .meta({ description: 'The last four characters of the payer account (what a masked account shows).' }),
   needsAttention: z.enum(['true', 'false']).optional(),
   awaitingApproval: z.enum(['true', 'false']).optional().meta({ description: 'true: refunds pending approval or with an open proposal (the supervisors’ inbox).' }),
   createdFrom: optionalInstant,

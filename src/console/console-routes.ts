@@ -10,17 +10,35 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { z, type ZodType } from 'zod';
 import type { ApiDeps } from '../api/deps';
 import { problemForRefundError } from '../api/problems';
-import { ApproveBody, CancelBody, RejectBody, RetryBody } from '../api/schemas';
+import { ApproveBody, CancelBody, ListRefundsQuery, RejectBody, RetryBody } from '../api/schemas';
 import { refundView } from '../api/views';
 import { findPayment } from '../db/queries/payments';
-import { awaitingApprovalOldestFirst, findRefund, latestEventsOf, refundTimeline, stuckOldestFirst } from '../db/queries/refunds';
+import { refundReportGroups, refundReportSummary, type ReportGrouping, type ReportRange } from '../db/queries/reports';
+import { awaitingApprovalOldestFirst, findRefund, latestEventsOf, listRefunds, providerAttemptsOf, refundTimeline, stuckOldestFirst } from '../db/queries/refunds';
 import type { RefundRow } from '../db/schema';
 import { decideRefund, decisionViewOf, type RefundDecision } from '../refunds/refund-decisions';
 import { RefundRequestError } from '../refunds/refund-errors';
+import { localDate, localDayStart } from '../../workflows/business-days';
 import { checkApproval, checkCancel, checkProposalApproval, checkReroute, checkRetry } from '../../workflows/decision-rules';
-import { deskRows, inboxRows, livePage, messagePage, refundPage, signInPage, type Choices, type DeskChoices, type PageContext, type RefundForPage } from './pages';
+import { DAY_MS } from '../../workflows/durations';
+import { formatMinorUnits } from '../../workflows/money';
+import {
+  deskRows,
+  inboxRows,
+  livePage,
+  messagePage,
+  refundPage,
+  reportsPage,
+  searchPage,
+  signInPage,
+  type Choices,
+  type DeskChoices,
+  type PageContext,
+  type RefundForPage,
+  type SearchFields,
+} from './pages';
 import { clearCookie, closeSession, cookiesOf, openSession, personOfKey, SESSION_COOKIE, sessionOf, setCookie, SIGN_IN_COOKIE, token, tokenMatches, type ConsoleSession } from './sessions';
-import { localeOf, textOf } from './text';
+import { localeOf, refusalIn, textOf, type Text } from './text';
 
 const LOCALE_COOKIE = 'rf_lang';
 /** What the page says after each decision (`?done=`). */
@@ -52,6 +70,15 @@ const RerouteForm = z.strictObject({ account: z.string(), accountName: z.string(
   }
   return form;
 });
+const SEARCH_FIELDS = ['refundId', 'paymentId', 'orderId', 'merchantId', 'status', 'from', 'to', 'payerLast4'] as const;
+const SEARCH_LIMIT = 100;
+/** A day as a date picker sends it. */
+const Day = z.iso.date('must be a date (YYYY-MM-DD)');
+const ReportRangeForm = z
+  .strictObject({ from: Day, to: Day })
+  .refine((range) => range.from <= range.to, { message: 'the range must end on or after its first day', path: ['to'] })
+  .refine((range) => Date.parse(range.to) - Date.parse(range.from) <= 366 * DAY_MS, { message: 'a report covers at most 366 days', path: ['to'] });
+const REPORT_GROUPINGS = ['reason', 'channel', 'day'] as const satisfies readonly ReportGrouping[];
 const FONTS = path.dirname(require.resolve('@fontsource/noto-sans-sc/package.json'));
 
 export function consoleRouter(deps: ApiDeps): express.Router {
@@ -96,7 +123,16 @@ export function consoleRouter(deps: ApiDeps): express.Router {
   router.get('/console/inbox', signedIn, async (req, res) => {
     const context = contextOf(req, res);
     const refunds = await awaitingApprovalOldestFirst(db, 200);
-    const rows = inboxRows(context, refunds.map((refund) => ({ refund: forPage(refund), choices: choicesOf(refund, sessionIn(res)) })), Date.now());
+    const { approvalReminderMs, approvalEscalateMs } = config.policy;
+    const scheduleOf = (refund: RefundRow) =>
+      refund.status === 'pending_approval'
+        ? { reminderAt: new Date(refund.createdAt.getTime() + approvalReminderMs).toISOString(), escalatesAt: new Date(refund.createdAt.getTime() + approvalEscalateMs).toISOString() }
+        : null;
+    const rows = inboxRows(
+      context,
+      refunds.map((refund) => ({ refund: forPage(refund), choices: choicesOf(refund, sessionIn(res), context.text), schedule: scheduleOf(refund) })),
+      Date.now(),
+    );
     // The page refreshes its list by asking for it alone.
     if (req.get('X-Console-Fragment') === 'live') return res.type('html').send(rows.value);
     res.type('html').send(livePage(context, context.text.inbox, rows));
@@ -108,10 +144,83 @@ export function consoleRouter(deps: ApiDeps): express.Router {
     const whys = await latestEventsOf(db, refunds.map((refund) => refund.id), WHY_STUCK);
     const rows = deskRows(
       context,
-      refunds.map((refund) => ({ refund: forPage(refund), why: whys.get(refund.id)?.type ?? null, may: deskChoicesOf(refund, sessionIn(res)) })),
+      refunds.map((refund) => ({ refund: forPage(refund), why: whys.get(refund.id)?.type ?? null, may: deskChoicesOf(refund, sessionIn(res), context.text) })),
     );
     if (req.get('X-Console-Fragment') === 'live') return res.type('html').send(rows.value);
     res.type('html').send(livePage(context, context.text.desk, rows));
+  });
+
+  router.get('/console/search', signedIn, async (req, res) => {
+    const context = contextOf(req, res);
+    const fields: SearchFields = {};
+    for (const name of SEARCH_FIELDS) {
+      const value = req.query[name];
+      if (typeof value === 'string' && value.trim() !== '') fields[name] = value.trim();
+    }
+    if (Object.keys(fields).length === 0) return res.type('html').send(searchPage(context, fields, null, false));
+    if (fields.refundId) {
+      const refund = await findRefund(db, fields.refundId);
+      if (refund) return res.redirect(303, `/console/refunds/${encodeURIComponent(refund.id)}`);
+      return res.type('html').send(searchPage(context, fields, [], false));
+    }
+    // The API's own list query and its schema: the console finds exactly what GET /v1/refunds would.
+    const offset = config.policy.utcOffsetMinutes;
+    const from = fields.from === undefined ? undefined : Day.safeParse(fields.from);
+    const to = fields.to === undefined ? undefined : Day.safeParse(fields.to);
+    const query = ListRefundsQuery.safeParse({
+      status: fields.status,
+      merchantId: fields.merchantId,
+      paymentId: fields.paymentId,
+      orderId: fields.orderId,
+      payerLast4: fields.payerLast4,
+      createdFrom: from?.success ? new Date(localDayStart(from.data, offset)).toISOString() : undefined,
+      createdTo: to?.success ? new Date(localDayStart(to.data, offset) + DAY_MS - 1).toISOString() : undefined,
+      limit: String(SEARCH_LIMIT + 1),
+    });
+    const problems = [
+      ...(from && !from.success ? [`${context.text.from}: ${from.error.issues[0]!.message}`] : []),
+      ...(to && !to.success ? [`${context.text.to}: ${to.error.issues[0]!.message}`] : []),
+      ...(query.success ? [] : query.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)),
+    ];
+    if (problems.length > 0 || !query.success) {
+      const notice = { kind: 'error' as const, message: `${context.text.refused}${problems.join('; ')}` };
+      return res.status(400).type('html').send(searchPage({ ...context, notice }, fields, null, false));
+    }
+    const { data } = query;
+    const rows = await listRefunds(db, {
+      statuses: data.status,
+      merchantId: data.merchantId,
+      paymentId: data.paymentId,
+      orderId: data.orderId,
+      payerLast4: data.payerLast4,
+      createdFrom: data.createdFrom ? new Date(data.createdFrom) : undefined,
+      createdTo: data.createdTo ? new Date(data.createdTo) : undefined,
+      limit: data.limit,
+    });
+    res.type('html').send(searchPage(context, fields, rows.slice(0, SEARCH_LIMIT).map((refund) => forPage(refund)), rows.length > SEARCH_LIMIT));
+  });
+
+  router.get('/console/reports', signedIn, async (req, res) => {
+    const context = contextOf(req, res);
+    const range = reportRangeOf(req);
+    if (!range.ok) return res.status(400).type('html').send(messagePage({ ...context, notice: { kind: 'error', message: `${context.text.refused}${range.problem}` } }, context.text.reports));
+    const [summary, byReason, byChannel, byDay] = await Promise.all([
+      refundReportSummary(db, range.range),
+      ...REPORT_GROUPINGS.map((grouping) => refundReportGroups(db, range.range, grouping)),
+    ]);
+    res.type('html').send(reportsPage(context, { from: range.from, to: range.to, summary: summary!, byReason: byReason!, byChannel: byChannel!, byDay: byDay! }));
+  });
+
+  router.get('/console/reports.csv', signedIn, async (req, res) => {
+    const range = reportRangeOf(req);
+    if (!range.ok) return res.status(400).type('text/plain').send(`${range.problem}\n`);
+    const groupings = await Promise.all(REPORT_GROUPINGS.map(async (grouping) => ({ grouping, groups: await refundReportGroups(db, range.range, grouping) })));
+    const lines = [['group_by', 'key', 'currency', 'count', 'amount_minor', 'amount']];
+    for (const { grouping, groups } of groupings) {
+      for (const group of groups) lines.push([grouping, group.key, group.currency, String(group.count), String(group.amount), formatMinorUnits(group.amount, group.currency).replaceAll(',', '')]);
+    }
+    res.attachment(`refunds-${range.from}-to-${range.to}.csv`);
+    res.type('text/csv').send(lines.map((line) => line.map(csvCell).join(',')).join('\r\n') + '\r\n');
   });
 
   router.get('/console/refunds/:id', signedIn, async (req, res) => {
@@ -151,7 +260,7 @@ export function consoleRouter(deps: ApiDeps): express.Router {
         await decideRefund({ ...deps, starts: deps.refunds }, { principal: session.principal, role: session.role }, id, decision(parsed.data));
       } catch (error) {
         if (!(error instanceof RefundRequestError)) throw error;
-        return showRefund(req, res, problemForRefundError(error.code, error.message, error.facts).status, error.message);
+        return showRefund(req, res, problemForRefundError(error.code, error.message, error.facts).status, refusalIn(contextOf(req, res).text, error));
       }
       res.redirect(303, `/console/refunds/${encodeURIComponent(id)}?done=${done}`);
     });
@@ -162,10 +271,9 @@ export function consoleRouter(deps: ApiDeps): express.Router {
     const refund = await findRefund(db, String(req.params.id));
     if (!refund) return res.status(404).type('html').send(messagePage(context, context.text.notFound));
     const done = typeof req.query.done === 'string' && req.query.done in DONE ? context.text[DONE[req.query.done as keyof typeof DONE]] : undefined;
-    const notice = error ? { kind: 'error' as const, message: `${context.text.refused} ${error}` } : done ? { kind: 'ok' as const, message: done } : undefined;
-    const page = forPage(refund, await refundTimeline(db, refund.id));
-    const payment = await findPayment(db, refund.paymentId);
-    res.status(status).type('html').send(refundPage({ ...context, notice }, page, choicesOf(refund, sessionIn(res)), payment));
+    const notice = error ? { kind: 'error' as const, message: `${context.text.refused}${error}` } : done ? { kind: 'ok' as const, message: done } : undefined;
+    const [timeline, payment, attempts] = await Promise.all([refundTimeline(db, refund.id), findPayment(db, refund.paymentId), providerAttemptsOf(db, refund.id)]);
+    res.status(status).type('html').send(refundPage({ ...context, notice }, forPage(refund, timeline), choicesOf(refund, sessionIn(res), context.text), payment, attempts));
   }
 
   /** Only signed-in people; and every form post with its session's CSRF token. */
@@ -179,6 +287,17 @@ export function consoleRouter(deps: ApiDeps): express.Router {
     res.locals.session = session;
     if (req.method === 'POST' && !tokenMatches(session.csrfToken, req.body?._csrf)) return refuseForgery(req, res, contextOf(req, res));
     next();
+  }
+
+  /** The report's business days, from the date pickers; the last 30 days when none are given. */
+  function reportRangeOf(req: Request): { ok: true; from: string; to: string; range: ReportRange } | { ok: false; problem: string } {
+    const offset = config.policy.utcOffsetMinutes;
+    const today = localDate(Date.now(), offset);
+    const asked = { from: req.query.from ?? localDate(localDayStart(today, offset) - 29 * DAY_MS, offset), to: req.query.to ?? today };
+    const parsed = ReportRangeForm.safeParse(asked);
+    if (!parsed.success) return { ok: false, problem: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') };
+    const { from, to } = parsed.data;
+    return { ok: true, from, to, range: { from: new Date(localDayStart(from, offset)), to: new Date(localDayStart(to, offset) + DAY_MS), utcOffsetMinutes: offset } };
   }
 
   function contextOf(req: Request, res: Response): PageContext {
@@ -211,7 +330,7 @@ function forPage(refund: RefundRow, timeline: Awaited<ReturnType<typeof refundTi
 }
 
 /** What this person may decide on the refund, by the same pure rules the API and the workflow run. */
-function choicesOf(refund: RefundRow, session: ConsoleSession): Choices {
+function choicesOf(refund: RefundRow, session: ConsoleSession, text: Text): Choices {
   const view = decisionViewOf(refund);
   const by = { principal: session.principal, role: session.role };
   const decide = refund.status === 'pending_approval' ? 'approval' : refund.proposal ? 'proposal' : null;
@@ -221,13 +340,13 @@ function choicesOf(refund: RefundRow, session: ConsoleSession): Choices {
     else checkProposalApproval(view, by, undefined);
     return { decide, whyNot: null };
   } catch (error) {
-    if (error instanceof RefundRequestError) return { decide, whyNot: error.message };
+    if (error instanceof RefundRequestError) return { decide, whyNot: refusalIn(text, error) };
     throw error;
   }
 }
 
 /** What this person may do with a stuck refund: null where the rule allows it, else the rule's reason. */
-function deskChoicesOf(refund: RefundRow, session: ConsoleSession): DeskChoices {
+function deskChoicesOf(refund: RefundRow, session: ConsoleSession, text: Text): DeskChoices {
   const view = decisionViewOf(refund);
   const by = { principal: session.principal, role: session.role };
   const reason = (rule: () => void): string | null => {
@@ -235,10 +354,16 @@ function deskChoicesOf(refund: RefundRow, session: ConsoleSession): DeskChoices 
       rule();
       return null;
     } catch (error) {
-      if (error instanceof RefundRequestError) return error.message;
+      if (error instanceof RefundRequestError) return refusalIn(text, error);
       throw error;
     }
   };
   // The reason a person will type is not known yet: the rules are asked with a placeholder.
   return { retry: reason(() => checkRetry(view, by)), reroute: reason(() => checkReroute(view, by, 'given')), cancel: reason(() => checkCancel(view, by, 'given')) };
+}
+
+/** A CSV cell: quoted where it must be, and never read as a formula by a spreadsheet. */
+function csvCell(value: string): string {
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }

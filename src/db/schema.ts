@@ -89,6 +89,8 @@ export const payments = pgTable(
       sql`${t.refundedAmount} >= 0 AND ${t.reservedAmount} >= 0 AND ${t.refundedAmount} + ${t.reservedAmount} <= ${t.amount}`,
     ),
     index('payments_order_idx').on(t.merchantId, t.orderId),
+    // Support finds a customer's refunds by the four characters every masked account shows.
+    index('payments_payer_last4_idx').on(sql`right(${t.payerAccount}, 4)`),
   ],
 );
 
@@ -157,6 +159,7 @@ export const refunds = pgTable(
     index('refunds_status_created_idx').on(t.status, t.createdAt, t.id),
     index('refunds_merchant_created_idx').on(t.merchantId, t.createdAt, t.id),
     index('refunds_payment_idx').on(t.paymentId, t.createdAt, t.id),
+    index('refunds_order_idx').on(t.orderId, t.createdAt, t.id),
     index('refunds_needs_attention_idx')
       .on(t.createdAt, t.id)
       .where(sql`${t.needsAttention}`),

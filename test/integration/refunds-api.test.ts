@@ -316,6 +316,15 @@ describe('listing for support staff', () => {
     expect(byStatus.body.data.length).toBe(5);
     const attention = await call('GET', `/v1/refunds?paymentId=${payment.id}&needsAttention=true`, { key: 'dev-support' });
     expect(attention.body.data).toEqual([]);
+    // By the order, and by the last four characters of the payer account (what a masked account shows).
+    const byOrder = await call('GET', `/v1/refunds?orderId=${payment.orderId}`, { key: 'dev-support' });
+    expect(byOrder.body.data.map((r: { id: string }) => r.id)).toEqual([...ids].reverse());
+    const byPayer = await call('GET', `/v1/refunds?payerLast4=5678&paymentId=${payment.id}&limit=1`, { key: 'dev-support' });
+    expect(byPayer.body.data.map((r: { id: string }) => r.id)).toEqual([ids[4]]);
+    const otherPayer = await call('GET', `/v1/refunds?payerLast4=9999&paymentId=${payment.id}`, { key: 'dev-support' });
+    expect(otherPayer.body.data).toEqual([]);
+    const odd = await call('GET', '/v1/refunds?payerLast4=12345', { key: 'dev-support' });
+    expect(odd.status).toBe(400);
   });
 });
 

@@ -1,6 +1,8 @@
 /** The console's words: which language a reader gets, how amounts and waits read. */
 import { html } from '../../src/console/pages';
-import { age, localeOf, money, textOf } from '../../src/console/text';
+import { age, duration, eventIn, localeOf, money, refusalIn, textOf } from '../../src/console/text';
+import { checkApproval } from '../../workflows/decision-rules';
+import type { RefundRequestError } from '../../workflows/refusals';
 
 describe('the console language', () => {
   it('is the one asked for, then the remembered one, then the browser’s first choice we speak', () => {
@@ -31,5 +33,55 @@ describe('pages', () => {
   it('escapes every value put into HTML', () => {
     expect(html`<td>${'<script>alert("x")</script>'}</td>`.value).toBe('<td>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</td>');
     expect(html`<p>${html`<b>${"it's"}</b>`}</p>`.value).toBe('<p><b>it&#39;s</b></p>');
+  });
+});
+
+describe('refusals in the reader’s language', () => {
+  const approval = {
+    status: 'pending_approval' as const,
+    requestedBy: 'supervisor-a',
+    createdBy: 'pos-backend',
+    requiredApprovals: 1,
+    approvals: [],
+    proposal: null,
+    amount: 60_000,
+    fee: 0,
+    corrections: [],
+    busy: null,
+  };
+  const refusalOf = (rule: () => void) => {
+    try {
+      rule();
+    } catch (error) {
+      return error as RefundRequestError;
+    }
+    throw new Error('the rule allowed it');
+  };
+
+  it('names the rule that refused, so zh-CN readers get it in Chinese and API callers can tell the rules apart', () => {
+    const own = refusalOf(() => checkApproval(approval, { principal: 'supervisor-a', role: 'supervisor' }));
+    expect(own.facts).toEqual({ rule: 'requested_it' });
+    expect(refusalIn(textOf('en'), own)).toBe('you requested this refund; someone else must decide');
+    expect(refusalIn(textOf('zh-CN'), own)).toBe('这笔退款由您申请，须由其他人审批');
+
+    const late = refusalOf(() => checkApproval({ ...approval, status: 'succeeded' }, { principal: 'supervisor-b', role: 'supervisor' }));
+    expect(late.facts).toEqual({ rule: 'status', allowed: ['pending_approval'] });
+    expect(refusalIn(textOf('zh-CN'), { message: late.message, facts: { ...late.facts, refundStatus: 'succeeded' } })).toBe('退款当前为「已退款」；此操作需要「待审批」');
+    expect(refusalIn(textOf('en'), { message: late.message, facts: { ...late.facts, refundStatus: 'succeeded' } })).toBe('the refund is succeeded; this needs pending approval');
+  });
+
+  it('falls back to the API’s own words where no rule is named', () => {
+    expect(refusalIn(textOf('zh-CN'), { message: 'the refund’s workflow is not running yet', facts: {} })).toBe('the refund’s workflow is not running yet');
+  });
+
+  it('names every recorded event type it knows, and shows an unknown one as recorded', () => {
+    expect(eventIn(textOf('zh-CN'), 'settlement_deadline_passed')).toBe('已超过到账时限');
+    expect(eventIn(textOf('en'), 'something_new')).toBe('something_new');
+    expect(Object.keys(textOf('zh-CN').events).sort()).toEqual(Object.keys(textOf('en').events).sort());
+  });
+
+  it('reads short lengths of time in seconds', () => {
+    expect(duration(42, textOf('en'))).toBe('42 s');
+    expect(duration(7_500, textOf('zh-CN'))).toBe('2 小时 5 分钟');
   });
 });

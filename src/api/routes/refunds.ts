@@ -69,6 +69,8 @@ export function refundRoutes(deps: ApiDeps) {
           statuses: query.status,
           merchantId: query.merchantId,
           paymentId: query.paymentId,
+          orderId: query.orderId,
+          payerLast4: query.payerLast4,
           needsAttention: query.needsAttention === 'true',
           awaitingApproval: query.awaitingApproval === 'true',
           createdFrom: query.createdFrom ? new Date(query.createdFrom) : undefined,

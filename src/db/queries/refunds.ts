@@ -2,6 +2,7 @@ import { and, asc, desc, eq, gte, inArray, lt, lte, or, sql, type SQL } from 'dr
 import { pgErrorCode, type Executor } from '../client';
 import {
   idempotencyKeys,
+  payments,
   providerAttempts,
   refundEvents,
   refunds,
@@ -162,6 +163,11 @@ export async function findProviderAttempt(db: Executor, refundId: string, attemp
   return row;
 }
 
+/** Every call made to a provider for the refund, in the order made: what support reads on its page. */
+export async function providerAttemptsOf(db: Executor, refundId: string): Promise<ProviderAttemptRow[]> {
+  return db.select().from(providerAttempts).where(eq(providerAttempts.refundId, refundId)).orderBy(asc(providerAttempts.attempt));
+}
+
 export async function findProviderAttemptByKey(db: Executor, provider: ProviderAttemptRow['provider'], idempotencyKey: string) {
   const [row] = await db
     .select()
@@ -207,6 +213,9 @@ export interface RefundListFilter {
   statuses?: RefundStatus[];
   merchantId?: string;
   paymentId?: string;
+  orderId?: string;
+  /** The last four characters of the payer's account: what a customer reads off their card or wallet. */
+  payerLast4?: string;
   needsAttention?: boolean;
   /** Pending approval, or with an open proposal: the supervisors' inbox. */
   awaitingApproval?: boolean;
@@ -259,6 +268,11 @@ export function listRefundsQuery(db: Executor, filter: RefundListFilter) {
   if (filter.statuses?.length) conditions.push(inArray(refunds.status, filter.statuses));
   if (filter.merchantId) conditions.push(eq(refunds.merchantId, filter.merchantId));
   if (filter.paymentId) conditions.push(eq(refunds.paymentId, filter.paymentId));
+  if (filter.orderId) conditions.push(eq(refunds.orderId, filter.orderId));
+  if (filter.payerLast4) {
+    const payers = db.select({ id: payments.id }).from(payments).where(sql`right(${payments.payerAccount}, 4) = ${filter.payerLast4}`);
+    conditions.push(inArray(refunds.paymentId, payers));
+  }
   if (filter.needsAttention) conditions.push(eq(refunds.needsAttention, true));
   if (filter.awaitingApproval) conditions.push(awaitingApproval());
   if (filter.createdFrom) conditions.push(gte(refunds.createdAt, filter.createdFrom));

@@ -38,16 +38,34 @@ function groupKey(groupBy: ReportGrouping, utcOffsetMinutes: number) {
   }
 }
 
-export async function refundReport(
-  db: Executor,
-  range: { from: Date; to: Date; groupBy: ReportGrouping; utcOffsetMinutes: number },
-): Promise<RefundReport> {
-  const key = groupKey(range.groupBy, range.utcOffsetMinutes);
-  const inRange = sql`r.created_at >= ${range.from.toISOString()}::timestamptz AND r.created_at < ${range.to.toISOString()}::timestamptz`;
+export interface ReportRange {
+  from: Date;
+  to: Date;
+  /** The business day's offset from UTC: days are the merchant's, not UTC's. */
+  utcOffsetMinutes: number;
+}
+
+export async function refundReport(db: Executor, range: ReportRange & { groupBy: ReportGrouping }): Promise<RefundReport> {
+  const [groups, summary] = await Promise.all([refundReportGroups(db, range, range.groupBy), refundReportSummary(db, range)]);
+  return { groups, ...summary };
+}
+
+function inRange(range: ReportRange) {
+  return sql`r.created_at >= ${range.from.toISOString()}::timestamptz AND r.created_at < ${range.to.toISOString()}::timestamptz`;
+}
+
+/** Counts and amounts (per currency: amounts in different currencies never add up) by one grouping. */
+export async function refundReportGroups(db: Executor, range: ReportRange, groupBy: ReportGrouping): Promise<RefundReportGroup[]> {
+  const key = groupKey(groupBy, range.utcOffsetMinutes);
   const groups = await db.execute<{ key: string; currency: string; count: number; amount: string }>(sql`
     SELECT ${key} AS key, r.currency, count(*)::int AS count, sum(r.amount)::text AS amount
-    FROM refunds r WHERE ${inRange}
+    FROM refunds r WHERE ${inRange(range)}
     GROUP BY 1, 2 ORDER BY 1, 2`);
+  return groups.map((group) => ({ key: group.key, currency: group.currency, count: group.count, amount: Number(group.amount) }));
+}
+
+/** How many, how fast they settled and were approved, and how many need a person now. */
+export async function refundReportSummary(db: Executor, range: ReportRange): Promise<Omit<RefundReport, 'groups'>> {
   const [summary] = await db.execute<{
     refunds: number;
     attention: number;
@@ -56,7 +74,7 @@ export async function refundReport(
     approval_p50: number | null;
     approval_p90: number | null;
   }>(sql`
-    WITH chosen AS (SELECT * FROM refunds r WHERE ${inRange}),
+    WITH chosen AS (SELECT * FROM refunds r WHERE ${inRange(range)}),
     approvals AS (
       SELECT c.id, extract(epoch FROM min(e.at) - c.created_at) AS seconds
       FROM chosen c JOIN refund_events e ON e.refund_id = c.id AND e.type = 'approved'
@@ -70,7 +88,6 @@ export async function refundReport(
     FROM chosen`);
   const round = (value: number | null) => (value === null ? null : Math.round(Number(value)));
   return {
-    groups: groups.map((group) => ({ key: group.key, currency: group.currency, count: group.count, amount: Number(group.amount) })),
     refunds: summary!.refunds,
     timeToSettleSeconds: { p50: round(summary!.settle_p50), p90: round(summary!.settle_p90) },
     approvalLeadTimeSeconds: { p50: round(summary!.approval_p50), p90: round(summary!.approval_p90) },

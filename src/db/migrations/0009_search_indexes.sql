@@ -1,0 +1,2 @@
+CREATE INDEX "payments_payer_last4_idx" ON "payments" USING btree (right("payer_account", 4));--> statement-breakpoint
+CREATE INDEX "refunds_order_idx" ON "refunds" USING btree ("order_id","created_at","id");
