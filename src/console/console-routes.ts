@@ -10,6 +10,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { z, type ZodType } from 'zod';
 import type { ApiDeps } from '../api/deps';
 import { problemForRefundError } from '../api/problems';
+import { refundListFilter } from '../api/routes/refunds';
 import { ApproveBody, CancelBody, ListRefundsQuery, RejectBody, RetryBody } from '../api/schemas';
 import { refundView } from '../api/views';
 import { findPayment } from '../db/queries/payments';
@@ -186,17 +187,7 @@ export function consoleRouter(deps: ApiDeps): express.Router {
       const notice = { kind: 'error' as const, message: `${context.text.refused}${problems.join('; ')}` };
       return res.status(400).type('html').send(searchPage({ ...context, notice }, fields, null, false));
     }
-    const { data } = query;
-    const rows = await listRefunds(db, {
-      statuses: data.status,
-      merchantId: data.merchantId,
-      paymentId: data.paymentId,
-      orderId: data.orderId,
-      payerLast4: data.payerLast4,
-      createdFrom: data.createdFrom ? new Date(data.createdFrom) : undefined,
-      createdTo: data.createdTo ? new Date(data.createdTo) : undefined,
-      limit: data.limit,
-    });
+    const rows = await listRefunds(db, { ...refundListFilter(query.data), limit: query.data.limit });
     res.type('html').send(searchPage(context, fields, rows.slice(0, SEARCH_LIMIT).map((refund) => forPage(refund)), rows.length > SEARCH_LIMIT));
   });
 
@@ -335,31 +326,31 @@ function choicesOf(refund: RefundRow, session: ConsoleSession, text: Text): Choi
   const by = { principal: session.principal, role: session.role };
   const decide = refund.status === 'pending_approval' ? 'approval' : refund.proposal ? 'proposal' : null;
   if (!decide) return { decide: null, whyNot: null };
-  try {
-    if (decide === 'approval') checkApproval(view, by, undefined);
-    else checkProposalApproval(view, by, undefined);
-    return { decide, whyNot: null };
-  } catch (error) {
-    if (error instanceof RefundRequestError) return { decide, whyNot: refusalIn(text, error) };
-    throw error;
-  }
+  const whyNot = whyNotIn(text, () => (decide === 'approval' ? checkApproval(view, by, undefined) : checkProposalApproval(view, by, undefined)));
+  return { decide, whyNot };
 }
 
 /** What this person may do with a stuck refund: null where the rule allows it, else the rule's reason. */
 function deskChoicesOf(refund: RefundRow, session: ConsoleSession, text: Text): DeskChoices {
   const view = decisionViewOf(refund);
   const by = { principal: session.principal, role: session.role };
-  const reason = (rule: () => void): string | null => {
-    try {
-      rule();
-      return null;
-    } catch (error) {
-      if (error instanceof RefundRequestError) return refusalIn(text, error);
-      throw error;
-    }
-  };
   // The reason a person will type is not known yet: the rules are asked with a placeholder.
-  return { retry: reason(() => checkRetry(view, by)), reroute: reason(() => checkReroute(view, by, 'given')), cancel: reason(() => checkCancel(view, by, 'given')) };
+  return {
+    retry: whyNotIn(text, () => checkRetry(view, by)),
+    reroute: whyNotIn(text, () => checkReroute(view, by, 'given')),
+    cancel: whyNotIn(text, () => checkCancel(view, by, 'given')),
+  };
+}
+
+/** null when the rule allows it; else its refusal in the reader's words. */
+function whyNotIn(text: Text, rule: () => void): string | null {
+  try {
+    rule();
+    return null;
+  } catch (error) {
+    if (error instanceof RefundRequestError) return refusalIn(text, error);
+    throw error;
+  }
 }
 
 /** A CSV cell: quoted where it must be, and never read as a formula by a spreadsheet. */

@@ -430,16 +430,29 @@ function groupFigure(text: Text, id: string, title: string, groups: RefundReport
   for (const group of groups) byKey.set(group.key, [...(byKey.get(group.key) ?? []), group]);
   const rows = [...byKey].map(([key, inCurrencies]) => ({ key, count: inCurrencies.reduce((sum, group) => sum + group.count, 0), inCurrencies }));
   const most = Math.max(1, ...rows.map((row) => row.count));
-  const rowHeight = 26;
-  const chartHeight = rows.length * rowHeight + 8;
+  // Each currency on its own scale: a bar compares amounts in one currency only.
+  const mostIn = new Map<string, number>();
+  for (const group of groups) mostIn.set(group.currency, Math.max(mostIn.get(group.currency) ?? 1, group.amount));
+  const bar = 220;
+  let y = 24;
+  const drawn = rows.map((row) => {
+    const top = y;
+    y += 22 + row.inCurrencies.length * 16 + 8;
+    const width = Math.round((row.count / most) * bar);
+    return html`<text x="140" y="${top + 15}" text-anchor="end" font-size="13" fill="#1d2433">${label(row.key)}</text>
+<rect x="150" y="${top + 3}" width="${Math.max(2, width)}" height="16" rx="2" fill="#2457c5"></rect><text x="${156 + width}" y="${top + 15}" font-size="13" fill="#1d2433">${row.count}</text>
+${row.inCurrencies.map((group, i) => {
+  const amountWidth = Math.round((group.amount / mostIn.get(group.currency)!) * bar);
+  return html`<rect x="150" y="${top + 23 + i * 16}" width="${Math.max(2, amountWidth)}" height="11" rx="2" fill="#1f8a70"></rect><text x="${156 + amountWidth}" y="${top + 33 + i * 16}" font-size="11" fill="#1d2433">${money(group.amount, group.currency)}</text>`;
+})}`;
+  });
+  const described = rows.map((row) => `${label(row.key)} ${row.count} (${row.inCurrencies.map((group) => money(group.amount, group.currency)).join(', ')})`).join('; ');
   return html`<figure aria-labelledby="chart-${id}">
 <figcaption id="chart-${id}"><h2>${title}</h2></figcaption>
-<svg class="chart" viewBox="0 0 480 ${chartHeight}" role="img" aria-label="${title}: ${rows.map((row) => `${label(row.key)} ${row.count}`).join(', ')}">
-${rows.map((row, i) => {
-  const y = 4 + i * rowHeight;
-  const width = Math.round((row.count / most) * 280);
-  return html`<text x="140" y="${y + 17}" text-anchor="end" font-size="13" fill="#1d2433">${label(row.key)}</text><rect x="150" y="${y + 4}" width="${Math.max(2, width)}" height="18" rx="2" fill="#2457c5"></rect><text x="${156 + width}" y="${y + 17}" font-size="13" fill="#1d2433">${row.count}</text>`;
-})}
+<svg class="chart" viewBox="0 0 480 ${y}" role="img" aria-label="${title}: ${described}">
+<rect x="150" y="4" width="10" height="10" fill="#2457c5"></rect><text x="164" y="13" font-size="11" fill="#1d2433">${text.count}</text>
+<rect x="240" y="4" width="10" height="10" fill="#1f8a70"></rect><text x="254" y="13" font-size="11" fill="#1d2433">${text.amount}</text>
+${drawn}
 </svg>
 <table>
 <thead><tr><th scope="col">${title}</th><th scope="col">${text.count}</th><th scope="col">${text.amount}</th></tr></thead>

@@ -1,5 +1,5 @@
 /** The console's words: which language a reader gets, how amounts and waits read. */
-import { html } from '../../src/console/pages';
+import { html, reportsPage } from '../../src/console/pages';
 import { age, duration, eventIn, localeOf, money, refusalIn, textOf } from '../../src/console/text';
 import { checkApproval } from '../../workflows/decision-rules';
 import type { RefundRequestError } from '../../workflows/refusals';
@@ -33,6 +33,23 @@ describe('pages', () => {
   it('escapes every value put into HTML', () => {
     expect(html`<td>${'<script>alert("x")</script>'}</td>`.value).toBe('<td>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</td>');
     expect(html`<p>${html`<b>${"it's"}</b>`}</p>`.value).toBe('<p><b>it&#39;s</b></p>');
+  });
+
+  it('charts counts on one scale and amounts on one scale per currency, never adding currencies up', () => {
+    const summary = { refunds: 4, timeToSettleSeconds: { p50: 30, p90: 90 }, approvalLeadTimeSeconds: { p50: null, p90: null }, needsAttentionShare: 0.25 };
+    const byReason = [
+      { key: 'defective', currency: 'CNY', count: 2, amount: 40_000 },
+      { key: 'defective', currency: 'USD', count: 1, amount: 500 },
+      { key: 'fraud', currency: 'CNY', count: 1, amount: 10_000 },
+    ];
+    const page = reportsPage({ locale: 'en', text: textOf('en') }, { from: '2026-11-01', to: '2026-11-24', summary, byReason, byChannel: [], byDay: [] });
+    expect(page).toContain('aria-label="By reason: defective 3 (¥400.00, $5.00); fraud 1 (¥100.00)"');
+    // Widest bars: the most refunds (3), the most yuan (¥400) and the most dollars ($5) each fill the scale.
+    const bars = [...page.matchAll(/<rect x="150" y="(\d+)" width="(\d+)"/g)].filter((match) => match[1] !== '4'); // not the legend
+    const widths = bars.map((match) => Number(match[2]));
+    expect(widths).toEqual([220, 220, 220, 73, 55]);
+    expect(page).toContain('p50 30 s');
+    expect(page).toContain('25.0%');
   });
 });
 

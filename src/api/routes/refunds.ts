@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { z } from 'zod';
 import type { ApiDeps } from '../deps';
 import { listRefunds, refundTimeline } from '../../db/queries/refunds';
 import { createRefund } from '../../refunds/create-refund';
@@ -65,17 +66,7 @@ export function refundRoutes(deps: ApiDeps) {
       query: ListRefundsQuery,
       responses: { 200: { description: 'A page of refunds', schema: RefundList }, 400: { description: 'Invalid filter', schema: Problem } },
       async handle({ query }) {
-        const filter = {
-          statuses: query.status,
-          merchantId: query.merchantId,
-          paymentId: query.paymentId,
-          orderId: query.orderId,
-          payerLast4: query.payerLast4,
-          needsAttention: query.needsAttention === 'true',
-          awaitingApproval: query.awaitingApproval === 'true',
-          createdFrom: query.createdFrom ? new Date(query.createdFrom) : undefined,
-          createdTo: query.createdTo ? new Date(query.createdTo) : undefined,
-        };
+        const filter = refundListFilter(query);
         const rows = await listRefunds(deps.db, { ...filter, after: query.cursor ? decodeCursor(query.cursor, filter) : undefined, limit: query.limit + 1 });
         const page = rows.slice(0, query.limit);
         const last = page[page.length - 1];
@@ -86,6 +77,21 @@ export function refundRoutes(deps: ApiDeps) {
       },
     }),
   ];
+}
+
+/** The list's query string as the database query's filter (the console's search uses it too). */
+export function refundListFilter(query: z.infer<typeof ListRefundsQuery>) {
+  return {
+    statuses: query.status,
+    merchantId: query.merchantId,
+    paymentId: query.paymentId,
+    orderId: query.orderId,
+    payerLast4: query.payerLast4,
+    needsAttention: query.needsAttention === 'true',
+    awaitingApproval: query.awaitingApproval === 'true',
+    createdFrom: query.createdFrom ? new Date(query.createdFrom) : undefined,
+    createdTo: query.createdTo ? new Date(query.createdTo) : undefined,
+  };
 }
 
 /**
