@@ -39,6 +39,11 @@ export interface Config {
   merchantWebhookSecret: string;
   /** Seals bank accounts people give on their way to a refund's workflow (API and worker must share it). */
   destinationSealKey: string;
+  /** Customer email: through this SMTP server (smtp:// or smtps://, credentials in the URL); absent: to the log. */
+  smtpUrl?: string;
+  smtpFrom: string;
+  /** Customer SMS: POSTed to this gateway; absent: to the log. */
+  smsGatewayUrl?: string;
   /** How long a console sign-in lasts. */
   consoleSessionTtlMs: number;
   /** The API's database connections. */
@@ -84,6 +89,7 @@ export const SECRET_SETTINGS = [
   'TEMPORAL_TLS_CERT',
   'TEMPORAL_TLS_KEY',
   'TEMPORAL_TLS_CA',
+  'SMTP_URL',
 ] as const;
 
 export const DEVELOPMENT_API_KEYS =
@@ -133,6 +139,9 @@ export function loadConfig(given: Env = process.env): Config {
     merchantWebhooks,
     merchantWebhookSecret,
     destinationSealKey,
+    smtpUrl: urlSetting(env, 'SMTP_URL', ['smtp:', 'smtps:']),
+    smtpFrom: env.SMTP_FROM || 'refundflow <refunds@refundflow.local>',
+    smsGatewayUrl: urlSetting(env, 'SMS_GATEWAY_URL', ['http:', 'https:']),
     consoleSessionTtlMs: durationSetting(env, 'CONSOLE_SESSION_TTL') ?? 8 * 3_600_000,
     databasePoolSize: integerSetting(env, 'DATABASE_POOL_SIZE', 2, 1_000) ?? DEFAULT_POOL_SIZE,
     worker: {
@@ -153,6 +162,19 @@ export function loadConfig(given: Env = process.env): Config {
     },
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const) ?? 'info',
   };
+}
+
+function urlSetting(env: Env, name: string, protocols: string[]): string | undefined {
+  const value = env[name];
+  if (!value) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${name} must be a URL (${protocols.map((p) => `${p}//…`).join(' or ')})`);
+  }
+  if (!protocols.includes(url.protocol)) throw new ConfigError(`${name} must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  return value;
 }
 
 /** `NAME_FILE` read into `NAME` (a trailing newline dropped); both given is a mistake worth stopping for. */

@@ -13,6 +13,7 @@ import { problemForRefundError } from '../api/problems';
 import { refundListFilter } from '../api/routes/refunds';
 import { ApproveBody, CancelBody, ListRefundsQuery, RejectBody, RetryBody } from '../api/schemas';
 import { refundView } from '../api/views';
+import { notificationsOfRefund } from '../db/queries/notifications';
 import { findPayment } from '../db/queries/payments';
 import { refundReportGroups, refundReportSummary, type ReportGrouping, type ReportRange } from '../db/queries/reports';
 import { awaitingApprovalOldestFirst, findRefund, latestEventsOf, listRefunds, providerAttemptsOf, refundTimeline, stuckOldestFirst } from '../db/queries/refunds';
@@ -263,8 +264,13 @@ export function consoleRouter(deps: ApiDeps): express.Router {
     if (!refund) return res.status(404).type('html').send(messagePage(context, context.text.notFound));
     const done = typeof req.query.done === 'string' && req.query.done in DONE ? context.text[DONE[req.query.done as keyof typeof DONE]] : undefined;
     const notice = error ? { kind: 'error' as const, message: `${context.text.refused}${error}` } : done ? { kind: 'ok' as const, message: done } : undefined;
-    const [timeline, payment, attempts] = await Promise.all([refundTimeline(db, refund.id), findPayment(db, refund.paymentId), providerAttemptsOf(db, refund.id)]);
-    res.status(status).type('html').send(refundPage({ ...context, notice }, forPage(refund, timeline), choicesOf(refund, sessionIn(res), context.text), payment, attempts));
+    const [timeline, payment, attempts, messages] = await Promise.all([
+      refundTimeline(db, refund.id),
+      findPayment(db, refund.paymentId),
+      providerAttemptsOf(db, refund.id),
+      notificationsOfRefund(db, refund.id),
+    ]);
+    res.status(status).type('html').send(refundPage({ ...context, notice }, forPage(refund, timeline), choicesOf(refund, sessionIn(res), context.text), payment, attempts, messages));
   }
 
   /** Only signed-in people; and every form post with its session's CSRF token. */

@@ -4,9 +4,9 @@
  * the reader's own time zone, and the inbox refreshing itself.
  */
 import type { refundView } from '../api/views';
-import type { ProviderAttemptRow } from '../db/schema';
+import type { NotificationRow, ProviderAttemptRow } from '../db/schema';
 import type { RefundReport, RefundReportGroup } from '../db/queries/reports';
-import { maskAccount } from '../masking';
+import { maskAccount, maskEmail } from '../masking';
 import type { ProviderName, ProviderState, RefundReason, RefundStatus } from '../../workflows/lifecycle';
 import type { ConsoleSession } from './sessions';
 import { age, duration, eventIn, money, type Locale, type Text } from './text';
@@ -178,6 +178,7 @@ export function refundPage(
   choices: Choices,
   payment: { amount: number; refundedAmount: number; reservedAmount: number } | undefined,
   attempts: ProviderAttemptRow[],
+  messages: NotificationRow[],
 ): string {
   const { text } = context;
   const instants = Object.entries(refund.deadlines).filter(([, at]) => at);
@@ -200,6 +201,7 @@ export function refundPage(
 </dl>
 ${decisionForms(context, refund, choices)}
 ${attempts.length ? html`<h2>${text.operations}</h2>${attemptTable(text, refund.currency, attempts)}` : ''}
+${messages.length ? html`<h2>${text.messages}</h2>${messageTable(text, messages)}` : ''}
 <h2>${text.timeline}</h2>
 <ol class="timeline">
 ${refund.timeline.map(
@@ -226,6 +228,23 @@ ${attempts.map(
   <td data-label="${text.reference}">${attempt.reference ?? '—'}${attempt.traceReference ? html`<br>${attempt.traceReference}` : ''}</td>
   <td data-label="${text.failure}">${attempt.failureReason ?? '—'}</td>
   <td data-label="${text.created}">${timeOf(attempt.createdAt.toISOString())}</td>
+</tr>`,
+)}
+</tbody>
+</table>`;
+}
+
+/** What the customer was sent, and what could not be delivered (a dead letter) and why. */
+function messageTable(text: Text, messages: NotificationRow[]): Html {
+  return html`<table>
+<thead><tr><th scope="col">${text.message}</th><th scope="col">${text.recipient}</th><th scope="col">${text.state}</th><th scope="col">${text.failure}</th></tr></thead>
+<tbody>
+${messages.map(
+  (message) => html`<tr>
+  <td data-label="${text.message}">${message.template}<br><span class="muted">${message.subject}</span></td>
+  <td data-label="${text.recipient}">${message.channel} ${message.channel === 'email' ? maskEmail(message.recipient) : maskAccount(message.recipient)}</td>
+  <td data-label="${text.state}">${text.deliveries[message.status]}${message.status === 'sent' && message.sentAt ? html` ${timeOf(message.sentAt.toISOString())}` : ''}${message.attempts > 1 ? html`<br><span class="muted">${message.attempts} ${text.tries}</span>` : ''}</td>
+  <td data-label="${text.failure}">${message.status === 'sent' ? '—' : (message.lastError ?? '—')}</td>
 </tr>`,
 )}
 </tbody>

@@ -303,13 +303,15 @@ export const notifications = pgTable(
     status: notificationStatus('status').notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
+    /** When delivery is next tried: later after each failure, so an outage is waited out, not burnt through. */
+    nextAttemptAt: instant('next_attempt_at').notNull().defaultNow(),
     createdAt: createdAt(),
     sentAt: instant('sent_at'),
   },
   (t) => [
     uniqueIndex('notifications_step_idx').on(t.refundId, t.noticeKey),
-    index('notifications_pending_idx')
-      .on(t.id)
+    index('notifications_due_idx')
+      .on(t.nextAttemptAt, t.id)
       .where(sql`${t.status} = 'pending'`),
   ],
 );

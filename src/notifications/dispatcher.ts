@@ -2,6 +2,7 @@
  * Delivers the customer-notification outbox. The workflow's activities only queue messages (so a
  * retry can never send twice); this loop hands each to a transport and marks it sent.
  */
+import nodemailer from 'nodemailer';
 import type { Database } from '../db/client';
 import type { NotificationRow } from '../db/schema';
 import { deliverPendingNotifications } from '../db/queries/notifications';
@@ -22,6 +23,36 @@ export function logTransport(logger: Logger): NotificationTransport {
       to: notification.channel === 'email' ? maskEmail(notification.recipient) : notification.channel === 'sms' ? maskAccount(notification.recipient) : notification.recipient,
       subject: notification.subject,
     });
+  };
+}
+
+/**
+ * Email through SMTP (`smtps://` for TLS from the start, `smtp://` upgrading with STARTTLS where
+ * the server offers it). The refund and step go in a Message-ID of their own, so a message the
+ * server took but whose answer was lost, sent again, is recognisably the same one.
+ */
+export function smtpTransport(url: string, from: string): NotificationTransport {
+  // Short limits: delivery runs inside a transaction holding the message's row lock.
+  const mailer = nodemailer.createTransport({ url, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 }, { from });
+  const domain = from.match(/@([^>\s]+)/)?.[1] ?? 'refundflow.local';
+  return async (notification) => {
+    if (!notification.recipient) throw new Error('no email address');
+    await mailer.sendMail({
+      to: notification.recipient,
+      subject: notification.subject,
+      text: notification.body,
+      messageId: `<${notification.refundId}.${notification.noticeKey}@${domain}>`,
+      headers: { 'Content-Language': notification.locale },
+    });
+  };
+}
+
+/** Each message by its channel: email and SMS each have their own way out. */
+export function channelTransport(transports: { email: NotificationTransport; sms: NotificationTransport }): NotificationTransport {
+  return async (notification) => {
+    if (notification.channel === 'email') return transports.email(notification);
+    if (notification.channel === 'sms') return transports.sms(notification);
+    throw new Error(`no transport for channel ${notification.channel}`);
   };
 }
 

@@ -11,7 +11,7 @@ import type { Config } from '../config';
 import type { Database } from '../db/client';
 import { destinationSeal } from '../destination-seal';
 import type { Logger } from '../logger';
-import { logTransport, NotificationDispatcher } from '../notifications/dispatcher';
+import { channelTransport, gatewayTransport, logTransport, NotificationDispatcher, smtpTransport } from '../notifications/dispatcher';
 import { createSandboxProviders } from '../providers/registry';
 import { httpNoticeTransport, SandboxBank, type NoticeTransport } from '../providers/sandbox/sandbox-bank';
 import { prebuiltBundleExists, WORKFLOW_BUNDLE_PATH, WORKFLOWS_ENTRY } from './workflow-bundle';
@@ -67,7 +67,13 @@ export async function startRefundWorker(options: {
     transport: options.noticeTransport ?? httpNoticeTransport(config.sandbox.webhookUrl ?? `http://127.0.0.1:${config.port}/v1/webhooks/providers`),
     logger: logger.child({ component: 'sandbox-bank' }),
   });
-  const dispatcher = new NotificationDispatcher(db, logTransport(logger.child({ component: 'notifications' })), logger);
+  const toLog = logTransport(logger.child({ component: 'notifications' }));
+  const transport = channelTransport({
+    email: config.smtpUrl ? smtpTransport(config.smtpUrl, config.smtpFrom) : toLog,
+    // Where an SMS gateway plugs in: it gets each message as JSON with an idempotency key.
+    sms: config.smsGatewayUrl ? gatewayTransport(config.smsGatewayUrl) : toLog,
+  });
+  const dispatcher = new NotificationDispatcher(db, transport, logger);
   const relay = new WorkflowStartRelay({ db, temporal, taskQueue: config.taskQueue, defaults, logger: logger.child({ component: 'workflow-start-relay' }) });
   bank.start();
   dispatcher.start();

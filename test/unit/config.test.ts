@@ -85,3 +85,13 @@ describe('secrets from files and the Temporal connection', () => {
     expect(() => loadConfig({ TEMPORAL_TLS: 'false', TEMPORAL_TLS_CA: pem })).toThrow(/TEMPORAL_TLS=false/);
   });
 });
+
+describe('customer message delivery', () => {
+  it('takes an smtp:// or smtps:// URL, and says so when given anything else', () => {
+    expect(loadConfig({ SMTP_URL: 'smtps://user:pw@mail.example:465' }).smtpUrl).toBe('smtps://user:pw@mail.example:465');
+    expect(loadConfig({}).smtpUrl).toBeUndefined();
+    expect(() => loadConfig({ SMTP_URL: 'http://mail.example' })).toThrow(/SMTP_URL must start with smtp:\/\/ or smtps:\/\//);
+    expect(() => loadConfig({ SMTP_URL: 'not a url' })).toThrow(/SMTP_URL must be a URL/);
+    expect(() => loadConfig({ SMS_GATEWAY_URL: 'smtp://x' })).toThrow(/SMS_GATEWAY_URL/);
+  });
+});

@@ -1,4 +1,5 @@
 import { asc, eq, sql } from 'drizzle-orm';
+import { maskText } from '../../masking';
 import type { Executor } from '../client';
 import { notifications, type NotificationRow } from '../schema';
 
@@ -13,9 +14,18 @@ export async function notificationsOfRefund(db: Executor, refundId: string): Pro
   return db.select().from(notifications).where(eq(notifications.refundId, refundId)).orderBy(asc(notifications.id));
 }
 
+/** Tries before a message is given up (a dead letter, status `failed`, shown on the refund's page). */
+export const MAX_DELIVERY_ATTEMPTS = 12;
+
+/** Wait before the next try: 5 s, doubling, at most 30 min — twelve tries span about two hours. */
+export function retryDelaySeconds(attemptsSoFar: number): number {
+  return Math.min(5 * 2 ** Math.max(0, attemptsSoFar - 1), 1_800);
+}
+
 /**
- * Delivers pending messages with `send`, each claimed under a row lock (SKIP LOCKED), so several
- * dispatchers never send the same message twice at once.
+ * Delivers the messages that are due with `send`, each claimed under a row lock (SKIP LOCKED), so
+ * several dispatchers never send the same message twice at once. A failure is tried again later
+ * (backing off), and after MAX_DELIVERY_ATTEMPTS it stays `failed` for support to see.
  */
 export async function deliverPendingNotifications(
   db: Executor,
@@ -23,31 +33,32 @@ export async function deliverPendingNotifications(
   batch = 20,
 ): Promise<number> {
   return db.transaction(async (tx) => {
-    const pending = await tx
+    const due = await tx
       .select()
       .from(notifications)
-      .where(sql`${notifications.status} = 'pending' AND ${notifications.attempts} < 10`)
-      .orderBy(asc(notifications.id))
+      .where(sql`${notifications.status} = 'pending' AND ${notifications.nextAttemptAt} <= now()`)
+      .orderBy(asc(notifications.nextAttemptAt), asc(notifications.id))
       .limit(batch)
       .for('update', { skipLocked: true });
-    for (const notification of pending) {
+    for (const notification of due) {
+      const attempts = notification.attempts + 1;
       try {
         await send(notification);
-        await tx
-          .update(notifications)
-          .set({ status: 'sent', sentAt: sql`now()`, attempts: sql`${notifications.attempts} + 1` })
-          .where(eq(notifications.id, notification.id));
+        await tx.update(notifications).set({ status: 'sent', sentAt: sql`now()`, attempts, lastError: null }).where(eq(notifications.id, notification.id));
       } catch (error) {
+        const givenUp = attempts >= MAX_DELIVERY_ATTEMPTS;
         await tx
           .update(notifications)
           .set({
-            attempts: sql`${notifications.attempts} + 1`,
-            lastError: (error as Error).message,
-            status: notification.attempts + 1 >= 10 ? 'failed' : 'pending',
+            attempts,
+            // Servers quote the address they refused: kept masked, as everything support reads.
+            lastError: maskText(error instanceof Error ? error.message : String(error)),
+            status: givenUp ? 'failed' : 'pending',
+            nextAttemptAt: sql`now() + make_interval(secs => ${retryDelaySeconds(attempts)})`,
           })
           .where(eq(notifications.id, notification.id));
       }
     }
-    return pending.length;
+    return due.length;
   });
 }
