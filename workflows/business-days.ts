@@ -20,6 +20,11 @@ export function localDayStart(date: string, utcOffsetMinutes: number): number {
   return Date.parse(`${date}T00:00:00.000Z`) - utcOffsetMinutes * 60_000;
 }
 
+/** The instant the local day `YYYY-MM-DD` ends (exclusive: the next day's start). */
+export function localDayEnd(date: string, utcOffsetMinutes: number): number {
+  return localDayStart(date, utcOffsetMinutes) + DAY_MS;
+}
+
 export function isBusinessDay(epochMs: number, calendar: BusinessCalendar): boolean {
   const local = new Date(epochMs + calendar.utcOffsetMinutes * 60_000);
   const weekday = local.getUTCDay();

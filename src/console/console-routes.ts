@@ -20,7 +20,7 @@ import { awaitingApprovalOldestFirst, findRefund, latestEventsOf, listRefunds, p
 import type { RefundRow } from '../db/schema';
 import { decideRefund, decisionViewOf, type RefundDecision } from '../refunds/refund-decisions';
 import { RefundRequestError } from '../refunds/refund-errors';
-import { localDate, localDayStart } from '../../workflows/business-days';
+import { localDate, localDayEnd, localDayStart } from '../../workflows/business-days';
 import { checkApproval, checkCancel, checkProposalApproval, checkReroute, checkRetry } from '../../workflows/decision-rules';
 import { DAY_MS } from '../../workflows/durations';
 import { formatMinorUnits } from '../../workflows/money';
@@ -176,7 +176,7 @@ export function consoleRouter(deps: ApiDeps): express.Router {
       orderId: fields.orderId,
       payerLast4: fields.payerLast4,
       createdFrom: from?.success ? new Date(localDayStart(from.data, offset)).toISOString() : undefined,
-      createdTo: to?.success ? new Date(localDayStart(to.data, offset) + DAY_MS - 1).toISOString() : undefined,
+      createdTo: to?.success ? new Date(localDayEnd(to.data, offset) - 1).toISOString() : undefined, // the list's bound is inclusive
       limit: String(SEARCH_LIMIT + 1),
     });
     const problems = [
@@ -294,7 +294,7 @@ export function consoleRouter(deps: ApiDeps): express.Router {
     const parsed = ReportRangeForm.safeParse(asked);
     if (!parsed.success) return { ok: false, problem: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') };
     const { from, to } = parsed.data;
-    return { ok: true, from, to, range: { from: new Date(localDayStart(from, offset)), to: new Date(localDayStart(to, offset) + DAY_MS), utcOffsetMinutes: offset } };
+    return { ok: true, from, to, range: { from: new Date(localDayStart(from, offset)), to: new Date(localDayEnd(to, offset)), utcOffsetMinutes: offset } };
   }
 
   function contextOf(req: Request, res: Response): PageContext {
