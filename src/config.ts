@@ -8,7 +8,7 @@ import { DEFAULT_POOL_SIZE } from './db/client';
 import { parseDuration } from '../workflows/durations';
 import { REFUND_TASK_QUEUE } from '../workflows/messages';
 import { DEFAULT_POLICY, type RefundPolicy } from '../workflows/policy';
-import { PAYMENT_CHANNELS, PROVIDER_NAMES, REFUND_REASONS, type Role } from '../workflows/lifecycle';
+import { PAYMENT_CHANNELS, PROVIDER_NAMES, REFUND_REASONS, type ProviderName, type Role } from '../workflows/lifecycle';
 
 export interface ApiKey {
   role: Role;
@@ -55,7 +55,11 @@ export interface Config {
   reconciliationCron: string;
   /** First wait before asking the provider for a settlement no webhook reported; doubles up to 6h. */
   providerPollIntervalMs: number;
+  /** Which adapter serves each refund route, and the real providers' credentials. */
+  providers: ProviderSettings;
   sandbox: {
+    /** The sandbox providers, their bank, their routes and their tables are part of this deployment. */
+    enabled: boolean;
     settlementDelayMs: number;
     returnDelayMs: number;
     responseDelayMs: number;
@@ -63,6 +67,54 @@ export interface Config {
     webhookUrl?: string;
   };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+/**
+ * The adapters that can serve each route: the sandbox everywhere, a real provider where we have one,
+ * or `off` (a merchant without that rail: its refunds are refused at the door with `route_unavailable`).
+ */
+export const ROUTE_ADAPTERS = {
+  card: ['sandbox', 'off'],
+  wechat: ['wechatpay', 'sandbox', 'off'],
+  alipay: ['alipay', 'sandbox', 'off'],
+  bank_transfer: ['sandbox', 'off'],
+} as const satisfies Record<ProviderName, readonly string[]>;
+export type AdapterName = (typeof ROUTE_ADAPTERS)[ProviderName][number];
+
+/** Every route on the sandbox: development's default. */
+export const SANDBOX_ROUTES: Record<ProviderName, AdapterName> = { card: 'sandbox', wechat: 'sandbox', alipay: 'sandbox', bank_transfer: 'sandbox' };
+
+export interface ProviderSettings {
+  routes: Record<ProviderName, AdapterName>;
+  wechatpay?: WechatPaySettings;
+  alipay?: AlipaySettings;
+}
+
+/** WeChat Pay API v3, "WeChat Pay public key" mode (the mode WeChat gives new merchants). */
+export interface WechatPaySettings {
+  mchid: string;
+  /** Serial number of the merchant API certificate: says which key signed our requests. */
+  merchantSerial: string;
+  /** The merchant API private key (PEM): signs our requests. */
+  privateKey: string;
+  /** The WeChat Pay public key and its id (PUB_KEY_ID_…): verify WeChat's answers and notifications. */
+  publicKeyId: string;
+  publicKey: string;
+  /** APIv3 key (32 characters): decrypts notifications. */
+  apiV3Key: string;
+  baseUrl: string;
+  /** Where WeChat Pay posts refund notifications: this API's /v1/webhooks/wechatpay as the internet reaches it. */
+  notifyUrl: string;
+}
+
+export interface AlipaySettings {
+  appId: string;
+  /** The app's private key (PEM): signs our requests (RSA2). */
+  privateKey: string;
+  /** Alipay's public key (PEM): verifies Alipay's answers and notifications. */
+  alipayPublicKey: string;
+  /** Alipay's gateway: production, or the sandbox gateway for a sandbox app. */
+  gateway: string;
 }
 
 export interface TemporalSecurity {
@@ -78,7 +130,7 @@ export interface TemporalSecurity {
   apiKey?: string;
 }
 
-/** Settings that may hold secrets: each can be given as `NAME_FILE`, a file holding it (Docker and Kubernetes secrets). */
+/** Settings that may hold secrets (or keys kept in files): each can be given as `NAME_FILE`, a file holding it (Docker and Kubernetes secrets). */
 export const SECRET_SETTINGS = [
   'API_KEYS',
   'DATABASE_URL',
@@ -90,6 +142,11 @@ export const SECRET_SETTINGS = [
   'TEMPORAL_TLS_KEY',
   'TEMPORAL_TLS_CA',
   'SMTP_URL',
+  'WECHATPAY_PRIVATE_KEY',
+  'WECHATPAY_PUBLIC_KEY',
+  'WECHATPAY_APIV3_KEY',
+  'ALIPAY_PRIVATE_KEY',
+  'ALIPAY_PUBLIC_KEY',
 ] as const;
 
 export const DEVELOPMENT_API_KEYS =
@@ -110,8 +167,10 @@ export function loadConfig(given: Env = process.env): Config {
   const port = integerSetting(env, 'PORT', 0, 65_535) ?? 3000;
   const apiKeysText = env.API_KEYS ?? (production ? undefined : DEVELOPMENT_API_KEYS);
   if (!apiKeysText) throw new ConfigError('API_KEYS must be set in production (key=role:principal,...)');
-  const providerWebhookSecret = env.PROVIDER_WEBHOOK_SECRET || (production ? undefined : DEVELOPMENT_WEBHOOK_SECRET);
-  if (!providerWebhookSecret) throw new ConfigError('PROVIDER_WEBHOOK_SECRET must be set in production');
+  const sandboxEnabled = booleanSetting(env, 'SANDBOX_ENABLED') ?? !production;
+  // The generic signed webhook is the sandbox's: real providers sign their own way.
+  const providerWebhookSecret = env.PROVIDER_WEBHOOK_SECRET || (production && sandboxEnabled ? undefined : DEVELOPMENT_WEBHOOK_SECRET);
+  if (!providerWebhookSecret) throw new ConfigError('PROVIDER_WEBHOOK_SECRET must be set in production when SANDBOX_ENABLED=true');
 
   const merchantWebhooks = parseMerchantWebhooks(env.MERCHANT_WEBHOOKS ?? '');
   const merchantWebhookSecret = env.MERCHANT_WEBHOOK_SECRET || (production && merchantWebhooks.size > 0 ? undefined : 'dev-merchant-webhook-secret');
@@ -154,7 +213,9 @@ export function loadConfig(given: Env = process.env): Config {
     providerPollIntervalMs: durationSetting(env, 'PROVIDER_POLL_INTERVAL') ?? 60_000,
     // 18:00 UTC is 02:00 in China: after the day's settlement files, before the day's business.
     reconciliationCron: env.RECONCILIATION_CRON || '0 18 * * *',
+    providers: providerSettings(env, production, sandboxEnabled),
     sandbox: {
+      enabled: sandboxEnabled,
       settlementDelayMs: durationSetting(env, 'SANDBOX_SETTLEMENT_DELAY') ?? 2_000,
       returnDelayMs: durationSetting(env, 'SANDBOX_RETURN_DELAY') ?? 3_000,
       responseDelayMs: durationSetting(env, 'SANDBOX_RESPONSE_DELAY') ?? 0,
@@ -218,6 +279,74 @@ function temporalSecurity(env: Env): TemporalSecurity {
         }
       : null;
   return { tls, apiKey };
+}
+
+/**
+ * The adapter behind each route (`PROVIDER_CARD`, `PROVIDER_WECHAT`, `PROVIDER_ALIPAY`,
+ * `PROVIDER_BANK_TRANSFER`). Outside production an unset route is the sandbox's; in production
+ * every route is named explicitly, the sandbox only where SANDBOX_ENABLED=true, and a real adapter
+ * only with all of its credentials: a deployment that cannot pay a route does not start.
+ */
+function providerSettings(env: Env, production: boolean, sandboxEnabled: boolean): ProviderSettings {
+  const routes = {} as Record<ProviderName, AdapterName>;
+  for (const route of PROVIDER_NAMES) {
+    const name = `PROVIDER_${route.toUpperCase()}`;
+    const allowed: readonly AdapterName[] = ROUTE_ADAPTERS[route];
+    const value = oneOf(env, name, allowed) ?? (production ? undefined : 'sandbox');
+    if (!value) throw new ConfigError(`${name} must be set in production: no adapter serves ${route} refunds (one of ${allowed.join(', ')})`);
+    if (value === 'sandbox' && !sandboxEnabled) throw new ConfigError(`${name}=sandbox needs SANDBOX_ENABLED=true: the sandbox moves no real money`);
+    routes[route] = value;
+  }
+  const used = new Set(Object.values(routes));
+  return {
+    routes,
+    wechatpay: used.has('wechatpay')
+      ? {
+          mchid: required(env, 'WECHATPAY_MCHID', 'the merchant id'),
+          merchantSerial: required(env, 'WECHATPAY_MERCHANT_SERIAL', 'the serial number of the merchant API certificate'),
+          privateKey: pemSetting(env, 'WECHATPAY_PRIVATE_KEY', 'PRIVATE KEY'),
+          publicKeyId: required(env, 'WECHATPAY_PUBLIC_KEY_ID', 'the WeChat Pay public key id, PUB_KEY_ID_…'),
+          publicKey: pemSetting(env, 'WECHATPAY_PUBLIC_KEY', 'PUBLIC KEY'),
+          apiV3Key: apiV3Key(env),
+          baseUrl: urlSetting(env, 'WECHATPAY_BASE_URL', ['https:', 'http:']) ?? 'https://api.mch.weixin.qq.com/',
+          notifyUrl: urlSetting(env, 'WECHATPAY_NOTIFY_URL', ['https:', 'http:']) ?? required(env, 'WECHATPAY_NOTIFY_URL', 'https://<this API>/v1/webhooks/wechatpay'),
+        }
+      : undefined,
+    alipay: used.has('alipay')
+      ? {
+          appId: required(env, 'ALIPAY_APP_ID', 'the app id'),
+          privateKey: pemSetting(env, 'ALIPAY_PRIVATE_KEY', 'PRIVATE KEY'),
+          alipayPublicKey: pemSetting(env, 'ALIPAY_PUBLIC_KEY', 'PUBLIC KEY'),
+          gateway: urlSetting(env, 'ALIPAY_GATEWAY', ['https:', 'http:']) ?? 'https://openapi.alipay.com/gateway.do',
+        }
+      : undefined,
+  };
+}
+
+function required(env: Env, name: string, what: string): string {
+  const value = env[name];
+  if (!value) throw new ConfigError(`${name} must be set (${what})`);
+  return value;
+}
+
+/** A PEM key; a bare base64 key (as the providers' consoles show them) is wrapped into one. */
+function pemSetting(env: Env, name: string, label: 'PRIVATE KEY' | 'PUBLIC KEY'): string {
+  const value = required(env, name, `PEM, or ${name}_FILE naming a PEM file`).trim();
+  if (value.includes('-----BEGIN ')) return value;
+  if (!/^[A-Za-z0-9+/=\s]+$/.test(value)) throw new ConfigError(`${name} must be PEM (-----BEGIN …) or base64; for a path use ${name}_FILE`);
+  return `-----BEGIN ${label}-----\n${value.replace(/\s+/g, '').replace(/.{64}/g, '$&\n')}\n-----END ${label}-----`;
+}
+
+function apiV3Key(env: Env): string {
+  const key = required(env, 'WECHATPAY_APIV3_KEY', 'the APIv3 key');
+  // AES-256: the key is its 32 characters' bytes.
+  if (Buffer.byteLength(key) !== 32) throw new ConfigError('WECHATPAY_APIV3_KEY must be the 32-character APIv3 key');
+  return key;
+}
+
+function booleanSetting(env: Env, name: string): boolean | undefined {
+  const value = oneOf(env, name, ['true', 'false'] as const);
+  return value === undefined ? undefined : value === 'true';
 }
 
 /** README "Tuning" says how to size these for a bigger machine. */

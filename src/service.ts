@@ -68,7 +68,7 @@ export async function startService(baseConfig: Config, logger: Logger, parts: Se
       temporalUiUrl = temporal.uiUrl;
       logger.info('Temporal dev server started', { address: temporal.address, webUi: temporal.uiUrl });
     }
-    await migrateDatabase(databaseUrl);
+    await migrateDatabase(databaseUrl, { sandbox: config.sandbox.enabled });
     // The API and the worker each have their own pool, so neither waits on the other's connections.
     const database = connectDatabase(databaseUrl, { max: config.databasePoolSize });
     stops.push(() => database.close());

@@ -130,7 +130,8 @@ export interface RefundWorkflowState {
 /** A provider's webhook, verified by the API and handed to the refund it concerns. */
 export interface ProviderNotice {
   noticeId: string;
-  type: 'settled' | 'returned';
+  /** `failed`: the provider says it will not pay (WeChat Pay's ABNORMAL or CLOSED). */
+  type: 'settled' | 'failed' | 'returned';
   /** Which provider attempt of the refund the notice is about (found by the provider key). */
   attempt: number;
   reference: string;

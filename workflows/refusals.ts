@@ -18,6 +18,8 @@ export const REFUSAL_CODES = [
   'decision_forbidden',
   'provider_cannot_cancel',
   'correction_not_needed',
+  /** The route the money would take is off in this deployment (PROVIDER_…=off). */
+  'route_unavailable',
   /** A field the API would have refused (a message sent to the workflow around the API). */
   'invalid_input',
   /** The workflow accepted the decision but could not put it on record: nothing moved. */

@@ -97,8 +97,8 @@ export async function awaitSettlement(run: RefundRun): Promise<void> {
     for (;;) {
       const settlementDueAt = Date.parse(state.deadlines.settlementDueAt!);
       const wakeAt = state.status === 'delayed' ? hardDeadlineAt : Math.min(settlementDueAt, hardDeadlineAt);
-      // Settlements are taken here; a notice of money returned waits for the aftercare.
-      const notice = await run.nextNotice((n) => n.type === 'settled', wakeAt, () => answer !== undefined);
+      // Settlements and failures are taken here; a notice of money returned waits for the aftercare.
+      const notice = await run.nextNotice((n) => n.type === 'settled' || n.type === 'failed', wakeAt, () => answer !== undefined);
       if (notice) {
         if (await settledByNotice(run, notice)) return;
         continue;
@@ -130,12 +130,15 @@ async function settledByAnswer(run: RefundRun, checked: ProviderCheck): Promise<
 }
 
 /**
- * A settlement notice for the refund: believed only when it matches what this attempt sent and
- * the provider itself says the money settled. True when the refund succeeded by it.
+ * A settlement (or failure) notice for the refund: believed only when it matches what this attempt
+ * sent and the provider itself, asked, says the same. True when the refund's wait ended by it:
+ * succeeded, or (the provider will not pay) waiting for a person.
  */
 export async function settledByNotice(run: RefundRun, notice: ProviderNotice): Promise<boolean> {
   const { state } = run;
   if (notice.attempt !== state.attempt || state.providerState !== 'accepted') {
+    // A failure of an attempt no longer waited on changes nothing: its money never moved.
+    if (notice.type === 'failed') return false;
     // A settlement for an attempt that is not the one waiting: money we never expected to move.
     if (!run.ledger(notice.attempt)?.held) await run.flagNotice(notice, `no payout of attempt ${notice.attempt} is waiting for a settlement`);
     return false;
@@ -145,7 +148,10 @@ export async function settledByNotice(run: RefundRun, notice: ProviderNotice): P
   const evidence: SettlementEvidence = { reportedBy: 'webhook', noticeId: notice.noticeId, actor: notice.actor };
   if (checked.state === 'returned') await settledThenReturned(run, evidence);
   else if (checked.state === 'settled') await succeed(run, evidence);
-  else {
+  else if (notice.type === 'failed' && (checked.state === 'failed' || checked.state === 'canceled')) {
+    state.providerState = checked.state;
+    await run.needsAction('provider_failed', { failureReason: checked.failureReason, noticeId: notice.noticeId });
+  } else {
     await run.flagNotice(notice, 'the provider does not confirm the settlement', checked.state);
     return false;
   }

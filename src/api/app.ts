@@ -18,6 +18,7 @@ import { refundDecisionRoutes } from './routes/refund-decisions';
 import { reportRoutes } from './routes/reports';
 import { refundRoutes } from './routes/refunds';
 import { sandboxRoutes } from './routes/sandbox';
+import { walletWebhookRoutes } from './routes/wallet-webhooks';
 
 export function apiRoutes(deps: ApiDeps): RouteSpec[] {
   const routes: RouteSpec[] = [
@@ -26,8 +27,9 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...refundDecisionRoutes(deps),
     ...eventRoutes(deps),
     ...reportRoutes(deps),
-    ...providerWebhookRoutes(deps),
-    ...sandboxRoutes(deps),
+    ...walletWebhookRoutes(deps),
+    // The sandbox (its inspection and its generic HMAC-signed webhook) exists only where it is enabled.
+    ...(deps.config.sandbox.enabled ? [...providerWebhookRoutes(deps), ...sandboxRoutes(deps)] : []),
   ];
   routes.push(...operationsRoutes(deps, () => routes));
   return routes;
@@ -43,11 +45,11 @@ export function createApp(deps: ApiDeps) {
       limit: '64kb',
       type: ['application/json', 'application/*+json'],
       // Webhook signatures are over the exact bytes received, not over re-serialised JSON.
-      verify: (req, _res, buffer) => {
-        (req as Request & { rawBody?: string }).rawBody = buffer.toString('utf8');
-      },
+      verify: keepRawBody,
     }),
   );
+  // Alipay posts its notifications as a signed form; its signature is over the fields as sent.
+  app.use('/v1/webhooks/alipay', express.urlencoded({ extended: false, limit: '64kb', verify: keepRawBody }));
   app.use(consoleRouter(deps));
   const router = express.Router();
   const routes = apiRoutes(deps);
@@ -59,6 +61,10 @@ export function createApp(deps: ApiDeps) {
   });
   app.use(problemHandler(deps));
   return app;
+}
+
+function keepRawBody(req: Request | import('node:http').IncomingMessage, _res: unknown, buffer: Buffer): void {
+  (req as Request & { rawBody?: string }).rawBody = buffer.toString('utf8');
 }
 
 /** A path that exists answers other methods with 405 and the methods it has (`Allow`). */

@@ -60,6 +60,7 @@ const REFUND_ERRORS: Record<RefundErrorCode, { status: number; title: string }> 
   decision_forbidden: { status: 403, title: 'Not allowed for this role' },
   provider_cannot_cancel: { status: 409, title: 'The provider cannot cancel the pending refund' },
   correction_not_needed: { status: 422, title: 'The correction changes nothing' },
+  route_unavailable: { status: 422, title: 'This deployment does not pay out along that route' },
   invalid_input: { status: 400, title: 'Request is not valid' },
   decision_not_recorded: { status: 503, title: 'The decision could not be put on record' },
 };

@@ -15,7 +15,7 @@ export interface RunningApi {
 
 export async function startApiServer(options: { config: Config; db: Database; temporal: Client; logger: Logger; port?: number }): Promise<RunningApi> {
   const { config, db, temporal } = options;
-  const refunds = { db, temporal, taskQueue: config.taskQueue, policy: config.policy, providerPollIntervalMs: config.providerPollIntervalMs, merchantWebhooks: config.merchantWebhooks };
+  const refunds = { db, temporal, taskQueue: config.taskQueue, routes: config.providers.routes, policy: config.policy, providerPollIntervalMs: config.providerPollIntervalMs, merchantWebhooks: config.merchantWebhooks };
   const app = createApp({ ...options, metrics: createApiMetrics(), seal: destinationSeal(config.destinationSealKey), refunds });
   const server: Server = await new Promise((resolve, reject) => {
     const listening = app.listen(options.port ?? options.config.port, '0.0.0.0', (error?: Error) => (error ? reject(error) : resolve(listening)));

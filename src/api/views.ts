@@ -2,7 +2,8 @@
  * Rows as the API shows them: money as integer minor units, instants as ISO strings, and account
  * numbers and contact details masked (SPEC §2 rule 13).
  */
-import type { PaymentRow, RefundEventRow, RefundRow, SandboxOperationRow } from '../db/schema';
+import type { PaymentRow, RefundEventRow, RefundRow } from '../db/schema';
+import type { SandboxOperationRow } from '../providers/sandbox/sandbox-schema';
 import { maskAccount, maskEmail, maskPhone } from '../masking';
 
 export function paymentView(payment: PaymentRow, refundIds: string[], orderStatus: string | null) {

@@ -249,7 +249,7 @@ export function consoleRouter(deps: ApiDeps): express.Router {
       const parsed = schema.safeParse(form);
       if (!parsed.success) return showRefund(req, res, 400, parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
       try {
-        await decideRefund({ ...deps, starts: deps.refunds }, { principal: session.principal, role: session.role }, id, decision(parsed.data));
+        await decideRefund({ ...deps, starts: deps.refunds, routes: deps.config.providers.routes }, { principal: session.principal, role: session.role }, id, decision(parsed.data));
       } catch (error) {
         if (!(error instanceof RefundRequestError)) throw error;
         return showRefund(req, res, problemForRefundError(error.code, error.message, error.facts).status, refusalIn(contextOf(req, res).text, error));

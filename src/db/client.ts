@@ -43,6 +43,8 @@ export function databaseErrorMessage(error: unknown): string {
 }
 
 export const MIGRATIONS_FOLDER = path.join(PROJECT_ROOT, 'src', 'db', 'migrations');
+/** The sandbox providers' tables, migrated only where the sandbox is enabled. */
+export const SANDBOX_MIGRATIONS_FOLDER = path.join(PROJECT_ROOT, 'src', 'providers', 'sandbox', 'migrations');
 
 /** Connections per process by default: the worker runs at most this many activities at once (see worker.ts). */
 export const DEFAULT_POOL_SIZE = 10;
@@ -56,14 +58,16 @@ export function connectDatabase(url: string, options: { max?: number } = {}): Da
 }
 
 /**
- * Applies the committed migrations. API and worker may start at the same moment against the same
- * database: an advisory lock makes the second wait for the first instead of racing it.
+ * Applies the committed migrations, and the sandbox's when it is enabled. API and worker may start
+ * at the same moment against the same database: an advisory lock makes the second wait for the
+ * first instead of racing it.
  */
-export async function migrateDatabase(url: string): Promise<void> {
+export async function migrateDatabase(url: string, options: { sandbox: boolean }): Promise<void> {
   const client = postgres(url, { max: 1, onnotice: () => undefined });
   try {
     await client`SELECT pg_advisory_lock(hashtext('refundflow.migrations'))`;
     await migrate(drizzle(client), { migrationsFolder: MIGRATIONS_FOLDER });
+    if (options.sandbox) await migrate(drizzle(client), { migrationsFolder: SANDBOX_MIGRATIONS_FOLDER, migrationsTable: '__sandbox_migrations' });
   } finally {
     await client.end({ timeout: 5 });
   }

@@ -37,11 +37,12 @@ import {
 import type { CorrectionState } from '../../workflows/messages';
 import type { ProposalView } from '../../workflows/proposals';
 
-const money = (name: string) => bigint(name, { mode: 'number' });
+/** Column shapes shared with the sandbox's own tables (src/providers/sandbox/sandbox-schema.ts). */
+export const money = (name: string) => bigint(name, { mode: 'number' });
 /** A transaction id (PostgreSQL xid8), carried as its decimal text. */
 const transactionId = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
-const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
-const createdAt = () => instant('created_at').notNull().defaultNow();
+export const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+export const createdAt = () => instant('created_at').notNull().defaultNow();
 const updatedAt = () => instant('updated_at').notNull().defaultNow();
 
 export const paymentChannel = pgEnum('payment_channel', PAYMENT_CHANNELS);
@@ -56,8 +57,6 @@ export const orderStatus = pgEnum('order_status', ['paid', 'partially_refunded',
 export const reservationState = pgEnum('reservation_state', ['reserved', 'released', 'settled']);
 export const destinationType = pgEnum('destination_type', ['original', 'bank_transfer']);
 export const notificationStatus = pgEnum('notification_status', ['pending', 'sent', 'failed', 'skipped']);
-export const sandboxOperationKind = pgEnum('sandbox_operation_kind', ['refund', 'reversal']);
-export const sandboxOperationStatus = pgEnum('sandbox_operation_status', ['pending', 'settled', 'canceled', 'failed']);
 
 export const payments = pgTable(
   'payments',
@@ -353,80 +352,10 @@ export const merchantEvents = pgTable(
   ],
 );
 
-/** What the sandbox providers actually did: the ground truth of exactly-once tests. */
-export const sandboxOperations = pgTable(
-  'sandbox_operations',
-  {
-    id: text('id').primaryKey(),
-    provider: providerName('provider').notNull(),
-    paymentId: text('payment_id').notNull(),
-    refundId: text('refund_id').notNull(),
-    idempotencyKey: text('idempotency_key').notNull(),
-    kind: sandboxOperationKind('kind').notNull(),
-    amount: money('amount').notNull(),
-    currency: text('currency').notNull(),
-    accountLast4: text('account_last4').notNull(),
-    traceReference: text('trace_reference').notNull(),
-    status: sandboxOperationStatus('status').notNull(),
-    failureReason: text('failure_reason'),
-    /** For a reversal: the refund operation it takes money back from. */
-    reverses: text('reverses'),
-    settleAt: instant('settle_at'),
-    settledAt: instant('settled_at'),
-    returnAt: instant('return_at'),
-    returnedAt: instant('returned_at'),
-    /** What the bank sent back: what the payout still held after any reversals. */
-    returnedAmount: money('returned_amount'),
-    createdAt: createdAt(),
-  },
-  (t) => [
-    index('sandbox_operations_key_idx').on(t.provider, t.idempotencyKey),
-    index('sandbox_operations_payment_idx').on(t.provider, t.paymentId),
-    index('sandbox_operations_due_idx')
-      .on(t.settleAt)
-      .where(sql`${t.status} = 'pending'`),
-  ],
-);
-
-/** How many times each sandbox submission key has been tried (drives the transient-failure case). */
-export const sandboxSubmissionCounts = pgTable(
-  'sandbox_submission_counts',
-  {
-    provider: providerName('provider').notNull(),
-    idempotencyKey: text('idempotency_key').notNull(),
-    submissions: integer('submissions').notNull().default(0),
-  },
-  (t) => [primaryKey({ columns: [t.provider, t.idempotencyKey] })],
-);
-
-/** Webhooks the sandbox banks owe our API, delivered until acknowledged. */
-export const sandboxNotices = pgTable(
-  'sandbox_notices',
-  {
-    id: text('id').primaryKey(),
-    provider: providerName('provider').notNull(),
-    operationId: text('operation_id')
-      .notNull()
-      .references(() => sandboxOperations.id),
-    type: text('type').notNull(),
-    attempts: integer('attempts').notNull().default(0),
-    /** Redelivery backs off: 1 s, 2 s, 4 s … up to a minute after the last try. */
-    nextAttemptAt: instant('next_attempt_at').notNull().defaultNow(),
-    createdAt: createdAt(),
-    deliveredAt: instant('delivered_at'),
-  },
-  (t) => [
-    index('sandbox_notices_undelivered_idx')
-      .on(t.nextAttemptAt)
-      .where(sql`${t.deliveredAt} IS NULL`),
-  ],
-);
-
 export type PaymentRow = typeof payments.$inferSelect;
 export type RefundRow = typeof refunds.$inferSelect;
 export type RefundEventRow = typeof refundEvents.$inferSelect;
 export type ProviderAttemptRow = typeof providerAttempts.$inferSelect;
-export type SandboxOperationRow = typeof sandboxOperations.$inferSelect;
 export type NotificationRow = typeof notifications.$inferSelect;
 export type MerchantEventRow = typeof merchantEvents.$inferSelect;
 

@@ -9,6 +9,8 @@ export interface ProviderRefundRequest {
   idempotencyKey: string;
   refundId: string;
   paymentId: string;
+  /** What the payment captured: wallets check a refund against the order's total. */
+  paymentAmount: number;
   amount: number;
   currency: string;
   /** Full account number; it goes to the provider and nowhere else. */
@@ -35,8 +37,8 @@ export interface RefundProvider {
    * transport trouble throws `ProviderUnavailableError` or `ProviderTimeoutError`.
    */
   submitRefund(request: ProviderRefundRequest): Promise<ProviderRefund>;
-  /** The refund this provider holds under the key, or null when it never took one. */
-  findRefund(idempotencyKey: string): Promise<ProviderRefund | null>;
+  /** The refund this provider holds under the key (for the payment's trade), or null when it never took one. */
+  findRefund(idempotencyKey: string, paymentId: string): Promise<ProviderRefund | null>;
   /** Cancels a refund still pending; throws `ProviderCannotCancelError` once money has moved. */
   cancelRefund(reference: string): Promise<ProviderRefund>;
   /**
@@ -59,6 +61,15 @@ export interface ProviderReversalRequest {
 /** The provider could not be reached or answered with a temporary error: nothing happened. */
 export class ProviderUnavailableError extends Error {
   override name = 'ProviderUnavailableError';
+}
+
+/**
+ * The provider refused for now because the merchant's balance there cannot cover the refund
+ * (WeChat Pay's NOT_ENOUGH): nothing happened; retried like any temporary error, and flagged on
+ * the attempt so support can see why the money waits.
+ */
+export class ProviderBalanceShortError extends ProviderUnavailableError {
+  override name = 'ProviderBalanceShortError';
 }
 
 /** No answer in time: the provider may or may not have taken the refund. Ask, never resend blindly. */
@@ -89,3 +100,17 @@ export function providerStateOf(refund: ProviderRefund): ProviderState {
 }
 
 export type ProviderRegistry = Record<ProviderName, RefundProvider>;
+
+export type ProviderNoticeType = 'refund.settled' | 'refund.failed' | 'refund.returned';
+
+/** A provider's notification about a refund, verified and read into our terms by its webhook. */
+export interface ProviderNoticePayload {
+  /** The provider's id of the notification: a redelivery carries the same one. */
+  id: string;
+  type: ProviderNoticeType;
+  reference: string;
+  idempotencyKey: string;
+  amount: number;
+  currency: string;
+  occurredAt: string;
+}

@@ -1,16 +1,29 @@
 /**
- * The provider behind each refund route. Only sandbox providers exist until real adapters are
- * configured; they are the routes in every environment without provider credentials (SPEC §7).
+ * The provider behind each refund route, as configuration names it (PROVIDER_CARD, PROVIDER_WECHAT,
+ * PROVIDER_ALIPAY, PROVIDER_BANK_TRANSFER; see config.ts): a real adapter, the sandbox, or `off`.
  */
+import type { ProviderSettings } from '../config';
 import type { Database } from '../db/client';
-import type { ProviderRegistry } from './provider';
+import { PROVIDER_NAMES, type ProviderName } from '../../workflows/lifecycle';
+import { OffRoute } from './off-route';
+import type { ProviderRegistry, RefundProvider } from './provider';
+import { AlipayProvider } from './alipay/alipay-provider';
 import { SandboxProvider, type SandboxTiming } from './sandbox/sandbox-provider';
+import { WechatPayProvider } from './wechatpay/wechatpay-provider';
 
-export function createSandboxProviders(db: Database, timing: SandboxTiming): ProviderRegistry {
-  return {
-    card: new SandboxProvider('card', db, timing),
-    wechat: new SandboxProvider('wechat', db, timing),
-    alipay: new SandboxProvider('alipay', db, timing),
-    bank_transfer: new SandboxProvider('bank_transfer', db, timing),
+export function createProviders(settings: ProviderSettings, db: Database, sandbox: SandboxTiming): ProviderRegistry {
+  const providerOf = (route: ProviderName): RefundProvider => {
+    const adapter = settings.routes[route];
+    switch (adapter) {
+      case 'sandbox':
+        return new SandboxProvider(route, db, sandbox);
+      case 'wechatpay':
+        return new WechatPayProvider(settings.wechatpay!);
+      case 'alipay':
+        return new AlipayProvider(settings.alipay!);
+      case 'off':
+        return new OffRoute(route);
+    }
   };
+  return Object.fromEntries(PROVIDER_NAMES.map((route) => [route, providerOf(route)])) as ProviderRegistry;
 }

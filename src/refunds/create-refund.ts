@@ -18,6 +18,7 @@ import type { Actor, RefundReason } from '../../workflows/lifecycle';
 import type { RefundWorkflowInput } from '../../workflows/messages';
 import { refundFee, refundWindowClosesAt, requiredApprovals, type RefundPolicy } from '../../workflows/policy';
 import { RefundRequestError } from './refund-errors';
+import { requireRouteOpen, type RouteAdapters } from './routes';
 
 /** What a refund's workflow is started with, besides the refund itself. */
 export interface WorkflowDefaults {
@@ -41,6 +42,8 @@ export interface RefundServiceDeps extends WorkflowDefaults {
   db: Database;
   temporal: Client;
   taskQueue: string;
+  /** Which routes this deployment pays out along. */
+  routes: RouteAdapters;
 }
 
 export interface CreatedRefund {
@@ -81,24 +84,24 @@ export async function startWorkflowOfRefund(deps: RefundServiceDeps, refund: Ref
 
 /** The database half of taking a refund request: checks, reservation, the refund row, in one transaction. */
 export async function recordRefundRequest(
-  deps: Pick<RefundServiceDeps, 'db' | 'policy'>,
+  deps: Pick<RefundServiceDeps, 'db' | 'policy' | 'routes'>,
   caller: Actor,
   idempotencyKey: string,
   request: RefundRequest,
 ): Promise<CreatedRefund> {
   const hash = requestHash(request);
   try {
-    return await deps.db.transaction((tx) => recordRefund(tx, deps.policy, caller, idempotencyKey, hash, request));
+    return await deps.db.transaction((tx) => recordRefund(tx, deps, caller, idempotencyKey, hash, request));
   } catch (error) {
     // The same key arrived twice at once for two payments, and the other committed first: decide again, seeing it.
     if (pgErrorCode(error) !== UNIQUE_VIOLATION) throw error;
-    return deps.db.transaction((tx) => recordRefund(tx, deps.policy, caller, idempotencyKey, hash, request));
+    return deps.db.transaction((tx) => recordRefund(tx, deps, caller, idempotencyKey, hash, request));
   }
 }
 
 async function recordRefund(
   tx: Executor,
-  policy: RefundPolicy,
+  { policy, routes }: Pick<RefundServiceDeps, 'policy' | 'routes'>,
   caller: Actor,
   idempotencyKey: string,
   hash: string,
@@ -118,6 +121,7 @@ async function recordRefund(
   }
 
   if (!payment) throw new RefundRequestError('payment_not_found', `No payment ${request.paymentId}`);
+  requireRouteOpen(routes, payment.channel);
   checkRefundable(payment, request, policy, new Date());
 
   const fee = refundFee(request.amount, request.reason, policy);

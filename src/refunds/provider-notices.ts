@@ -12,9 +12,15 @@ import { findProviderAttemptByKey } from '../db/queries/refunds';
 import { providerNotices } from '../db/schema';
 import { refundHandle } from '../temporal/refund-workflows';
 import type { ProviderName } from '../../workflows/lifecycle';
-import { providerNoticeSignal } from '../../workflows/messages';
-import type { ProviderNoticePayload } from '../providers/sandbox/sandbox-bank';
+import { providerNoticeSignal, type ProviderNotice } from '../../workflows/messages';
+import type { ProviderNoticePayload } from '../providers/provider';
 import { RefundRequestError } from './refund-errors';
+
+const NOTICE_TYPES: Record<ProviderNoticePayload['type'], ProviderNotice['type']> = {
+  'refund.settled': 'settled',
+  'refund.failed': 'failed',
+  'refund.returned': 'returned',
+};
 
 export async function receiveProviderNotice(
   deps: { db: Database; temporal: Client },
@@ -40,7 +46,7 @@ export async function receiveProviderNotice(
   try {
     await refundHandle(deps.temporal, attempt.refundId).signal(providerNoticeSignal, {
       noticeId: notice.id,
-      type: notice.type === 'refund.settled' ? 'settled' : 'returned',
+      type: NOTICE_TYPES[notice.type],
       attempt: attempt.attempt,
       reference: notice.reference,
       amount: notice.amount,

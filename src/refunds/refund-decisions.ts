@@ -41,6 +41,7 @@ import {
 import { isRefundErrorCode, RefundRequestError } from '../../workflows/refusals';
 import { startWorkflowOfRefund, type RefundServiceDeps } from './create-refund';
 import { requireRefund } from './require-refund';
+import { requireRouteOpen, type RouteAdapters } from './routes';
 
 export type DestinationOrder = { type: 'original' } | { type: 'bank_transfer'; account: string; accountName: string };
 
@@ -59,6 +60,8 @@ export interface DecisionDeps {
   seal: DestinationSeal;
   /** How to start a refund's workflow, for a decision that arrives before its start has landed. */
   starts?: RefundServiceDeps;
+  /** Which routes this deployment pays out along: a reroute or correction to a route that is off is refused. */
+  routes: RouteAdapters;
 }
 
 /** The refund as the workflow left it, and whether the decision opened a proposal (202) rather than took effect. */
@@ -104,11 +107,13 @@ export async function decideRefund(deps: DecisionDeps, caller: Actor & { role: R
         } else {
           // Another destination is a proposal: it waits for a supervisor who is not the proposer (rule 14).
           checkReroute(view, by, decision.reason);
+          requireRouteOpen(deps.routes, 'bank_transfer');
           await send(proposeRerouteUpdate, { ...by, destination: deps.seal.seal(decision.destination), reason: decision.reason ?? null });
           proposed = true;
         }
         break;
       case 'correct': {
+        if (decision.destination?.type === 'bank_transfer') requireRouteOpen(deps.routes, 'bank_transfer');
         const destination = decision.destination && sealed(deps.seal, decision.destination);
         const plan = checkCorrection(view, by, { newTotal: decision.amount, destination, reason: decision.reason });
         if (plan.kind === 'supplementary') await requireRefundable(deps.db, refund, plan.newTotal - refund.amount);

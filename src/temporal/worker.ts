@@ -12,7 +12,7 @@ import type { Database } from '../db/client';
 import { destinationSeal } from '../destination-seal';
 import type { Logger } from '../logger';
 import { channelTransport, gatewayTransport, logTransport, NotificationDispatcher, smtpTransport } from '../notifications/dispatcher';
-import { createSandboxProviders } from '../providers/registry';
+import { createProviders } from '../providers/registry';
 import { httpNoticeTransport, SandboxBank, type NoticeTransport } from '../providers/sandbox/sandbox-bank';
 import { prebuiltBundleExists, WORKFLOW_BUNDLE_PATH, WORKFLOWS_ENTRY } from './workflow-bundle';
 import { WorkflowStartRelay } from './workflow-start-relay';
@@ -36,7 +36,7 @@ export async function startRefundWorker(options: {
 }): Promise<RunningWorker> {
   const { config, db, connection, logger, temporal } = options;
   const defaults = { policy: config.policy, providerPollIntervalMs: config.providerPollIntervalMs, merchantWebhooks: config.merchantWebhooks };
-  const providers = createSandboxProviders(db, config.sandbox);
+  const providers = createProviders(config.providers, db, config.sandbox);
   const worker = await Worker.create({
     connection,
     namespace: config.temporalNamespace,
@@ -60,13 +60,14 @@ export async function startRefundWorker(options: {
     stickyQueueScheduleToStartTimeout: '3s',
     ...(prebuiltBundleExists() ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } } : { workflowsPath: WORKFLOWS_ENTRY }),
   });
-  const bank = new SandboxBank({
+  // The sandbox's back office runs only where the sandbox is part of the deployment.
+  const bank = config.sandbox.enabled ? new SandboxBank({
     db,
     timing: config.sandbox,
     webhookSecret: config.providerWebhookSecret,
     transport: options.noticeTransport ?? httpNoticeTransport(config.sandbox.webhookUrl ?? `http://127.0.0.1:${config.port}/v1/webhooks/providers`),
     logger: logger.child({ component: 'sandbox-bank' }),
-  });
+  }) : null;
   const toLog = logTransport(logger.child({ component: 'notifications' }));
   const transport = channelTransport({
     email: config.smtpUrl ? smtpTransport(config.smtpUrl, config.smtpFrom) : toLog,
@@ -75,10 +76,10 @@ export async function startRefundWorker(options: {
   });
   const dispatcher = new NotificationDispatcher(db, transport, logger);
   const relay = new WorkflowStartRelay({ db, temporal, taskQueue: config.taskQueue, defaults, logger: logger.child({ component: 'workflow-start-relay' }) });
-  bank.start();
+  bank?.start();
   dispatcher.start();
   relay.start();
-  const done = worker.run().finally(() => Promise.all([bank.stop(), dispatcher.stop(), relay.stop()]));
+  const done = worker.run().finally(() => Promise.all([bank?.stop(), dispatcher.stop(), relay.stop()]));
   return {
     worker,
     done: done.then(() => undefined),

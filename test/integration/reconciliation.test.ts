@@ -5,7 +5,7 @@
  */
 import '../support/quiet-temporal';
 import { eq } from 'drizzle-orm';
-import { sandboxOperations } from '../../src/db/schema';
+import { sandboxOperations } from '../../src/providers/sandbox/sandbox-schema';
 import { reconciliationScheduleId } from '../../src/temporal/reconciliation-schedule';
 import { eventually, paymentRegistration, uniqueId } from '../support/refund-fixtures';
 import { startTestService, type TestService } from '../support/test-service';

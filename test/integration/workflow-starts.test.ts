@@ -73,7 +73,7 @@ it('starts the workflow of a refund whose process died between its commit and th
   expect((await running.call('POST', '/v1/payments', { body: payment })).status).toBe(201);
   // The database half of POST /v1/refunds, and then the crash: no workflow started.
   const { refund } = await recordRefundRequest(
-    { db: running.database.db, policy: running.config.policy },
+    { db: running.database.db, policy: running.config.policy, routes: running.config.providers.routes },
     { principal: 'pos-backend', role: 'service' },
     uniqueId('k'),
     { paymentId: payment.id, amount: 2_000, currency: 'CNY', reason: 'defective' },

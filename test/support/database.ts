@@ -9,7 +9,8 @@ export interface TestDatabase extends DatabaseConnection {
   url: string;
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** `sandbox: false`: the database of a deployment without the sandbox (no sandbox tables). */
+export async function createTestDatabase(options: { sandbox?: boolean } = {}): Promise<TestDatabase> {
   const adminUrl = process.env.TEST_POSTGRES_URL;
   if (!adminUrl) throw new Error('TEST_POSTGRES_URL is not set: run the tests with jest (global set-up starts PostgreSQL)');
   const name = `test_${randomBytes(6).toString('hex')}`;
@@ -17,6 +18,6 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await admin.unsafe(`CREATE DATABASE ${name}`);
   await admin.end();
   const url = adminUrl.replace(/\/postgres$/, `/${name}`);
-  await migrateDatabase(url);
+  await migrateDatabase(url, { sandbox: options.sandbox ?? true });
   return { ...connectDatabase(url), url };
 }

@@ -1,6 +1,7 @@
 /**
  * Payments and refunds for tests, made through the same service functions the API calls.
  */
+import { SANDBOX_ROUTES } from '../../src/config';
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Database } from '../../src/db/client';
@@ -56,6 +57,7 @@ export async function startRefund(
       db: starter.db,
       temporal: starter.temporal,
       taskQueue: starter.taskQueue,
+      routes: SANDBOX_ROUTES,
       policy: starter.policy ?? DEFAULT_POLICY,
       providerPollIntervalMs: starter.providerPollIntervalMs ?? 60_000,
     },

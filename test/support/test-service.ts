@@ -37,7 +37,8 @@ export async function startTestService(
   logger: Logger = createLogger({ level: 'error' }),
   parts: { worker: boolean } = { worker: true },
 ): Promise<TestService> {
-  const database = await createTestDatabase();
+  // The service migrates what its configuration needs (the sandbox's tables only where it is enabled).
+  const database = await createTestDatabase({ sandbox: false });
   const config = loadConfig({
     DATABASE_URL: database.url,
     TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS,

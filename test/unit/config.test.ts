@@ -5,6 +5,8 @@ import { ConfigError, loadConfig, parseApiKeys } from '../../src/config';
 import { DAY_MS } from '../../workflows/durations';
 
 const SEAL_KEY = Buffer.alloc(32, 7).toString('base64');
+/** A production deployment that pays out along no route: enough for the settings under test. */
+const ROUTES_OFF = { PROVIDER_CARD: 'off', PROVIDER_WECHAT: 'off', PROVIDER_ALIPAY: 'off', PROVIDER_BANK_TRANSFER: 'off' };
 
 describe('configuration', () => {
   it('has the development keys outside production', () => {
@@ -15,15 +17,15 @@ describe('configuration', () => {
   });
 
   it('wants a 32-byte destination seal key in production, shared by API and worker', () => {
-    const production = { NODE_ENV: 'production', API_KEYS: 'k=service:pos', PROVIDER_WEBHOOK_SECRET: 's' };
+    const production = { NODE_ENV: 'production', API_KEYS: 'k=service:pos', ...ROUTES_OFF };
     expect(() => loadConfig(production)).toThrow(/DESTINATION_SEAL_KEY/);
     expect(() => loadConfig({ ...production, DESTINATION_SEAL_KEY: 'short' })).toThrow(/DESTINATION_SEAL_KEY must be 32 bytes/);
     expect(loadConfig({ ...production, DESTINATION_SEAL_KEY: SEAL_KEY }).destinationSealKey).toBe(SEAL_KEY);
   });
 
-  it('refuses to start in production without API_KEYS or a webhook secret', () => {
+  it('refuses to start in production without API_KEYS, or with the sandbox but no webhook secret', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', PROVIDER_WEBHOOK_SECRET: 's' })).toThrow(/API_KEYS/);
-    expect(() => loadConfig({ NODE_ENV: 'production', API_KEYS: 'k=service:pos' })).toThrow(/PROVIDER_WEBHOOK_SECRET/);
+    expect(() => loadConfig({ NODE_ENV: 'production', API_KEYS: 'k=service:pos', SANDBOX_ENABLED: 'true' })).toThrow(/PROVIDER_WEBHOOK_SECRET/);
   });
 
   it('reads policy settings, one SLA for every channel included', () => {
@@ -52,7 +54,7 @@ describe('merchant webhooks', () => {
       ['m2', 'http://10.0.0.5:8080/refunds'],
     ]);
     expect(() => loadConfig({ MERCHANT_WEBHOOKS: 'm1=ftp://x' })).toThrow(/MERCHANT_WEBHOOKS/);
-    const production = { NODE_ENV: 'production', API_KEYS: 'k=service:pos', PROVIDER_WEBHOOK_SECRET: 's', DESTINATION_SEAL_KEY: SEAL_KEY, MERCHANT_WEBHOOKS: 'm1=https://pos.example/hooks' };
+    const production = { NODE_ENV: 'production', API_KEYS: 'k=service:pos', ...ROUTES_OFF, DESTINATION_SEAL_KEY: SEAL_KEY, MERCHANT_WEBHOOKS: 'm1=https://pos.example/hooks' };
     expect(() => loadConfig({ ...production, MERCHANT_WEBHOOK_SECRET: '' })).toThrow(/MERCHANT_WEBHOOK_SECRET/);
     expect(loadConfig({ ...production, MERCHANT_WEBHOOK_SECRET: 'm' }).merchantWebhookSecret).toBe('m');
   });
@@ -93,5 +95,44 @@ describe('customer message delivery', () => {
     expect(() => loadConfig({ SMTP_URL: 'http://mail.example' })).toThrow(/SMTP_URL must start with smtp:\/\/ or smtps:\/\//);
     expect(() => loadConfig({ SMTP_URL: 'not a url' })).toThrow(/SMTP_URL must be a URL/);
     expect(() => loadConfig({ SMS_GATEWAY_URL: 'smtp://x' })).toThrow(/SMS_GATEWAY_URL/);
+  });
+});
+
+describe('providers per route', () => {
+  const production = { NODE_ENV: 'production', API_KEYS: 'k=service:pos', DESTINATION_SEAL_KEY: SEAL_KEY };
+  const wechat = {
+    PROVIDER_WECHAT: 'wechatpay',
+    WECHATPAY_MCHID: '1900000109',
+    WECHATPAY_MERCHANT_SERIAL: '3775B6A45ACD588826D15E583A95F5DD',
+    WECHATPAY_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----',
+    WECHATPAY_PUBLIC_KEY_ID: 'PUB_KEY_ID_0114232134912410000000000000',
+    WECHATPAY_PUBLIC_KEY: 'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA',
+    WECHATPAY_APIV3_KEY: 'a'.repeat(32),
+    WECHATPAY_NOTIFY_URL: 'https://refunds.shop.example/v1/webhooks/wechatpay',
+  };
+
+  it('serves every route from the sandbox outside production', () => {
+    const config = loadConfig({});
+    expect(config.providers.routes).toEqual({ card: 'sandbox', wechat: 'sandbox', alipay: 'sandbox', bank_transfer: 'sandbox' });
+    expect(config.sandbox.enabled).toBe(true);
+  });
+
+  it('in production, wants every route named, the sandbox only when enabled, and each adapter’s credentials', () => {
+    expect(() => loadConfig(production)).toThrow(/PROVIDER_CARD must be set in production: no adapter serves card refunds \(one of sandbox, off\)/);
+    const allOff = { ...production, PROVIDER_CARD: 'off', PROVIDER_WECHAT: 'off', PROVIDER_ALIPAY: 'off', PROVIDER_BANK_TRANSFER: 'off' };
+    expect(loadConfig(allOff).sandbox.enabled).toBe(false);
+    expect(() => loadConfig({ ...allOff, PROVIDER_CARD: 'sandbox' })).toThrow(/PROVIDER_CARD=sandbox needs SANDBOX_ENABLED=true/);
+    expect(() => loadConfig({ ...allOff, PROVIDER_CARD: 'sandbox', SANDBOX_ENABLED: 'true' })).toThrow(/PROVIDER_WEBHOOK_SECRET must be set/);
+    expect(loadConfig({ ...allOff, PROVIDER_CARD: 'sandbox', SANDBOX_ENABLED: 'true', PROVIDER_WEBHOOK_SECRET: 's' }).providers.routes.card).toBe('sandbox');
+    expect(() => loadConfig({ ...allOff, PROVIDER_CARD: 'wechatpay' })).toThrow(/PROVIDER_CARD: "wechatpay" is not one of sandbox, off/);
+    for (const name of Object.keys(wechat).filter((n) => n.startsWith('WECHATPAY_'))) {
+      expect(() => loadConfig({ ...allOff, ...wechat, [name]: '' })).toThrow(new RegExp(`${name} must`));
+    }
+    const settings = loadConfig({ ...allOff, ...wechat }).providers.wechatpay!;
+    // A bare base64 key (as WeChat's console shows it) becomes PEM.
+    expect(settings.publicKey).toMatch(/^-----BEGIN PUBLIC KEY-----\nMIIBIjAN/);
+    expect(settings.baseUrl).toBe('https://api.mch.weixin.qq.com/');
+    expect(() => loadConfig({ ...allOff, ...wechat, WECHATPAY_APIV3_KEY: 'short' })).toThrow(/WECHATPAY_APIV3_KEY must be the 32-character APIv3 key/);
+    expect(() => loadConfig({ ...allOff, PROVIDER_ALIPAY: 'alipay' })).toThrow(/ALIPAY_APP_ID must be set/);
   });
 });

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { SECRET_SETTINGS } from '../../src/config';
+import { PROVIDER_NAMES } from '../../workflows/lifecycle';
 import { REFUND_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 
 const root = path.join(__dirname, '..', '..');
@@ -36,6 +37,7 @@ describe('docker-compose.yml', () => {
     // Native builds (swc, Temporal core) are optional dependencies: the image must not omit them.
     expect(dockerfile).not.toContain('--omit=optional');
     expect(dockerfile).toContain('COPY src/db/migrations');
+    expect(dockerfile).toContain('COPY src/providers/sandbox/migrations');
   });
 
   it('depends only on services it defines', () => {
@@ -55,7 +57,11 @@ describe('docker-compose.yml', () => {
       expect(env.API_KEYS).toContain('API_KEYS:?');
       // Every variable passed is one the service reads (a secret's NAME_FILE form included).
       const reads = (variable: string) =>
-        configSource.includes(`'${variable}'`) || configSource.includes(`.${variable}`) || (SECRET_SETTINGS as readonly string[]).includes(variable.replace(/_FILE$/, ''));
+        configSource.includes(`'${variable}'`) ||
+        configSource.includes(`.${variable}`) ||
+        (SECRET_SETTINGS as readonly string[]).includes(variable.replace(/_FILE$/, '')) ||
+        // PROVIDER_<ROUTE>, one per route the service knows
+        (PROVIDER_NAMES as readonly string[]).map((route) => `PROVIDER_${route.toUpperCase()}`).includes(variable);
       for (const variable of Object.keys(env)) expect([variable, reads(variable)]).toEqual([variable, true]);
     }
     expect(services.worker!.environment!.SANDBOX_WEBHOOK_URL).toBe('http://api:3000/v1/webhooks/providers');

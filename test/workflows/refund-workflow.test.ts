@@ -2,6 +2,7 @@
  * The refund workflow on Temporal's time-skipping test server, with its real activities against a
  * real database and the real sandbox providers. Days of timers pass in milliseconds.
  */
+import { SANDBOX_ROUTES } from '../../src/config';
 import '../support/quiet-temporal';
 import { writeFileSync } from 'node:fs';
 import fc from 'fast-check';
@@ -16,10 +17,12 @@ import { createProviderActivities } from '../../activities/provider-activities';
 import { findPayment, findOrderStatus } from '../../src/db/queries/payments';
 import { findRefund, refundTimeline, findProviderAttempt } from '../../src/db/queries/refunds';
 import { notificationsOfRefund } from '../../src/db/queries/notifications';
-import { providerAttempts, refunds, sandboxOperations, sandboxSubmissionCounts } from '../../src/db/schema';
+import { providerAttempts, refunds } from '../../src/db/schema';
+import { sandboxOperations, sandboxSubmissionCounts } from '../../src/providers/sandbox/sandbox-schema';
 import { createLogger } from '../../src/logger';
-import { createSandboxProviders } from '../../src/providers/registry';
-import { SandboxBank, type ProviderNoticePayload } from '../../src/providers/sandbox/sandbox-bank';
+import { createProviders } from '../../src/providers/registry';
+import { SandboxBank } from '../../src/providers/sandbox/sandbox-bank';
+import type { ProviderNoticePayload } from '../../src/providers/provider';
 import { receiveProviderNotice } from '../../src/refunds/provider-notices';
 import { destinationSeal } from '../../src/destination-seal';
 import { decideRefund, type RefundDecision } from '../../src/refunds/refund-decisions';
@@ -58,7 +61,7 @@ beforeAll(async () => {
     taskQueue: TASK_QUEUE,
     activities: createActivities({
       db: database.db,
-      providers: createSandboxProviders(database.db, timing),
+      providers: createProviders({ routes: SANDBOX_ROUTES }, database.db, timing),
       utcOffsetMinutes: 480,
       merchantWebhooks: new Map(),
       merchantWebhookSecret: 'unused',
@@ -377,7 +380,7 @@ const supervisorB = { principal: 'supervisor-b', role: 'supervisor' as const };
 const support = { principal: 'support-1', role: 'support' as const };
 
 async function decide(caller: { principal: string; role: 'service' | 'support' | 'supervisor' }, refundId: string, decision: RefundDecision) {
-  return (await decideRefund({ db: database.db, temporal: env.client, seal }, caller, refundId, decision)).refund;
+  return (await decideRefund({ db: database.db, temporal: env.client, seal, routes: SANDBOX_ROUTES }, caller, refundId, decision)).refund;
 }
 
 async function refusedWith(promise: Promise<unknown>): Promise<string> {
@@ -732,14 +735,14 @@ describe('exactly once, without assumptions', () => {
   /** A refund on record, its workflow not started (as if the process died right after the commit). */
   async function refundOnRecord(account = '6222020200112341234') {
     const payment = await createPayment(database.db, { payerAccount: account });
-    const { refund } = await recordRefundRequest({ db: database.db, policy: DEFAULT_POLICY }, SERVICE_CALLER, uniqueId('k'), { paymentId: payment.id, amount: 25_000, currency: 'CNY', reason: 'defective' });
+    const { refund } = await recordRefundRequest({ db: database.db, policy: DEFAULT_POLICY, routes: SANDBOX_ROUTES }, SERVICE_CALLER, uniqueId('k'), { paymentId: payment.id, amount: 25_000, currency: 'CNY', reason: 'defective' });
     return refund;
   }
 
   it('two submissions of one attempt at once (a run past its timeout and its retry): one payout', async () => {
     const refund = await refundOnRecord();
     // A provider that takes its time answering, so the two runs overlap for sure.
-    const sandbox = createSandboxProviders(database.db, timing);
+    const sandbox = createProviders({ routes: SANDBOX_ROUTES }, database.db, timing);
     const slowCard = Object.assign(Object.create(sandbox.card) as typeof sandbox.card, {
       submitRefund: async (request: Parameters<typeof sandbox.card.submitRefund>[0]) => {
         await new Promise((resolve) => setTimeout(resolve, 300));

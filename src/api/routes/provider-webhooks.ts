@@ -1,10 +1,10 @@
 import type { ApiDeps } from '../deps';
 import { receiveProviderNotice } from '../../refunds/provider-notices';
 import { SIGNATURE_HEADER, verifySignature } from '../../webhook-signature';
-import { ApiProblem, validationProblem } from '../problems';
+import { ApiProblem, notFound, validationProblem } from '../problems';
 import { route } from '../route';
 import { Problem, ProviderWebhookBody, ProviderWebhookParams, WebhookAck } from '../schemas';
-import type { ProviderNoticePayload } from '../../providers/sandbox/sandbox-bank';
+import type { ProviderNoticePayload } from '../../providers/provider';
 
 export function providerWebhookRoutes(deps: ApiDeps) {
   return [
@@ -12,15 +12,17 @@ export function providerWebhookRoutes(deps: ApiDeps) {
       method: 'post',
       path: '/v1/webhooks/providers/:provider',
       tag: 'webhooks',
-      summary: 'Settlement notices from payment providers, signed with X-Signature: t=<unix>,v1=<hex HMAC-SHA256>',
+      summary: 'Settlement notices from the sandbox providers (only while the sandbox is enabled), signed with X-Signature: t=<unix>,v1=<hex HMAC-SHA256>',
       access: 'signed',
       params: ProviderWebhookParams,
       responses: {
         200: { description: 'Taken in (or a duplicate, which changes nothing)', schema: WebhookAck },
         401: { description: 'Missing, bad or stale signature: nothing changed', schema: Problem },
-        404: { description: 'The notice names no refund of ours', schema: Problem },
+        404: { description: 'The notice names no refund of ours, or no sandbox provider serves the route', schema: Problem },
       },
       async handle({ params, rawBody, headers }) {
+        // A real provider's notices come only through its own verified path (wallet-webhooks.ts).
+        if (deps.config.providers.routes[params.provider] !== 'sandbox') throw notFound(`No sandbox provider serves ${params.provider} refunds here`);
         const check = verifySignature(deps.config.providerWebhookSecret, (headers as Record<string, string | undefined>)[SIGNATURE_HEADER.toLowerCase()], rawBody);
         if (!check.ok) {
           deps.metrics.providerNotices.inc({ provider: params.provider, outcome: `signature_${check.reason}` });

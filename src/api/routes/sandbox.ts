@@ -1,6 +1,6 @@
 import { and, asc, eq, type SQL } from 'drizzle-orm';
 import type { ApiDeps } from '../deps';
-import { sandboxOperations } from '../../db/schema';
+import { sandboxOperations } from '../../providers/sandbox/sandbox-schema';
 import { route } from '../route';
 import { Problem, SandboxOperations, SandboxParams, SandboxQuery } from '../schemas';
 import { sandboxOperationView } from '../views';

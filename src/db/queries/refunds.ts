@@ -202,10 +202,14 @@ export async function claimProviderAttempt(db: Executor, refundId: string, attem
 }
 
 /** The provider certainly did not take the attempt (a transient error before it did): it may be sent again. */
-export async function unclaimProviderAttempt(db: Executor, refundId: string, attempt: number): Promise<void> {
+/**
+ * The provider took nothing: the attempt may be sent again. `why` stays on the attempt for support
+ * while it waits (a merchant balance short at the provider, say); null clears it.
+ */
+export async function unclaimProviderAttempt(db: Executor, refundId: string, attempt: number, why: string | null = null): Promise<void> {
   await db
     .update(providerAttempts)
-    .set({ state: 'not_sent', updatedAt: sql`now()` })
+    .set({ state: 'not_sent', failureReason: why, updatedAt: sql`now()` })
     .where(and(eq(providerAttempts.refundId, refundId), eq(providerAttempts.attempt, attempt), eq(providerAttempts.state, 'in_doubt')));
 }
 

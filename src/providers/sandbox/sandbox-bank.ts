@@ -6,27 +6,16 @@
  */
 import { and, asc, eq, isNull, lte, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { sandboxNotices, sandboxOperations, type SandboxOperationRow } from '../../db/schema';
+import { sandboxNotices, sandboxOperations, type SandboxOperationRow } from './sandbox-schema';
 import type { ProviderName } from '../../../workflows/lifecycle';
 import { ulid } from '../../ids';
 import type { Logger } from '../../logger';
 import { errorFields } from '../../logger';
 import { startPollingLoop, type PollingLoop } from '../../polling-loop';
 import { postSignedWebhook, signPayload } from '../../webhook-signature';
+import type { ProviderNoticePayload, ProviderNoticeType } from '../provider';
 import { reversedFrom, sandboxBehaviour, type SandboxTiming } from './sandbox-provider';
 
-export type ProviderNoticeType = 'refund.settled' | 'refund.returned';
-
-/** The body of a provider webhook, as the sandbox sends it and our endpoint reads it. */
-export interface ProviderNoticePayload {
-  id: string;
-  type: ProviderNoticeType;
-  reference: string;
-  idempotencyKey: string;
-  amount: number;
-  currency: string;
-  occurredAt: string;
-}
 
 /** Hands one signed webhook to its receiver; true when the receiver acknowledged it. */
 export type NoticeTransport = (provider: ProviderName, rawBody: string, signature: string) => Promise<boolean>;

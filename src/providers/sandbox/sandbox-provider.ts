@@ -10,7 +10,7 @@
  */
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { sandboxOperations, sandboxSubmissionCounts, type SandboxOperationRow } from '../../db/schema';
+import { sandboxOperations, sandboxSubmissionCounts, type SandboxOperationRow } from './sandbox-schema';
 import type { ProviderName } from '../../../workflows/lifecycle';
 import { randomDigits, ulid } from '../../ids';
 import {

@@ -1,0 +1,94 @@
+/**
+ * Alipay refunds through the official `alipay-sdk`, which signs each request with the app's
+ * private key (RSA2) and verifies each answer with Alipay's public key. The attempt's key is the
+ * refund's `out_request_no`: Alipay deduplicates it, so an answer that says nothing happened may
+ * be retried with the same key, and an unanswered call is settled by the refund query.
+ */
+import { AlipaySdk } from 'alipay-sdk';
+import type { AlipaySettings } from '../../config';
+import {
+  ProviderBalanceShortError,
+  ProviderTimeoutError,
+  ProviderUnavailableError,
+  type ProviderRefund,
+  type ProviderRefundRequest,
+  type RefundProvider,
+} from '../provider';
+import { RefundsAreFinal } from '../refunds-are-final';
+import { ALIPAY_SUCCESS, errorHandlingOf, providerRefundOf, yuanOf, type AlipayAnswer } from './alipay-protocol';
+
+const NOT_SENT = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH/;
+
+export class AlipayProvider extends RefundsAreFinal implements RefundProvider {
+  protected readonly label = 'Alipay';
+  readonly name = 'alipay' as const;
+  private readonly sdk: AlipaySdk;
+
+  constructor(settings: AlipaySettings, options: { timeoutMs?: number } = {}) {
+    super();
+    this.sdk = new AlipaySdk({
+      appId: settings.appId,
+      privateKey: settings.privateKey,
+      alipayPublicKey: settings.alipayPublicKey,
+      gateway: settings.gateway,
+      keyType: settings.privateKey.includes('BEGIN RSA PRIVATE KEY') ? 'PKCS1' : 'PKCS8',
+      signType: 'RSA2',
+      // Our own shape (snake_case, as Alipay documents it), not the SDK's camelCase copy.
+      camelcase: false,
+      timeout: options.timeoutMs ?? 20_000,
+    });
+  }
+
+  async submitRefund(request: ProviderRefundRequest): Promise<ProviderRefund> {
+    if (request.currency !== 'CNY') return this.declined(request.idempotencyKey, `Alipay refunds are in CNY; this refund is in ${request.currency}`);
+    const answer = await this.call('alipay.trade.refund', {
+      out_trade_no: request.paymentId,
+      out_request_no: request.idempotencyKey,
+      refund_amount: yuanOf(request.amount),
+    }, 'submission');
+    if (answer.code === ALIPAY_SUCCESS) {
+      // N: the money did not move in this call (a repeat, or still in progress): the query knows.
+      if (answer.fund_change === 'Y') return providerRefundOf(request.idempotencyKey, answer, true);
+      return (await this.findRefund(request.idempotencyKey, request.paymentId)) ?? providerRefundOf(request.idempotencyKey, answer, false);
+    }
+    switch (errorHandlingOf(answer)) {
+      case 'retry':
+        throw new ProviderUnavailableError(`Alipay ${answer.sub_code ?? answer.code}: ${answer.sub_msg ?? answer.msg}`);
+      case 'wait_for_balance':
+        throw new ProviderBalanceShortError(`Alipay ${answer.sub_code}: the merchant balance cannot cover the refund yet (${answer.sub_msg ?? answer.msg})`);
+      case 'decline':
+        return this.declined(request.idempotencyKey, `${answer.sub_code ?? answer.code}: ${answer.sub_msg ?? answer.msg}`);
+    }
+  }
+
+  /**
+   * The refund Alipay holds under out_request_no of the payment's trade (out_trade_no).
+   * `REFUND_SUCCESS` is the only state Alipay reports: absent, it took nothing.
+   */
+  async findRefund(idempotencyKey: string, paymentId: string): Promise<ProviderRefund | null> {
+    const answer = await this.call('alipay.trade.fastpay.refund.query', {
+      out_trade_no: paymentId,
+      out_request_no: idempotencyKey,
+      query_options: ['gmt_refund_pay'],
+    }, 'query');
+    if (answer.code === ALIPAY_SUCCESS) return answer.refund_status === 'REFUND_SUCCESS' ? providerRefundOf(idempotencyKey, answer, true) : null;
+    if (answer.sub_code === 'ACQ.TRADE_NOT_EXIST') return null;
+    throw new ProviderUnavailableError(`Alipay query ${answer.sub_code ?? answer.code}: ${answer.sub_msg ?? answer.msg}`);
+  }
+
+  private declined(key: string, why: string): ProviderRefund {
+    return { reference: key, traceReference: '', status: 'failed', returned: false, failureReason: why };
+  }
+
+  /** One signed gateway call, its answer verified; no believable answer is transport trouble. */
+  private async call(method: string, bizContent: Record<string, unknown>, what: 'submission' | 'query'): Promise<AlipayAnswer> {
+    try {
+      return (await this.sdk.exec(method, { bizContent }, { validateSign: true })) as unknown as AlipayAnswer;
+    } catch (error) {
+      const message = `Alipay ${what}: ${(error as Error).message}`;
+      const cause = String((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message);
+      if (what === 'query' || NOT_SENT.test(cause)) throw new ProviderUnavailableError(message);
+      throw new ProviderTimeoutError(message);
+    }
+  }
+}

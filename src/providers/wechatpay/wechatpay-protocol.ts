@@ -1,0 +1,92 @@
+/**
+ * WeChat Pay API v3 refunds (国内退款) in our terms: the one place where its statuses and error
+ * codes become ours. Pure, so every mapping is unit-tested without a server.
+ *
+ * Sources: 申请退款 POST /v3/refund/domestic/refunds, 查询单笔退款 GET …/refunds/{out_refund_no},
+ * 退款结果通知 (REFUND.SUCCESS / REFUND.ABNORMAL / REFUND.CLOSED).
+ */
+import type { ProviderRefund, ProviderRefundStatus } from '../provider';
+
+export const WECHAT_REFUND_STATUSES = ['SUCCESS', 'CLOSED', 'PROCESSING', 'ABNORMAL'] as const;
+export type WechatRefundStatus = (typeof WECHAT_REFUND_STATUSES)[number];
+
+/** The refund object WeChat Pay answers with (create and query), as far as we read it. */
+export interface WechatRefund {
+  refund_id: string;
+  out_refund_no: string;
+  out_trade_no?: string;
+  status: WechatRefundStatus;
+  user_received_account?: string;
+  success_time?: string;
+  create_time?: string;
+  amount: { total: number; refund: number; currency?: string };
+}
+
+/** An abnormal refund: the money could not reach the payer's card or balance (a closed card, a frozen account). */
+export const ABNORMAL_REASON = 'ABNORMAL: the payer’s card or WeChat balance cannot take the refund; send it another way (a bank transfer)';
+
+export function refundStatusOf(status: WechatRefundStatus): { status: ProviderRefundStatus; failureReason: string | null } {
+  switch (status) {
+    case 'SUCCESS':
+      return { status: 'settled', failureReason: null };
+    case 'PROCESSING':
+      return { status: 'pending', failureReason: null };
+    case 'ABNORMAL':
+      return { status: 'failed', failureReason: ABNORMAL_REASON };
+    case 'CLOSED':
+      return { status: 'failed', failureReason: 'CLOSED: WeChat Pay closed the refund without paying it' };
+  }
+}
+
+export function providerRefundOf(refund: WechatRefund): ProviderRefund {
+  // The WeChat refund number (微信支付退款单号) is what the customer's WeChat shows and support quotes.
+  return { reference: refund.refund_id, traceReference: refund.refund_id, returned: false, ...refundStatusOf(refund.status) };
+}
+
+/**
+ * What an error answer to 申请退款 means. `retry`: nothing was refunded, send again with the same
+ * out_refund_no (WeChat's own advice: never a new number). `wait_for_balance`: the merchant's
+ * balance is short — retried for hours while support sees why. `decline`: the request itself is
+ * wrong for WeChat and will be wrong again: a person must act.
+ */
+export type WechatErrorHandling = 'retry' | 'wait_for_balance' | 'decline';
+
+export const WECHAT_REFUND_ERRORS = {
+  SYSTEM_ERROR: 'retry',
+  FREQUENCY_LIMITED: 'retry',
+  NOT_ENOUGH: 'wait_for_balance',
+  PARAM_ERROR: 'decline',
+  INVALID_REQUEST: 'decline',
+  SIGN_ERROR: 'decline',
+  NO_AUTH: 'decline',
+  USER_ACCOUNT_ABNORMAL: 'decline',
+  MCH_NOT_EXISTS: 'decline',
+  RESOURCE_NOT_EXISTS: 'decline',
+} as const satisfies Record<string, WechatErrorHandling>;
+export type WechatErrorCode = keyof typeof WECHAT_REFUND_ERRORS;
+
+export function errorHandlingOf(httpStatus: number, code: string | undefined): WechatErrorHandling {
+  if (code && code in WECHAT_REFUND_ERRORS) return WECHAT_REFUND_ERRORS[code as WechatErrorCode];
+  // A code we do not know yet: WeChat's status says whether trying again can help.
+  return httpStatus >= 500 || httpStatus === 429 ? 'retry' : 'decline';
+}
+
+/** 退款结果通知: the event types and what each tells the refund's workflow. */
+export const WECHAT_NOTIFICATION_EVENTS = {
+  'REFUND.SUCCESS': 'refund.settled',
+  'REFUND.ABNORMAL': 'refund.failed',
+  'REFUND.CLOSED': 'refund.failed',
+} as const;
+export type WechatNotificationEvent = keyof typeof WECHAT_NOTIFICATION_EVENTS;
+
+/** The decrypted `resource` of a refund notification. */
+export interface WechatRefundNotice {
+  mchid: string;
+  out_trade_no: string;
+  refund_id: string;
+  out_refund_no: string;
+  refund_status: WechatRefundStatus;
+  success_time?: string;
+  user_received_account?: string;
+  amount: { total: number; refund: number; payer_total?: number; payer_refund?: number };
+}
