@@ -71,8 +71,8 @@ async function refundOf(call: ApiCall, amount: number): Promise<{ id: string; pa
   return { id: created.body.id, paymentId: payment.id };
 }
 
-async function untilSucceeded(call: ApiCall, refundId: string) {
-  await eventually(async () => (await call('GET', `/v1/refunds/${refundId}`).catch(() => ({ body: {} }))).body.status === 'succeeded', 30_000, `refund ${refundId} succeeded`);
+async function untilSucceeded(call: ApiCall, refundId: string, timeoutMs = 30_000) {
+  await eventually(async () => (await call('GET', `/v1/refunds/${refundId}`).catch(() => ({ body: {} }))).body.status === 'succeeded', timeoutMs, `refund ${refundId} succeeded`);
 }
 
 it('the embedded stack killed with SIGKILL starts again on the same data, at the first try, three times over', async () => {
@@ -167,7 +167,9 @@ describe('PostgreSQL restarted under a running API and worker', () => {
     await untilSucceeded(call, after.id);
     // Every refund the API said it took is paid, exactly once.
     const taken = (await Promise.all(attempted)).filter((id): id is string => id !== null);
-    for (const id of taken) await untilSucceeded(call, id);
+    // A step that failed during the outage is retried with a doubling pause (1 s, 2 s, 4 s, … up to
+    // 30 s for a recorded step): on a loaded machine a refund taken mid-outage may need a minute.
+    for (const id of taken) await untilSucceeded(call, id, 90_000);
     for (const id of [before.id, ...taken, after.id]) {
       const refund = (await call('GET', `/v1/refunds/${id}`)).body;
       const operations = (await call('GET', `/v1/sandbox/providers/card/refunds?paymentId=${refund.paymentId}`)).body.data;

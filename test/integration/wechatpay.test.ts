@@ -9,12 +9,13 @@ import '../support/quiet-temporal';
 import { generateKeyPairSync } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { freePort } from '../../src/dev/ports';
-import { ProviderBalanceShortError, ProviderTimeoutError, ProviderUnavailableError, type ProviderRefundRequest } from '../../src/providers/provider';
+import { ProviderTimeoutError, ProviderUnavailableError, type ProviderRefundRequest } from '../../src/providers/provider';
 import { WECHAT_REFUND_ERRORS, type WechatErrorCode } from '../../src/providers/wechatpay/wechatpay-protocol';
 import { WechatPayProvider } from '../../src/providers/wechatpay/wechatpay-provider';
 import { ERROR_STATUS, WechatPaySimulator } from '../simulators/wechatpay-simulator';
 import { operationsOfPayment } from '../support/ground-truth';
 import { eventually, paymentRegistration, uniqueId } from '../support/refund-fixtures';
+import { expectHandledAs } from '../support/provider-errors';
 import { startTestService, type TestService } from '../support/test-service';
 
 const wechat = new WechatPaySimulator(300);
@@ -57,22 +58,7 @@ describe('the adapter, against the simulator over HTTP', () => {
   it.each(Object.keys(WECHAT_REFUND_ERRORS) as WechatErrorCode[])('maps %s as the one table says', async (code) => {
     const sent = request();
     wechat.plan(sent.paymentId, { errors: [code] });
-    const outcome = await adapter().submitRefund(sent).then(
-      (refund) => ({ declined: refund.status === 'failed' ? refund.failureReason : null }),
-      (error: Error) => ({ error }),
-    );
-    switch (WECHAT_REFUND_ERRORS[code]) {
-      case 'retry':
-        expect('error' in outcome && outcome.error).toBeInstanceOf(ProviderUnavailableError);
-        expect('error' in outcome && outcome.error).not.toBeInstanceOf(ProviderBalanceShortError);
-        break;
-      case 'wait_for_balance':
-        expect('error' in outcome && outcome.error).toBeInstanceOf(ProviderBalanceShortError);
-        break;
-      case 'decline':
-        expect(outcome).toEqual({ declined: expect.stringContaining(code) });
-        break;
-    }
+    await expectHandledAs(adapter().submitRefund(sent), WECHAT_REFUND_ERRORS[code], code);
     expect(wechat.requests.at(-1)?.status).toBe(ERROR_STATUS[code]);
     // Nothing was taken: the next try with the same key is the refund.
     expect(wechat.refundsOf(sent.paymentId)).toHaveLength(0);

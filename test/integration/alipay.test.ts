@@ -1,0 +1,127 @@
+/**
+ * Alipay, for real (issue #10): the adapter (official alipay-sdk) against a simulator of Alipay's
+ * gateway on localhost (RSA2 both ways), for each documented error code, forged keys, a lost
+ * answer; then inside the whole service, with notifications at /v1/webhooks/alipay.
+ */
+import '../support/quiet-temporal';
+import { generateKeyPairSync } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { ALIPAY_REFUND_ERRORS, type AlipayErrorCode } from '../../src/providers/alipay/alipay-protocol';
+import { AlipayProvider } from '../../src/providers/alipay/alipay-provider';
+import { ProviderTimeoutError, type ProviderRefundRequest } from '../../src/providers/provider';
+import { AlipaySimulator } from '../simulators/alipay-simulator';
+import { eventually, paymentRegistration, uniqueId } from '../support/refund-fixtures';
+import { expectHandledAs } from '../support/provider-errors';
+import { startTestService, type TestService } from '../support/test-service';
+
+const alipay = new AlipaySimulator();
+let running: TestService;
+
+beforeAll(async () => {
+  await alipay.start();
+  running = await startTestService(alipay.env());
+}, 60_000);
+
+afterAll(async () => {
+  await running?.stop();
+  await alipay.stop();
+});
+
+const adapter = () => new AlipayProvider(alipay.settings(), { timeoutMs: 2_000 });
+const keyPair = () => generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+
+function request(overrides: Partial<ProviderRefundRequest> = {}): ProviderRefundRequest {
+  return { idempotencyKey: `${uniqueId('rf')}-a1`, refundId: uniqueId('rf'), paymentId: uniqueId('pay'), paymentAmount: 10_000, amount: 1_234, currency: 'CNY', account: '138****0002', accountName: null, ...overrides };
+}
+
+describe('the adapter, against the simulated gateway', () => {
+  it('refunds at once (fund_change Y) in yuan; the same out_request_no again moves nothing', async () => {
+    const sent = request();
+    expect(await adapter().submitRefund(sent)).toMatchObject({ status: 'settled', failureReason: null });
+    expect(alipay.refundsOf(sent.paymentId).map((r) => r.amount)).toEqual([1_234]);
+    // fund_change N: the query says it was refunded, once.
+    expect(await adapter().submitRefund(sent)).toMatchObject({ status: 'settled' });
+    expect(alipay.refundsOf(sent.paymentId)).toHaveLength(1);
+    expect(await adapter().findRefund(sent.idempotencyKey, sent.paymentId)).toMatchObject({ status: 'settled' });
+    expect(await adapter().findRefund('never-sent-a1', sent.paymentId)).toBeNull();
+  });
+
+  it.each(Object.keys(ALIPAY_REFUND_ERRORS) as AlipayErrorCode[])('maps %s as the one table says', async (code) => {
+    const sent = request();
+    alipay.plan(sent.paymentId, { errors: [code] });
+    await expectHandledAs(adapter().submitRefund(sent), ALIPAY_REFUND_ERRORS[code], code);
+    expect(alipay.refundsOf(sent.paymentId)).toHaveLength(0);
+    expect((await adapter().submitRefund(sent)).status).toBe('settled');
+    expect(alipay.refundsOf(sent.paymentId)).toHaveLength(1);
+  });
+
+  it('signs with the app key: another key is refused by Alipay (isv.invalid-signature), a decline', async () => {
+    const sent = request();
+    const forged = new AlipayProvider({ ...alipay.settings(), privateKey: keyPair().privateKey });
+    expect(await forged.submitRefund(sent)).toMatchObject({ status: 'failed', failureReason: expect.stringContaining('isv.invalid-signature') });
+    expect(alipay.refundsOf(sent.paymentId)).toHaveLength(0);
+  });
+
+  it('does not believe an answer Alipay did not sign: in doubt, and the real query settles it', async () => {
+    const sent = request();
+    const fooled = new AlipayProvider({ ...alipay.settings(), alipayPublicKey: keyPair().publicKey });
+    await expect(fooled.submitRefund(sent)).rejects.toBeInstanceOf(ProviderTimeoutError);
+    expect(await adapter().findRefund(sent.idempotencyKey, sent.paymentId)).toMatchObject({ status: 'settled' });
+    expect(alipay.refundsOf(sent.paymentId)).toHaveLength(1);
+  });
+
+  it('survives a lost answer: the same out_request_no again (the SDK’s socket retry) is the same refund, one payout', async () => {
+    const sent = request();
+    alipay.plan(sent.paymentId, { loseAnswer: true });
+    expect(await adapter().submitRefund(sent)).toMatchObject({ status: 'settled' });
+    expect(alipay.requests.slice(-3).map((r) => r.answer)).toEqual(['lost', '10000', '10000']);
+    expect(alipay.refundsOf(sent.paymentId)).toHaveLength(1);
+  });
+
+  it('declines a refund Alipay cannot take in its currency, sending nothing', async () => {
+    const sent = request({ currency: 'USD' });
+    expect(await adapter().submitRefund(sent)).toMatchObject({ status: 'failed', failureReason: expect.stringContaining('CNY') });
+    expect(alipay.refundsOf(sent.paymentId)).toHaveLength(0);
+  });
+});
+
+describe('inside the service', () => {
+  async function alipayRefund(plan: Parameters<AlipaySimulator['plan']>[1] = {}) {
+    const payment = paymentRegistration({ channel: 'alipay', payerAccount: '2088102146225135', amount: 10_000 });
+    alipay.plan(payment.id, plan);
+    expect((await running.call('POST', '/v1/payments', { body: payment })).status).toBe(201);
+    const created = await running.call('POST', '/v1/refunds', { body: { paymentId: payment.id, amount: 2_050, currency: 'CNY', reason: 'defective' }, headers: { 'Idempotency-Key': uniqueId('k') } });
+    expect(created.status).toBe(201);
+    const refund = await eventually(async () => {
+      const { body } = await running.call('GET', `/v1/refunds/${created.body.id}`);
+      return body.status === 'succeeded' ? body : undefined;
+    }, 30_000);
+    return { paymentId: payment.id, refund };
+  }
+
+  it('pays once, settled by the answer itself; a retried system error and a lost answer change nothing', async () => {
+    const plain = await alipayRefund();
+    expect(plain.refund.timeline.find((e: { type: string }) => e.type === 'settled').detail.reportedBy).toBe('submission');
+    expect(alipay.refundsOf(plain.paymentId).map((r) => [r.amount, r.outRequestNo])).toEqual([[2_050, `${plain.refund.id}-a1`]]);
+    const retried = await alipayRefund({ errors: ['ACQ.SYSTEM_ERROR'] });
+    expect(alipay.refundsOf(retried.paymentId)).toHaveLength(1);
+    const lost = await alipayRefund({ loseAnswer: true });
+    expect(alipay.refundsOf(lost.paymentId)).toHaveLength(1);
+  }, 60_000);
+
+  it('takes a signed notification at /v1/webhooks/alipay with `success`, and refuses a forged one with 401', async () => {
+    const { paymentId, refund } = await alipayRefund();
+    const [taken] = alipay.refundsOf(paymentId);
+    const post = (body: string) => fetch(`${running.service.apiUrl}/v1/webhooks/alipay`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded; charset=utf-8' }, body });
+    const notices = async () => (await running.database.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM provider_notices WHERE refund_id = ${refund.id}`))[0]!.n;
+
+    const forged = await post(alipay.notification(taken!, true));
+    expect(forged.status).toBe(401);
+    expect(await notices()).toBe(0);
+
+    const genuine = await post(alipay.notification(taken!));
+    expect([genuine.status, await genuine.text()]).toEqual([200, 'success']);
+    expect(await notices()).toBe(1);
+    expect((await running.call('GET', `/v1/refunds/${refund.id}`)).body.status).toBe('succeeded');
+  });
+});

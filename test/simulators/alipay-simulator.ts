@@ -1,0 +1,167 @@
+/**
+ * Alipay's openapi gateway (gateway.do) on localhost, speaking the real protocol for the adapter's
+ * tests: it checks each request's RSA2 signature (sorted parameters, sign left out) with the app's
+ * public key, answers alipay.trade.refund and alipay.trade.fastpay.refund.query with its answer
+ * node signed by its own key, deduplicates out_request_no as Alipay does, and makes signed refund
+ * notifications. Each payment (out_trade_no) can be given a plan: error codes to answer first, or
+ * an answer lost after the refund was taken. Keys are generated when it starts.
+ */
+import { createSign, createVerify, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AlipaySettings } from '../../src/config';
+import { minorOf, yuanOf, type AlipayErrorCode } from '../../src/providers/alipay/alipay-protocol';
+
+export interface AlipayPlan {
+  errors?: AlipayErrorCode[];
+  loseAnswer?: boolean;
+}
+
+export interface AlipayRefund {
+  outTradeNo: string;
+  outRequestNo: string;
+  tradeNo: string;
+  amount: number;
+  refundedAt: string;
+}
+
+export class AlipaySimulator {
+  readonly appId = `2021${randomBytes(6).readUIntBE(0, 6)}`.slice(0, 16);
+  readonly app = pemPair();
+  private readonly alipay = pemPair();
+  readonly refunds: AlipayRefund[] = [];
+  readonly requests: { method: string; answer: string }[] = [];
+  private readonly plans = new Map<string, AlipayPlan>();
+  private readonly errorsAnswered = new Map<string, number>();
+  private server?: Server;
+  url = '';
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/gateway.do`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  settings(): AlipaySettings {
+    return { appId: this.appId, privateKey: this.app.privateKey, alipayPublicKey: this.alipay.publicKey, gateway: this.url };
+  }
+
+  env(): Record<string, string> {
+    return { PROVIDER_ALIPAY: 'alipay', ALIPAY_APP_ID: this.appId, ALIPAY_PRIVATE_KEY: this.app.privateKey, ALIPAY_PUBLIC_KEY: this.alipay.publicKey, ALIPAY_GATEWAY: this.url };
+  }
+
+  plan(outTradeNo: string, plan: AlipayPlan): void {
+    this.plans.set(outTradeNo, plan);
+  }
+
+  refundsOf(outTradeNo: string): AlipayRefund[] {
+    return this.refunds.filter((refund) => refund.outTradeNo === outTradeNo);
+  }
+
+  /** The form Alipay posts about a refund (trade_status_sync), signed, optionally forged. */
+  notification(refund: AlipayRefund, forged = false): string {
+    const fields: Record<string, string> = {
+      notify_id: randomBytes(12).toString('hex'),
+      notify_type: 'trade_status_sync',
+      notify_time: beijingTime(),
+      app_id: this.appId,
+      charset: 'utf-8',
+      version: '1.0',
+      trade_no: refund.tradeNo,
+      out_trade_no: refund.outTradeNo,
+      out_biz_no: refund.outRequestNo,
+      trade_status: 'TRADE_SUCCESS',
+      refund_fee: yuanOf(this.refundsOf(refund.outTradeNo).reduce((sum, r) => sum + r.amount, 0)),
+      send_back_fee: yuanOf(refund.amount),
+      gmt_refund: refund.refundedAt,
+    };
+    const signed = { ...fields, sign_type: 'RSA2', sign: sign(sortedPairs(fields), forged ? pemPair().privateKey : this.alipay.privateKey) };
+    return new URLSearchParams(signed).toString();
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const params: Record<string, string> = {
+      ...Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams),
+      ...Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8'))),
+    };
+    const method = params.method ?? '';
+    const key = `${method.replaceAll('.', '_')}_response`;
+    const answer = (node: Record<string, unknown>) => {
+      this.requests.push({ method, answer: String(node.sub_code ?? node.code) });
+      const json = JSON.stringify(node);
+      res.writeHead(200, { 'Content-Type': 'application/json;charset=utf-8' }).end(`{"${key}":${json},"sign":"${sign(json, this.alipay.privateKey)}"}`);
+    };
+    const { sign: signature, ...signedParams } = params;
+    if (params.app_id !== this.appId || !signature || !verify(sortedPairs(signedParams), signature, this.app.publicKey)) {
+      return answer({ code: '40002', msg: 'Invalid Arguments', sub_code: 'isv.invalid-signature', sub_msg: '验签出错' });
+    }
+    const biz = JSON.parse(params.biz_content ?? '{}') as { out_trade_no: string; out_request_no: string; refund_amount?: string };
+    const known = this.refunds.find((r) => r.outTradeNo === biz.out_trade_no && r.outRequestNo === biz.out_request_no);
+    const success = (refund: AlipayRefund, extra: Record<string, unknown>) => ({ code: '10000', msg: 'Success', trade_no: refund.tradeNo, out_trade_no: refund.outTradeNo, ...extra });
+
+    if (method === 'alipay.trade.fastpay.refund.query') {
+      if (!known) return answer({ code: '10000', msg: 'Success', out_trade_no: biz.out_trade_no, out_request_no: biz.out_request_no });
+      return answer(success(known, { out_request_no: known.outRequestNo, refund_amount: yuanOf(known.amount), refund_status: 'REFUND_SUCCESS', gmt_refund_pay: known.refundedAt }));
+    }
+    if (method !== 'alipay.trade.refund') return answer({ code: '40004', msg: 'Business Failed', sub_code: 'isv.invalid-method', sub_msg: 'no such method' });
+
+    // A repeated out_request_no: the same refund, no money moves again.
+    if (known) return answer(success(known, { fund_change: 'N', refund_fee: this.total(biz.out_trade_no) }));
+    const plan = this.plans.get(biz.out_trade_no) ?? {};
+    const answered = this.errorsAnswered.get(biz.out_trade_no) ?? 0;
+    const code = plan.errors?.[answered];
+    if (code) {
+      this.errorsAnswered.set(biz.out_trade_no, answered + 1);
+      return answer({ code: code === 'ACQ.SYSTEM_ERROR' ? '20000' : '40004', msg: 'Business Failed', sub_code: code, sub_msg: `simulated ${code}` });
+    }
+    const refund: AlipayRefund = {
+      outTradeNo: biz.out_trade_no,
+      outRequestNo: biz.out_request_no,
+      tradeNo: `2026${randomBytes(8).readBigUInt64BE(0).toString().padStart(20, '0').slice(0, 24)}`,
+      amount: minorOf(biz.refund_amount ?? '0'),
+      refundedAt: beijingTime(),
+    };
+    this.refunds.push(refund);
+    if (plan.loseAnswer) {
+      this.requests.push({ method, answer: 'lost' });
+      res.destroy();
+      return;
+    }
+    answer(success(refund, { fund_change: 'Y', refund_fee: this.total(biz.out_trade_no), gmt_refund_pay: refund.refundedAt }));
+  }
+
+  private total(outTradeNo: string): string {
+    return yuanOf(this.refundsOf(outTradeNo).reduce((sum, r) => sum + r.amount, 0));
+  }
+}
+
+function sortedPairs(params: Record<string, string>): string {
+  return Object.keys(params)
+    .filter((k) => params[k] !== undefined && params[k] !== '')
+    .sort()
+    .map((k) => `${k}=${params[k]}`)
+    .join('&');
+}
+
+function sign(text: string, privateKey: string): string {
+  return createSign('RSA-SHA256').update(text, 'utf8').sign(privateKey, 'base64');
+}
+
+function verify(text: string, signature: string, publicKey: string): boolean {
+  return createVerify('RSA-SHA256').update(text, 'utf8').verify(publicKey, signature, 'base64');
+}
+
+function beijingTime(): string {
+  return new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+function pemPair(): { publicKey: string; privateKey: string } {
+  return generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+}
