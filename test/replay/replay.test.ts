@@ -56,6 +56,7 @@ describe('replay of recorded refund histories', () => {
         'corrected-under-refund.json',
         'corrected-wrong-account.json',
         'reversal-refused-0003.json',
+        'failed-by-notice.json',
       ]),
     );
   });

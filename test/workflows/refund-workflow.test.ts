@@ -625,6 +625,37 @@ describe('late settlement', () => {
   });
 });
 
+describe('a provider that says it will not pay', () => {
+  /** WeChat Pay's ABNORMAL: the provider's books say failed, and its notification says so too. */
+  async function failAtProvider(refundId: string, noticeId: string) {
+    await database.db
+      .update(sandboxOperations)
+      .set({ status: 'failed', failureReason: 'ABNORMAL: the payer’s card cannot take the refund' })
+      .where(eq(sandboxOperations.refundId, refundId));
+    await receiveProviderNotice({ db: database.db, temporal: env.client }, 'card', { ...(await settledNotice(refundId, noticeId)), type: 'refund.failed' });
+  }
+
+  it('a failure notice the provider confirms ends the wait at once: requires action, the amount still held', async () => {
+    const { refund, payment } = await startRefund(starter(), { account: '6222020200110009' });
+    await untilStatus(refund.id, 'awaiting_settlement');
+    await failAtProvider(refund.id, 'ntc_abnormal');
+    await untilStatus(refund.id, 'requires_action');
+    const failed = (await refundTimeline(database.db, refund.id)).find((e) => e.type === 'provider_failed')!;
+    expect(failed.detail).toMatchObject({ failureReason: expect.stringContaining('ABNORMAL'), noticeId: 'ntc_abnormal' });
+    expect(await findRefund(database.db, refund.id)).toMatchObject({ needsAttention: true, providerState: 'failed' });
+    expect(await findPayment(database.db, payment.id)).toMatchObject({ refundedAmount: 0, reservedAmount: refund.amount });
+    await keepHistory('failed-by-notice', refund.id);
+  });
+
+  it('a failure notice the provider does not confirm is flagged, and the refund keeps waiting', async () => {
+    const { refund } = await startRefund(starter(), { account: '6222020200110009' });
+    await untilStatus(refund.id, 'awaiting_settlement');
+    await receiveProviderNotice({ db: database.db, temporal: env.client }, 'card', { ...(await settledNotice(refund.id, 'ntc_false_failure')), type: 'refund.failed' });
+    await eventually(async () => (await refundTimeline(database.db, refund.id)).find((e) => e.type === 'provider_notice_mismatch'), 10_000, 'flag');
+    expect(await findRefund(database.db, refund.id)).toMatchObject({ status: 'awaiting_settlement', needsAttention: true });
+  });
+});
+
 describe('corrections', () => {
   type CorrectionOrder = { amount?: number; destination?: { type: 'bank_transfer'; account: string; accountName: string }; reason: string };
   /** Supervisor A proposes, supervisor B approves: what it takes for a correction to move money. */
