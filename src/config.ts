@@ -225,8 +225,11 @@ export function loadConfig(given: Env = process.env): Config {
   };
 }
 
-function urlSetting(env: Env, name: string, protocols: string[]): string | undefined {
-  const value = env[name];
+/** A URL setting; `requiredAs` (what to give) makes it required. */
+function urlSetting(env: Env, name: string, protocols: string[]): string | undefined;
+function urlSetting(env: Env, name: string, protocols: string[], requiredAs: string): string;
+function urlSetting(env: Env, name: string, protocols: string[], requiredAs?: string): string | undefined {
+  const value = requiredAs ? required(env, name, requiredAs) : env[name];
   if (!value) return undefined;
   let url: URL;
   try {
@@ -309,7 +312,7 @@ function providerSettings(env: Env, production: boolean, sandboxEnabled: boolean
           publicKey: pemSetting(env, 'WECHATPAY_PUBLIC_KEY', 'PUBLIC KEY'),
           apiV3Key: apiV3Key(env),
           baseUrl: urlSetting(env, 'WECHATPAY_BASE_URL', ['https:', 'http:']) ?? 'https://api.mch.weixin.qq.com/',
-          notifyUrl: urlSetting(env, 'WECHATPAY_NOTIFY_URL', ['https:', 'http:']) ?? required(env, 'WECHATPAY_NOTIFY_URL', 'https://<this API>/v1/webhooks/wechatpay'),
+          notifyUrl: urlSetting(env, 'WECHATPAY_NOTIFY_URL', ['https:', 'http:'], 'https://<this API>/v1/webhooks/wechatpay'),
         }
       : undefined,
     alipay: used.has('alipay')

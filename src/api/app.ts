@@ -4,6 +4,7 @@
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { errorFields } from '../logger';
 import { RefundRequestError } from '../refunds/refund-errors';
 import type { ApiDeps } from './deps';
@@ -63,7 +64,7 @@ export function createApp(deps: ApiDeps) {
   return app;
 }
 
-function keepRawBody(req: Request | import('node:http').IncomingMessage, _res: unknown, buffer: Buffer): void {
+function keepRawBody(req: IncomingMessage, _res: unknown, buffer: Buffer): void {
   (req as Request & { rawBody?: string }).rawBody = buffer.toString('utf8');
 }
 

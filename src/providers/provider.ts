@@ -85,6 +85,20 @@ export class ProviderReversalRefusedError extends Error {
   override name = 'ProviderReversalRefusedError';
 }
 
+/** Network errors raised before a request left this machine: nothing reached the provider. */
+const NEVER_SENT = /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH)\b/;
+
+/**
+ * A provider call that got no usable answer, in our terms. A query, or a submission that never
+ * left (`evidence` names a connection that was never made), is temporary trouble, tried again; a
+ * submission that left and got no believable answer is in doubt: the activity asks by key and
+ * never sends it again.
+ */
+export function noAnswerError(provider: string, what: 'submission' | 'query', evidence: string): ProviderUnavailableError | ProviderTimeoutError {
+  const message = `${provider} ${what}: ${evidence}`;
+  return what === 'query' || NEVER_SENT.test(evidence) ? new ProviderUnavailableError(message) : new ProviderTimeoutError(message);
+}
+
 /** The one place a provider's refund status becomes ours. */
 export function providerStateOf(refund: ProviderRefund): ProviderState {
   switch (refund.status) {

@@ -8,7 +8,7 @@ import { AlipaySdk } from 'alipay-sdk';
 import type { AlipaySettings } from '../../config';
 import {
   ProviderBalanceShortError,
-  ProviderTimeoutError,
+  noAnswerError,
   ProviderUnavailableError,
   type ProviderRefund,
   type ProviderRefundRequest,
@@ -16,8 +16,6 @@ import {
 } from '../provider';
 import { RefundsAreFinal } from '../refunds-are-final';
 import { ALIPAY_SUCCESS, errorHandlingOf, providerRefundOf, yuanOf, type AlipayAnswer } from './alipay-protocol';
-
-const NOT_SENT = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH/;
 
 export class AlipayProvider extends RefundsAreFinal implements RefundProvider {
   protected readonly label = 'Alipay';
@@ -85,10 +83,8 @@ export class AlipayProvider extends RefundsAreFinal implements RefundProvider {
     try {
       return (await this.sdk.exec(method, { bizContent }, { validateSign: true })) as unknown as AlipayAnswer;
     } catch (error) {
-      const message = `Alipay ${what}: ${(error as Error).message}`;
-      const cause = String((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message);
-      if (what === 'query' || NOT_SENT.test(cause)) throw new ProviderUnavailableError(message);
-      throw new ProviderTimeoutError(message);
+      const cause = (error as { cause?: { code?: string } }).cause?.code;
+      throw noAnswerError('Alipay', what, cause ? `${cause}: ${(error as Error).message}` : (error as Error).message);
     }
   }
 }

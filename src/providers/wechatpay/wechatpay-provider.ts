@@ -13,7 +13,7 @@ import { Wechatpay, type Decorator } from 'wechatpay-axios-plugin';
 import type { WechatPaySettings } from '../../config';
 import {
   ProviderBalanceShortError,
-  ProviderTimeoutError,
+  noAnswerError,
   ProviderUnavailableError,
   type ProviderRefund,
   type ProviderRefundRequest,
@@ -21,9 +21,6 @@ import {
 } from '../provider';
 import { RefundsAreFinal } from '../refunds-are-final';
 import { errorHandlingOf, providerRefundOf, type WechatRefund } from './wechatpay-protocol';
-
-/** Transport failures before anything reached WeChat Pay: safe to send again. */
-const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 export class WechatPayProvider extends RefundsAreFinal implements RefundProvider {
   protected readonly label = 'WeChat Pay';
@@ -98,13 +95,7 @@ function isUnverified(error: AxiosError): boolean {
   return typeof error.code === 'string' && error.code.startsWith('EV3_RES_');
 }
 
-/**
- * No usable answer. A submission that never left (connection refused) may be sent again; one that
- * left and got no believable answer is in doubt: the activity asks by out_refund_no, never resends.
- */
+/** No usable answer: the network's error code (axios's, or the SDK's EV3_RES_* for an unverified answer). */
 function transportError(error: unknown, what: 'submission' | 'query'): Error {
-  const code = (error as { code?: string }).code ?? '';
-  const message = `WeChat Pay ${what}: ${code || (error as Error).message}`;
-  if (what === 'query' || NOT_SENT.has(code)) return new ProviderUnavailableError(message);
-  return new ProviderTimeoutError(message);
+  return noAnswerError('WeChat Pay', what, (error as { code?: string }).code || (error as Error).message);
 }
