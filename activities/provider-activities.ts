@@ -70,15 +70,16 @@ export function createProviderActivities(db: Database, providers: ProviderRegist
     async submitRefundToProvider(ref: ProviderAttemptRef): Promise<ProviderOutcome> {
       const { refund, providerAttempt, provider, amount } = await loadAttempt(ref);
       if (providerAttempt.state !== 'not_sent' && providerAttempt.state !== 'in_doubt') return outcomeOf(providerAttempt, amount);
-      if (providerAttempt.state === 'not_sent' && (await claimProviderAttempt(db, ref.refundId, ref.attempt))) {
-        const payment = await findPayment(db, refund.paymentId);
+      // Read before the claim: a claim is a promise that the send follows (a failure after it leaves the attempt in doubt).
+      const payment = providerAttempt.state === 'not_sent' ? await findPayment(db, refund.paymentId) : undefined;
+      if (payment && (await claimProviderAttempt(db, ref.refundId, ref.attempt))) {
         try {
           const submitted = await whileHeartbeating(
             provider.submitRefund({
               idempotencyKey: providerAttempt.idempotencyKey,
               refundId: refund.id,
               paymentId: refund.paymentId,
-              paymentAmount: payment!.amount,
+              paymentAmount: payment.amount,
               amount,
               currency: refund.currency,
               account: providerAttempt.destinationAccount,
