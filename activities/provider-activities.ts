@@ -17,6 +17,7 @@ import {
   ProviderUnavailableError,
   providerStateOf,
   type ProviderRefund,
+  type ProviderRefundRequest,
   type ProviderRegistry,
 } from '../src/providers/provider';
 import type { ProviderState } from '../workflows/lifecycle';
@@ -34,6 +35,8 @@ export interface ProviderOutcome {
   failureReason: string | null;
   /** What the attempt asked the provider to pay (net of the fee). */
   amount: number;
+  /** Failed, and the provider can send it on to a bank card itself (WeChat Pay's abnormal refund). */
+  redirectable?: boolean;
 }
 
 /** What a status check found: the provider's answer, or nothing at all under the attempt's key. */
@@ -55,7 +58,7 @@ export function createProviderActivities(db: Database, providers: ProviderRegist
   }
 
   async function remember(attempt: ProviderAttemptRow, amount: number, found: ProviderRefund): Promise<ProviderOutcome> {
-    const outcome: ProviderOutcome = { state: providerStateOf(found), reference: found.reference, traceReference: found.traceReference, failureReason: found.failureReason, amount };
+    const outcome: ProviderOutcome = { state: providerStateOf(found), reference: found.reference, traceReference: found.traceReference, failureReason: found.failureReason, amount, redirectable: found.redirectable === true };
     await updateProviderAttempt(db, attempt.refundId, attempt.attempt, outcome);
     return outcome;
   }
@@ -84,6 +87,7 @@ export function createProviderActivities(db: Database, providers: ProviderRegist
               currency: refund.currency,
               account: providerAttempt.destinationAccount,
               accountName: providerAttempt.destinationAccountName,
+              redirect: redirectOf(providerAttempt),
             }),
           );
           return await remember(providerAttempt, amount, submitted);
@@ -169,6 +173,12 @@ export function createProviderActivities(db: Database, providers: ProviderRegist
       }
     },
   };
+}
+
+/** An attempt a person sent on to a bank card by its provider's own route: what the provider needs to find the refund. */
+function redirectOf(attempt: ProviderAttemptRow): ProviderRefundRequest['redirect'] {
+  if (attempt.destinationType !== 'wechat_bank_card') return undefined;
+  return { reference: attempt.reference!, bankType: attempt.destinationBankType! };
 }
 
 /**

@@ -16,7 +16,7 @@ import type { DestinationSeal } from '../src/destination-seal';
 import { providerIdempotencyKey } from '../src/ids';
 import { queueCustomerNotice, queueStaffNotice, type CustomerNotice, type StaffNotice } from '../src/notifications/step-notices';
 import type { Actor, ProviderName, ProviderState, RefundStatus } from '../workflows/lifecycle';
-import type { Destination } from '../workflows/messages';
+import type { Destination, SealedBankAccount } from '../workflows/messages';
 import type { ProposalView } from '../workflows/proposals';
 import { RefundRequestError, type RefundErrorCode } from '../workflows/refusals';
 
@@ -29,6 +29,7 @@ export interface RefundStepChanges {
   providerReference?: string | null;
   traceReference?: string | null;
   needsAttention?: boolean;
+  redirectable?: boolean;
   approvals?: ApprovalRecord[];
   approvalDueAt?: string | null;
   settlementDueAt?: string | null;
@@ -66,6 +67,12 @@ export interface RefundStep {
   newAttempt?: NewAttempt;
   /** The refund pays through this provider attempt from now on: its route and destination are copied. */
   switchToAttempt?: number;
+  /**
+   * The attempt's provider sends the money it could not pay back on to a bank card itself (WeChat
+   * Pay's abnormal refund): same attempt and key, the card written on it (opened from its seal
+   * here), and the attempt made sendable again.
+   */
+  redirectAttempt?: { attempt: number; destination: SealedBankAccount };
   /** Refuse the step when the money already went to this destination (a re-issue to the same account). */
   requireNewDestination?: Destination;
   notify?: CustomerNotice;
@@ -88,8 +95,14 @@ export function createRecordActivities(db: Database, utcOffsetMinutes: number, s
       const payment = (await findPayment(tx, refund.paymentId))!;
       return { provider: payment.channel, destinationType: 'original' as const, destinationAccount: payment.payerAccount, destinationAccountName: null };
     }
+    if (destination.type === 'wechat_bank_card') throw new Error('WeChat Pay’s own transfer continues an attempt (redirectAttempt); it opens none');
     const { account, accountName } = seal.open(destination);
     return { provider: 'bank_transfer' as const, destinationType: 'bank_transfer' as const, destinationAccount: account, destinationAccountName: accountName };
+  }
+
+  function redirectOf({ attempt, destination }: NonNullable<RefundStep['redirectAttempt']>) {
+    const { account, accountName } = seal.open(destination);
+    return { attempt, destinationAccount: account, destinationAccountName: accountName, bankType: destination.bankType! };
   }
 
   return {
@@ -142,6 +155,7 @@ export function createRecordActivities(db: Database, utcOffsetMinutes: number, s
         paymentShift: step.paymentShift,
         newAttempt,
         switchToAttempt: step.switchToAttempt,
+        redirectAttempt: step.redirectAttempt && redirectOf(step.redirectAttempt),
         alsoWrite: async (tx) => {
           if (step.notify) await queueCustomerNotice(tx, step.refundId, step.notify, utcOffsetMinutes);
           if (step.tellStaff) await queueStaffNotice(tx, step.refundId, step.tellStaff);

@@ -15,8 +15,11 @@ export interface BankAccount {
   accountName: string;
 }
 
+/** What a person gives: an account for our bank transfer, or a card WeChat Pay pays itself (with its bank). */
+export type BankAccountOrder = BankAccount & ({ type: 'bank_transfer' } | { type: 'wechat_bank_card'; bankType: string });
+
 export interface DestinationSeal {
-  seal(destination: BankAccount): SealedBankAccount;
+  seal(destination: BankAccountOrder): SealedBankAccount;
   open(sealed: SealedBankAccount): BankAccount;
 }
 
@@ -24,12 +27,14 @@ export interface DestinationSeal {
 export function destinationSeal(key: string): DestinationSeal {
   const secret = /^[A-Za-z0-9+/]{43}=$/.test(key) ? Buffer.from(key, 'base64') : createHash('sha256').update(key).digest();
   return {
-    seal({ account, accountName }) {
+    seal(destination) {
+      const { account, accountName } = destination;
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', secret, iv);
       const body = Buffer.concat([cipher.update(JSON.stringify({ account, accountName }), 'utf8'), cipher.final()]);
       const sealed = [VERSION, iv, body, cipher.getAuthTag()].map((part) => (typeof part === 'string' ? part : part.toString('base64url'))).join('.');
-      return { type: 'bank_transfer', sealed, last4: account.replace(/\D/g, '').slice(-4), accountName };
+      const last4 = account.replace(/\D/g, '').slice(-4);
+      return destination.type === 'wechat_bank_card' ? { type: destination.type, sealed, last4, accountName, bankType: destination.bankType } : { type: 'bank_transfer', sealed, last4, accountName };
     },
     open({ sealed }) {
       const [version, iv, body, tag] = sealed.split('.');

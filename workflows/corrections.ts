@@ -89,7 +89,7 @@ async function reverse(run: RefundRun, correction: CorrectionState, amount: numb
 /** The bank would not give money back: the customer is asked to return it, and what is owed goes on record. */
 async function openRecovery(run: RefundRun, correction: CorrectionState, owed: number, reversed: number, refusal: string): Promise<void> {
   correction.status = 'refused';
-  await run.step('reversal_refused', 'requires_action', { needsAttention: true, corrections: records(run) }, {
+  await run.step('reversal_refused', 'requires_action', { needsAttention: true, redirectable: false, corrections: records(run) }, {
     detail: { correctionId: correction.id, recoveryCase: true, owedByCustomer: owed, reversed, currency: run.input.currency, refusal },
     paymentShift: reversed > 0 ? { refunded: -reversed, reserved: 0 } : undefined,
     notify: { template: 'refund_recovery', noticeKey: `recovery-${correction.id}`, reasonGiven: correction.reason, correctionAmount: owed },

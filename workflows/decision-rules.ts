@@ -22,6 +22,8 @@ export interface DecisionView {
   amount: number;
   fee: number;
   corrections: readonly { status: string }[];
+  /** Its provider holds the current attempt as one it can send on to a bank card itself (WeChat Pay's ABNORMAL). */
+  redirectable: boolean;
   /** A decision being carried out right now (only the workflow knows; the API passes null). */
   busy: string | null;
 }
@@ -62,11 +64,20 @@ export function checkRetry(view: DecisionView, by: Decider): void {
   requirePayable(view);
 }
 
-/** Propose another route (a bank transfer): support or a supervisor proposes, another supervisor approves. */
-export function checkReroute(view: DecisionView, by: Decider, reason?: string | null): void {
+/**
+ * Propose another route: support or a supervisor proposes, another supervisor approves. Our bank
+ * transfer is always a way; WeChat Pay's own transfer to the payer's card only for a refund
+ * WeChat Pay holds as abnormal (its way of paying that very refund, not a new one).
+ */
+export function checkReroute(view: DecisionView, by: Decider, reason?: string | null, route: Destination['type'] = 'bank_transfer'): void {
   requireRole(by, ['support', 'supervisor'], 'propose another route');
   requireText('reason', reason);
   requirePayable(view);
+  if (route === 'wechat_bank_card' && !view.redirectable) {
+    refuse('route_unavailable', 'WeChat Pay sends a refund to a bank card only when it holds the refund as abnormal (its payer’s card or balance could not take it); propose a bank transfer instead', {
+      rule: 'not_redirectable',
+    });
+  }
 }
 
 export interface CorrectionOrder {
@@ -88,6 +99,7 @@ export function checkCorrection(view: DecisionView, by: Decider, order: Correcti
   requireStatus(view, ['succeeded', 'corrected']);
   requireNoProposal(view);
   if (order.destination) {
+    if (order.destination.type === 'wechat_bank_card') refuse('invalid_input', 'a correction re-issues by bank transfer: WeChat Pay’s own transfer is only for a refund it holds as abnormal');
     if (order.newTotal !== undefined && order.newTotal !== view.amount) refuse('correction_not_needed', 'correct the account and the amount one at a time');
     return { kind: 'reissue', newTotal: view.amount };
   }
@@ -198,7 +210,8 @@ export type DecisionRule =
   | 'status'
   | 'proposal_open'
   | 'no_proposal'
-  | 'never_approved';
+  | 'never_approved'
+  | 'not_redirectable';
 
 function refuse(code: RefundErrorCode, message: string, facts: { rule?: DecisionRule } & Record<string, unknown> = {}): never {
   throw new RefundRequestError(code, message, facts);

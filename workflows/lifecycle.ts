@@ -36,6 +36,12 @@ export type PaymentChannel = (typeof PAYMENT_CHANNELS)[number];
 export const PROVIDER_NAMES = ['card', 'wechat', 'alipay', 'bank_transfer'] as const;
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
+/**
+ * Where a provider attempt pays: the payer's own account, a bank account by our bank transfer, or
+ * the payer's debit card by WeChat Pay's own transfer (its abnormal refund).
+ */
+export const DESTINATION_TYPES = ['original', 'bank_transfer', 'wechat_bank_card'] as const;
+
 export const PAYMENT_STATUSES = ['pending', 'captured', 'settled', 'failed'] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 

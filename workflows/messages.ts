@@ -64,16 +64,20 @@ export interface CorrectionState {
 
 /**
  * Where money goes when a person chooses: back along the payment's own channel, or to a bank
- * account. The account travels sealed (AES-GCM, opened only by the activity that pays), so
- * workflow history and the Temporal UI never hold it; `last4` is what people are shown.
+ * account — by our bank transfer, or (`wechat_bank_card`) by WeChat Pay itself, which sends a
+ * refund it could not pay back (ABNORMAL) on to the payer's bank card. The account travels sealed
+ * (AES-GCM, opened only by the activity that pays), so workflow history and the Temporal UI never
+ * hold it; `last4` is what people are shown.
  */
 export type Destination = { type: 'original' } | SealedBankAccount;
 
 export interface SealedBankAccount {
-  type: 'bank_transfer';
+  type: 'bank_transfer' | 'wechat_bank_card';
   sealed: string;
   last4: string;
   accountName: string;
+  /** For `wechat_bank_card`: the card's bank as WeChat Pay names it (`ICBC_DEBIT`…). */
+  bankType?: string;
 }
 
 /** A decision waiting for a second pair of eyes (SPEC rule 14): a reroute or a correction. */
@@ -123,6 +127,8 @@ export interface RefundWorkflowState {
   /** What this refund holds on its payment: the same numbers as the payment's totals move by. */
   books: { reserved: number; refunded: number };
   attempts: AttemptLedger[];
+  /** The provider holds the current attempt as one it can send on to a bank card itself (WeChat Pay's ABNORMAL). */
+  redirectable: boolean;
   /** The decision being carried out right now, if any: every other decision is refused meanwhile. */
   busy: string | null;
 }
@@ -177,7 +183,7 @@ export interface CancelRequest extends Decider {
 /** Send the refund again on its original route (a new provider attempt with a new key). */
 export type RetryRequest = Decider;
 
-/** Propose sending the refund to a bank account instead (needs a supervisor's approval). */
+/** Propose sending the refund to a bank account instead, by bank transfer or by WeChat Pay (needs a supervisor's approval). */
 export interface RerouteRequest extends Decider {
   destination: SealedBankAccount;
   reason?: string | null;

@@ -9,7 +9,7 @@ import { uuid4 } from '@temporalio/workflow';
 import { decision } from './approval';
 import { checkCorrection, proposalApprovals } from './decision-rules';
 import type { ProviderName } from './lifecycle';
-import type { CorrectionRequest, CorrectionState, Destination, ProposalDecision, ProposalRejection, ProposalState, RerouteRequest } from './messages';
+import type { CorrectionRequest, CorrectionState, Destination, ProposalDecision, ProposalRejection, ProposalState, RerouteRequest, SealedBankAccount } from './messages';
 import { actorOf, iso, provider, type RefundRun } from './refund-run';
 import { RefundRequestError } from './refusals';
 
@@ -19,7 +19,7 @@ export interface ProposalView {
   kind: ProposalState['kind'];
   correction: ProposalState['correction'];
   amount: number;
-  destination: { type: Destination['type']; account: string | null; accountName: string | null } | null;
+  destination: { type: Destination['type']; account: string | null; accountName: string | null; bankType?: string } | null;
   reason: string;
   proposedBy: string;
   requiredApprovals: number;
@@ -35,7 +35,11 @@ export function proposalView(proposal: ProposalState): ProposalView {
     kind: proposal.kind,
     correction: proposal.correction,
     amount: proposal.newTotal,
-    destination: destination && (destination.type === 'bank_transfer' ? { type: destination.type, account: `****${destination.last4}`, accountName: destination.accountName } : { type: 'original', account: null, accountName: null }),
+    destination:
+      destination &&
+      (destination.type === 'original'
+        ? { type: 'original', account: null, accountName: null }
+        : { type: destination.type, account: `****${destination.last4}`, accountName: destination.accountName, ...(destination.bankType ? { bankType: destination.bankType } : {}) }),
     reason: proposal.reason,
     proposedBy: proposal.proposedBy,
     requiredApprovals: proposal.requiredApprovals,
@@ -94,6 +98,7 @@ export async function approveProposal(run: RefundRun, request: ProposalDecision)
     return;
   }
   const approvedBy = approvals.map((approval) => approval.principal);
+  if (proposal.destination?.type === 'wechat_bank_card') return redirectAtProvider(run, request, proposal, { ...detail, approvedBy });
   const attempt = state.attempt + 1;
   if (proposal.kind === 'reroute') {
     // The old route must not pay as well: a refund still pending there is canceled first (rule 8).
@@ -174,6 +179,25 @@ function watchLapse(run: RefundRun, proposal: ProposalState): void {
     });
   })().catch(() => undefined); // a lapse that could not be recorded has stopped the refund with the evidence
   run.background.push(watching);
+}
+
+/**
+ * WeChat Pay holds the refund as abnormal: the money left the merchant but could not reach the
+ * payer. Its abnormal-refund route sends that same refund on to the payer's bank card, so nothing
+ * is canceled and no attempt opened: the current one is sent again, to the card, under its key.
+ */
+async function redirectAtProvider(run: RefundRun, request: ProposalDecision, proposal: ProposalState, detail: Record<string, unknown>): Promise<void> {
+  const { state } = run;
+  const card = proposal.destination as SealedBankAccount;
+  await run.step('proposal_approved', 'processing', { proposal: null, providerState: 'not_sent', needsAttention: false, redirectable: false, settlementDueAt: null, expectedArrivalAt: null, hardDeadlineAt: null }, {
+    actor: actorOf(request),
+    detail: { ...detail, attempt: state.attempt, provider: state.provider, redirectedTo: { type: card.type, account: `****${card.last4}`, bankType: card.bankType } },
+    redirectAttempt: { attempt: state.attempt, destination: card },
+    switchToAttempt: state.attempt,
+  });
+  state.proposal = null;
+  run.switchAttempt(state.attempt, state.provider);
+  run.personDecided = 'retry';
 }
 
 /** Which provider pays a destination a person chose. */

@@ -74,7 +74,7 @@ const merchantEvents = proxyActivities<RefundActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10m' },
 });
 
-export type StepOptions = Partial<Pick<RefundStep, 'actor' | 'detail' | 'paymentShift' | 'newAttempt' | 'switchToAttempt' | 'requireNewDestination' | 'notify' | 'tellStaff'>>;
+export type StepOptions = Partial<Pick<RefundStep, 'actor' | 'detail' | 'paymentShift' | 'newAttempt' | 'switchToAttempt' | 'redirectAttempt' | 'requireNewDestination' | 'notify' | 'tellStaff'>>;
 
 /** A step planned by `plan()`, numbered when it is recorded. */
 export interface PlannedStep {
@@ -139,6 +139,7 @@ export class RefundRun {
       // The API reserved the whole amount on the payment when it took the request.
       books: { reserved: input.amount, refunded: 0 },
       attempts: [],
+      redirectable: false,
       busy: null,
     };
     this.published = { status: this.state.status, needsAttention: false };
@@ -162,6 +163,7 @@ export class RefundRun {
       amount: state.amount,
       fee: this.fee,
       corrections: state.corrections,
+      redirectable: state.redirectable,
       busy: state.busy,
     };
   }
@@ -199,6 +201,7 @@ export class RefundRun {
       paymentShift: options.paymentShift,
       newAttempt: options.newAttempt,
       switchToAttempt: options.switchToAttempt,
+      redirectAttempt: options.redirectAttempt,
       requireNewDestination: options.requireNewDestination,
       notify: options.notify,
       tellStaff: options.tellStaff,
@@ -214,6 +217,7 @@ export class RefundRun {
       if (status) this.state.status = status;
       if (changes.providerState) this.state.providerState = changes.providerState;
       if (changes.needsAttention !== undefined) this.state.needsAttention = changes.needsAttention;
+      if (changes.redirectable !== undefined) this.state.redirectable = changes.redirectable;
       if (options.paymentShift) {
         this.state.books.reserved += options.paymentShift.reserved;
         this.state.books.refunded += options.paymentShift.refunded;
@@ -242,6 +246,7 @@ export class RefundRun {
   private async halt(failed: RefundStep, error: unknown): Promise<void> {
     this.state.status = 'requires_action';
     this.state.needsAttention = true;
+    this.state.redirectable = false;
     this.publish();
     await evidence.recordRefundSteps([
       {
@@ -250,7 +255,7 @@ export class RefundRun {
         type: 'step_not_recorded',
         actor: SYSTEM_ACTOR,
         detail: { step: failed.type, seq: failed.seq, error: messageOf(error) },
-        changes: { status: 'requires_action', needsAttention: true },
+        changes: { status: 'requires_action', needsAttention: true, redirectable: false },
       },
     ]);
   }
@@ -269,7 +274,8 @@ export class RefundRun {
             type: why,
             actor: SYSTEM_ACTOR,
             detail: { error: messageOf(error), providerState: this.state.providerState, attempt: this.state.attempt },
-            changes: { status: 'requires_action', needsAttention: true, providerState: this.state.providerState },
+            // Whatever stopped it, WeChat Pay's own transfer is not offered on a guess: our bank transfer still is.
+            changes: { status: 'requires_action', needsAttention: true, providerState: this.state.providerState, redirectable: false },
           },
         ]),
       { type: why } as RefundStep,
@@ -277,6 +283,7 @@ export class RefundRun {
     if (outcome !== 'halted') {
       this.state.status = 'requires_action';
       this.state.needsAttention = true;
+      this.state.redirectable = false;
       this.publish();
     }
   }
@@ -433,13 +440,13 @@ export class RefundRun {
 
   /** The refund pays through attempt `attempt` on `providerName` from now on. */
   switchAttempt(attempt: number, providerName: ProviderName): void {
-    Object.assign(this.state, { attempt, provider: providerName, providerState: 'not_sent', providerReference: null, traceReference: null, settledAt: null });
+    Object.assign(this.state, { attempt, provider: providerName, providerState: 'not_sent', providerReference: null, traceReference: null, settledAt: null, redirectable: false });
     this.state.deadlines = { ...this.state.deadlines, settlementDueAt: null, expectedArrivalAt: null, hardDeadlineAt: null };
   }
 
   /** The route failed or time ran out: the refund waits for a person (retry, reroute or cancel). */
   async needsAction(why: string, detail: Record<string, unknown>): Promise<void> {
-    await this.step(why, 'requires_action', { providerState: this.state.providerState, needsAttention: true }, { detail });
+    await this.step(why, 'requires_action', { providerState: this.state.providerState, needsAttention: true, redirectable: this.state.redirectable }, { detail });
   }
 }
 

@@ -111,7 +111,7 @@ function registerHandlers(run: RefundRun): void {
   decision(rejectRefundUpdate, 'rejection', (view, r) => checkRejection(view, r, r.reason), (r) => reject(run, r));
   decision(cancelRefundUpdate, 'cancelation', (view, r) => checkCancel(view, r, r.reason), (r) => cancel(run, r));
   decision(retryRefundUpdate, 'retry', (view, r) => checkRetry(view, r), (r) => retry(run, r));
-  decision(proposeRerouteUpdate, 'reroute proposal', (view, r) => checkReroute(view, r, r.reason), (r) => proposeReroute(run, r));
+  decision(proposeRerouteUpdate, 'reroute proposal', (view, r) => checkReroute(view, r, r.reason, r.destination.type), (r) => proposeReroute(run, r));
   decision(proposeCorrectionUpdate, 'correction proposal', (view, r) => checkCorrection(view, r, r), (r) => proposeCorrection(run, r));
   decision(approveProposalUpdate, 'proposal approval', (view, r) => checkProposalApproval(view, r, r.comment), (r) => approveProposal(run, r));
   decision(rejectProposalUpdate, 'proposal rejection', (view, r) => checkProposalRejection(view, r, r.reason), (r) => rejectProposal(run, r));

@@ -31,11 +31,14 @@ export interface SettlementEvidence extends Record<string, unknown> {
 /** Sends the refund along its current route and follows it until the money arrives or a person must act. */
 export async function payOut(run: RefundRun): Promise<void> {
   const { state, input } = run;
+  // Only WeChat Pay's card transfer sends an attempt a second time: the customer is told again, with the card.
+  const sentBefore = run.ledger(state.attempt) !== undefined;
   const outcome = await provider.submitRefundToProvider({ refundId: input.refundId, attempt: state.attempt });
   run.noteAttempt(state.attempt, state.provider, outcome.amount, outcome.reference);
   state.providerReference = outcome.reference;
   state.traceReference = outcome.traceReference;
   state.providerState = outcome.state;
+  state.redirectable = outcome.redirectable === true;
   switch (outcome.state) {
     case 'failed':
       return run.needsAction('provider_declined', { failureReason: outcome.failureReason });
@@ -60,7 +63,7 @@ export async function payOut(run: RefundRun): Promise<void> {
     'submitted',
     'awaiting_settlement',
     { providerState: 'accepted', providerReference: outcome.reference, traceReference: outcome.traceReference, ...state.deadlines },
-    { notify: { template: 'refund_sent', noticeKey: `sent-a${state.attempt}` }, detail: { attempt: state.attempt, provider: state.provider } },
+    { notify: { template: 'refund_sent', noticeKey: `sent-a${state.attempt}${sentBefore ? '-again' : ''}` }, detail: { attempt: state.attempt, provider: state.provider } },
   );
   // Settled at once: both steps go on record together.
   if (outcome.state === 'settled') return succeed(run, { reportedBy: 'submission' }, submitted);
@@ -125,6 +128,7 @@ async function settledByAnswer(run: RefundRun, checked: ProviderCheck): Promise<
       return run.needsAction('provider_lost_refund', { attempt: state.attempt, why: 'the provider accepted the refund but holds nothing under its key now' });
     default:
       state.providerState = checked.state;
+      state.redirectable = checked.redirectable === true;
       return run.needsAction('provider_failed', { failureReason: checked.failureReason });
   }
 }
@@ -150,6 +154,7 @@ export async function settledByNotice(run: RefundRun, notice: ProviderNotice): P
   else if (checked.state === 'settled') await succeed(run, evidence);
   else if (notice.type === 'failed' && (checked.state === 'failed' || checked.state === 'canceled')) {
     state.providerState = checked.state;
+    state.redirectable = checked.redirectable === true;
     await run.needsAction('provider_failed', { failureReason: checked.failureReason, noticeId: notice.noticeId });
   } else {
     await run.flagNotice(notice, 'the provider does not confirm the settlement', checked.state);
@@ -260,7 +265,7 @@ export async function moneyReturned(run: RefundRun, attempt: number, detail: Rec
   await run.step(
     'money_returned',
     'requires_action',
-    { providerState: attempt === state.attempt ? 'returned' : state.providerState, needsAttention: true, settledAt: null, reservation: 'reserved' },
+    { providerState: attempt === state.attempt ? 'returned' : state.providerState, needsAttention: true, redirectable: false, settledAt: null, reservation: 'reserved' },
     {
       actor,
       detail: { ...detail, attempt, returned },

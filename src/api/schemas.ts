@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import {
   CUSTOMER_LOCALES,
+  DESTINATION_TYPES,
   PAYMENT_CHANNELS,
   PAYMENT_STATUSES,
   PROVIDER_NAMES,
@@ -12,6 +13,7 @@ import {
   REFUND_REASONS,
   REFUND_STATUSES,
 } from '../../workflows/lifecycle';
+import { WECHAT_REDIRECT_BANKS } from '../providers/wechatpay/wechatpay-protocol';
 import { SUPPORTED_CURRENCIES } from '../../workflows/money';
 import { FREE_TEXT, FREE_TEXT_NOT_BLANK, hasLoneSurrogate, SINGLE_LINE_NOT_BLANK, SINGLE_LINE_TEXT, SURROGATE_PROBLEM, TEXT_PROBLEM } from '../../workflows/text';
 
@@ -171,7 +173,7 @@ export const Refund = z.object({
   approvals: z.array(z.object({ principal: z.string(), decision: z.string(), comment: z.string().nullable(), at: z.string() })),
   requiredApprovals: z.number().int(),
   destination: z.object({
-    type: z.enum(['original', 'bank_transfer']),
+    type: z.enum(DESTINATION_TYPES),
     account: z.string().meta({ description: 'Masked: last four digits only.' }),
     accountName: z.string().nullable(),
   }),
@@ -180,6 +182,9 @@ export const Refund = z.object({
     reference: z.string().nullable(),
     traceReference: z.string().nullable(),
     state: z.enum(PROVIDER_STATES),
+    redirectable: z.boolean().meta({
+      description: 'WeChat Pay holds this refund as abnormal (the payer’s card or balance could not take it) and can send it on to the payer’s bank card itself: a retry with a `wechat_bank_card` destination.',
+    }),
   }),
   deadlines: Deadlines,
   needsAttention: z.boolean(),
@@ -190,7 +195,7 @@ export const Refund = z.object({
       kind: z.enum(['reroute', 'correction']),
       correction: z.enum(['reversal', 'supplementary', 'reissue']).nullable(),
       amount: z.number().int().meta({ description: 'The refund’s total once carried out.' }),
-      destination: z.object({ type: z.enum(['original', 'bank_transfer']), account: z.string().nullable(), accountName: z.string().nullable() }).nullable(),
+      destination: z.object({ type: z.enum(DESTINATION_TYPES), account: z.string().nullable(), accountName: z.string().nullable(), bankType: z.string().optional() }).nullable(),
       reason: z.string(),
       proposedBy: z.string(),
       requiredApprovals: z.number().int(),
@@ -259,19 +264,30 @@ export const Problem = z
 export const ApproveBody = z.strictObject({ comment: freeText(1000).optional() });
 export const RejectBody = z.strictObject({ reason: reason('a rejection needs a reason the customer or proposer can be told') });
 export const CancelBody = z.strictObject({ reason: freeText(1000).optional() });
+const original = z.strictObject({ type: z.literal('original') });
+const bankTransfer = z.strictObject({
+  type: z.literal('bank_transfer'),
+  account: z.string().regex(/^[0-9 -]{8,34}$/, 'must be a bank account number'),
+  accountName: line(200, 1).meta({ description: 'The account holder.' }),
+});
 /** Where refund money goes: back the original way, or to a bank account a person gives. */
-const Destination = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('original') }),
+const Destination = z.discriminatedUnion('type', [original, bankTransfer]);
+/** A rerouted refund may also go by WeChat Pay's own transfer to the payer's debit card (发起异常退款). */
+const RerouteDestination = z.discriminatedUnion('type', [
+  original,
+  bankTransfer,
   z.strictObject({
-    type: z.literal('bank_transfer'),
-    account: z.string().regex(/^[0-9 -]{8,34}$/, 'must be a bank account number'),
-    accountName: line(200, 1).meta({ description: 'The account holder.' }),
+    type: z.literal('wechat_bank_card'),
+    account: z.string().regex(/^[0-9 ]{10,30}$/, 'must be a debit card number'),
+    accountName: line(100, 1).meta({ description: 'The card holder, as the bank knows them.' }),
+    bankType: z.enum(WECHAT_REDIRECT_BANKS).meta({ description: 'The card’s bank, as WeChat Pay names it: only these banks’ debit cards can take an abnormal refund.' }),
   }),
 ]);
 
 export const RetryBody = z.strictObject({
-  destination: Destination.optional().meta({
-    description: 'Where the money goes this time: the original route (200), or a bank transfer, which opens a proposal a supervisor other than the proposer approves (202).',
+  destination: RerouteDestination.optional().meta({
+    description:
+      'Where the money goes this time: the original route (200); or a bank transfer, or — for a refund WeChat Pay holds as abnormal (`provider.redirectable`) — WeChat Pay’s own transfer to the payer’s debit card, either of which opens a proposal a supervisor other than the proposer approves (202).',
   }),
   reason: freeText(1000).optional().meta({ description: 'Why another route (shown with the proposal).' }),
 });

@@ -60,6 +60,7 @@ export function refundSummaryView(refund: RefundRow) {
       reference: refund.providerReference,
       traceReference: refund.traceReference,
       state: refund.providerState,
+      redirectable: refund.status === 'requires_action' && refund.redirectable,
     },
     deadlines: {
       approvalDueAt: isoOrNull(refund.approvalDueAt),

@@ -63,15 +63,21 @@ const WHY_STUCK = [
   'workflow_error',
   'approval_escalated',
 ] as const;
-/** A reroute as a form sends it: the API's bank-transfer destination, flat. */
-const RerouteForm = z.strictObject({ account: z.string(), accountName: z.string(), reason: z.string() }).transform((form, ctx) => {
-  const parsed = RetryBody.safeParse({ destination: { type: 'bank_transfer', account: form.account, accountName: form.accountName }, reason: form.reason });
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path.slice(-1) });
-    return z.NEVER;
-  }
-  return form;
-});
+/** A reroute as a form sends it, flat, judged by the API's own schema (its messages land on the form's fields). */
+function rerouteForm<Form extends { account: string; accountName: string; reason: string }>(shape: ZodType<Form>, type: 'bank_transfer' | 'wechat_bank_card') {
+  return shape.transform((form, ctx) => {
+    const { reason, ...destination } = form;
+    const parsed = RetryBody.safeParse({ destination: { type, ...destination }, reason });
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path.slice(-1) });
+      return z.NEVER;
+    }
+    return form;
+  });
+}
+const RerouteForm = rerouteForm(z.strictObject({ account: z.string(), accountName: z.string(), reason: z.string() }), 'bank_transfer');
+/** WeChat Pay's transfer to the payer's debit card: the same, with the card's bank. */
+const CardForm = rerouteForm(z.strictObject({ account: z.string(), accountName: z.string(), bankType: z.string(), reason: z.string() }), 'wechat_bank_card');
 const SEARCH_FIELDS = ['refundId', 'paymentId', 'orderId', 'merchantId', 'status', 'from', 'to', 'payerLast4'] as const;
 const SEARCH_LIMIT = 100;
 /** A day as a date picker sends it. */
@@ -231,6 +237,12 @@ export function consoleRouter(deps: ApiDeps): express.Router {
     (body) => ({ kind: 'retry', destination: { type: 'bank_transfer', account: body.account, accountName: body.accountName }, reason: body.reason }),
     'proposed',
   );
+  decisionRoute(
+    '/console/refunds/:id/reroute-to-card',
+    CardForm,
+    (body) => ({ kind: 'retry', destination: { type: 'wechat_bank_card', account: body.account, accountName: body.accountName, bankType: body.bankType }, reason: body.reason }),
+    'proposed',
+  );
 
   router.use('/console', (req, res) => {
     const context = contextOf(req, res);
@@ -344,6 +356,7 @@ function deskChoicesOf(refund: RefundRow, session: ConsoleSession, text: Text): 
   return {
     retry: whyNotIn(text, () => checkRetry(view, by)),
     reroute: whyNotIn(text, () => checkReroute(view, by, 'given')),
+    toCard: whyNotIn(text, () => checkReroute(view, by, 'given', 'wechat_bank_card')),
     cancel: whyNotIn(text, () => checkCancel(view, by, 'given')),
   };
 }

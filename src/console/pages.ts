@@ -7,6 +7,7 @@ import type { refundView } from '../api/views';
 import type { NotificationRow, ProviderAttemptRow } from '../db/schema';
 import type { RefundReport, RefundReportGroup } from '../db/queries/reports';
 import { maskAccount, maskEmail } from '../masking';
+import { WECHAT_REDIRECT_BANKS } from '../providers/wechatpay/wechatpay-protocol';
 import type { ProviderName, ProviderState, RefundReason, RefundStatus } from '../../workflows/lifecycle';
 import type { ConsoleSession } from './sessions';
 import { age, duration, eventIn, money, type Locale, type Text } from './text';
@@ -301,6 +302,8 @@ function timeOf(at: string | null): Html {
 export interface DeskChoices {
   retry: string | null;
   reroute: string | null;
+  /** WeChat Pay's own transfer to the payer's debit card: offered only where the rules allow it, never explained away. */
+  toCard: string | null;
   cancel: string | null;
 }
 
@@ -341,6 +344,17 @@ ${
   <span><label for="${id}-account-name">${text.accountName}</label><input type="text" id="${id}-account-name" name="accountName" maxlength="200" required></span>
   <span><label for="${id}-reroute-reason">${text.rerouteReason}</label><input type="text" id="${id}-reroute-reason" name="reason" maxlength="500" required></span>
   <button type="submit">${text.reroute}</button></form>`
+    : ''
+}
+${
+  may.toCard === null
+    ? html`<form method="post" action="/console/refunds/${id}/reroute-to-card" class="inline">${token}
+  <p class="muted">${text.toCardHint}</p>
+  <span><label for="${id}-card">${text.cardNumber}</label><input type="text" id="${id}-card" name="account" inputmode="numeric" required autocomplete="off"></span>
+  <span><label for="${id}-card-holder">${text.cardHolder}</label><input type="text" id="${id}-card-holder" name="accountName" maxlength="100" required></span>
+  <span><label for="${id}-bank">${text.bank}</label><select id="${id}-bank" name="bankType" required>${WECHAT_REDIRECT_BANKS.map((bank) => html`<option value="${bank}">${text.banks[bank]}</option>`)}</select></span>
+  <span><label for="${id}-card-reason">${text.cardReason}</label><input type="text" id="${id}-card-reason" name="reason" maxlength="500" required></span>
+  <button type="submit">${text.toCard}</button></form>`
     : ''
 }
 ${

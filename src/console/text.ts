@@ -5,6 +5,7 @@
 import type { DecisionRule } from '../../workflows/decision-rules';
 import type { ProviderName, ProviderState, RefundReason, RefundStatus } from '../../workflows/lifecycle';
 import { formatMinorUnits } from '../../workflows/money';
+import type { WechatRedirectBank } from '../providers/wechatpay/wechatpay-protocol';
 
 type Facts = Record<string, unknown>;
 /** How a refusal names statuses in the reader's words. */
@@ -74,6 +75,29 @@ const en = {
   account: 'Bank account number',
   accountName: 'Account holder',
   rerouteReason: 'Why this account',
+  toCard: "Propose WeChat Pay's transfer to the payer's debit card",
+  toCardHint: "WeChat Pay could not pay this refund back (abnormal): it can send it to the payer's debit card itself.",
+  cardNumber: 'Debit card number',
+  cardHolder: 'Card holder',
+  bank: 'Bank',
+  cardReason: 'Why this card',
+  banks: {
+    ICBC_DEBIT: 'ICBC',
+    ABC_DEBIT: 'Agricultural Bank of China',
+    BOC_DEBIT: 'Bank of China',
+    CCB_DEBIT: 'China Construction Bank',
+    CMB_DEBIT: 'China Merchants Bank',
+    COMM_DEBIT: 'Bank of Communications',
+    SPDB_DEBIT: 'SPD Bank',
+    CITIC_DEBIT: 'China CITIC Bank',
+    CEB_DEBIT: 'China Everbright Bank',
+    CMBC_DEBIT: 'China Minsheng Bank',
+    CIB_DEBIT: 'Industrial Bank',
+    GDB_DEBIT: 'China Guangfa Bank',
+    PSBC_DEBIT: 'Postal Savings Bank of China',
+    PAB_DEBIT: 'Ping An Bank',
+    NBCB_DEBIT: 'Bank of Ningbo',
+  } satisfies Record<WechatRedirectBank, string>,
   proposed: 'Proposed: a supervisor other than you approves it.',
   retried: 'Sent again.',
   canceled: 'Canceled.',
@@ -209,6 +233,7 @@ const en = {
     proposal_open: () => 'a proposal is open on this refund: approve or reject it first',
     no_proposal: () => 'no proposal is open on this refund',
     never_approved: () => 'the refund was never approved: it can only be canceled',
+    not_redirectable: () => 'WeChat Pay sends a refund to a bank card only when it holds it as abnormal: propose a bank transfer',
   } satisfies Record<DecisionRule, (facts: Facts, say: Say) => string>,
 };
 
@@ -270,6 +295,29 @@ const zhCN: typeof en = {
   account: '银行账号',
   accountName: '账户名',
   rerouteReason: '改用此账户的原因',
+  toCard: '提议由微信支付退至付款人借记卡',
+  toCardHint: '微信支付未能原路退回这笔退款（退款异常）：可由微信支付退至付款人的借记卡。',
+  cardNumber: '借记卡号',
+  cardHolder: '持卡人',
+  bank: '开户银行',
+  cardReason: '改用此卡的原因',
+  banks: {
+    ICBC_DEBIT: '工商银行',
+    ABC_DEBIT: '农业银行',
+    BOC_DEBIT: '中国银行',
+    CCB_DEBIT: '建设银行',
+    CMB_DEBIT: '招商银行',
+    COMM_DEBIT: '交通银行',
+    SPDB_DEBIT: '浦发银行',
+    CITIC_DEBIT: '中信银行',
+    CEB_DEBIT: '光大银行',
+    CMBC_DEBIT: '民生银行',
+    CIB_DEBIT: '兴业银行',
+    GDB_DEBIT: '广发银行',
+    PSBC_DEBIT: '邮储银行',
+    PAB_DEBIT: '平安银行',
+    NBCB_DEBIT: '宁波银行',
+  },
   proposed: '已提交：需由另一位主管批准。',
   retried: '已重新发送。',
   canceled: '已取消。',
@@ -403,6 +451,7 @@ const zhCN: typeof en = {
     proposal_open: () => '此退款有待审批的变更：请先批准或驳回',
     no_proposal: () => '此退款没有待审批的变更',
     never_approved: () => '此退款从未获批：只能取消',
+    not_redirectable: () => '仅当微信支付将退款标记为异常时，才能由微信支付退至银行卡：请改用银行转账',
   },
 };
 

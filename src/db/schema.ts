@@ -27,6 +27,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import {
   CUSTOMER_LOCALES,
+  DESTINATION_TYPES,
   PAYMENT_CHANNELS,
   PAYMENT_STATUSES,
   PROVIDER_NAMES,
@@ -55,7 +56,7 @@ export const customerLocale = pgEnum('customer_locale', CUSTOMER_LOCALES);
 export const orderStatus = pgEnum('order_status', ['paid', 'partially_refunded', 'refunded']);
 /** Where a refund's reserved amount stands: held, given back to the payment, or paid out. */
 export const reservationState = pgEnum('reservation_state', ['reserved', 'released', 'settled']);
-export const destinationType = pgEnum('destination_type', ['original', 'bank_transfer']);
+export const destinationType = pgEnum('destination_type', DESTINATION_TYPES);
 export const notificationStatus = pgEnum('notification_status', ['pending', 'sent', 'failed', 'skipped']);
 
 export const payments = pgTable(
@@ -139,6 +140,8 @@ export const refunds = pgTable(
     traceReference: text('trace_reference'),
     reservation: reservationState('reservation').notNull().default('reserved'),
     needsAttention: boolean('needs_attention').notNull().default(false),
+    /** While it requires action: its provider can send the money on to a bank card itself (WeChat Pay's abnormal refund). */
+    redirectable: boolean('redirectable').notNull().default(false),
     approvalDueAt: instant('approval_due_at'),
     settlementDueAt: instant('settlement_due_at'),
     expectedArrivalAt: instant('expected_arrival_at'),
@@ -249,6 +252,8 @@ export const providerAttempts = pgTable(
     destinationType: destinationType('destination_type').notNull().default('original'),
     destinationAccount: text('destination_account').notNull(),
     destinationAccountName: text('destination_account_name'),
+    /** The card's bank as WeChat Pay names it (`ICBC_DEBIT`…), for a `wechat_bank_card` destination. */
+    destinationBankType: text('destination_bank_type'),
     /** Who asked for this route (a retry or a correction), for the audit trail. */
     requestedBy: text('requested_by'),
     /** What this attempt pays, when not the refund's net amount (a supplementary refund, a re-issue). */

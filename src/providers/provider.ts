@@ -16,6 +16,12 @@ export interface ProviderRefundRequest {
   /** Full account number; it goes to the provider and nowhere else. */
   account: string;
   accountName: string | null;
+  /**
+   * Set when the provider is to send a refund it holds as failed on to this bank account itself
+   * (WeChat Pay's abnormal refund): the refund's reference there, and the bank as it names it.
+   * Same key: it is the same refund, paid another way.
+   */
+  redirect?: { reference: string; bankType: string };
 }
 
 export type ProviderRefundStatus = 'pending' | 'settled' | 'canceled' | 'failed';
@@ -28,6 +34,8 @@ export interface ProviderRefund {
   /** The money settled and later came back (account closed, say). */
   returned: boolean;
   failureReason: string | null;
+  /** Failed, and the provider can send it on to a bank card itself (`redirect`): WeChat Pay's ABNORMAL. */
+  redirectable?: boolean;
 }
 
 export interface RefundProvider {

@@ -12,7 +12,7 @@ import type { Database } from '../db/client';
 import { findPayment } from '../db/queries/payments';
 import { findRefund } from '../db/queries/refunds';
 import type { RefundRow } from '../db/schema';
-import type { DestinationSeal } from '../destination-seal';
+import type { BankAccountOrder, DestinationSeal } from '../destination-seal';
 import { refundHandle } from '../temporal/refund-workflows';
 import {
   checkApproval,
@@ -43,7 +43,7 @@ import { startWorkflowOfRefund, type RefundServiceDeps } from './create-refund';
 import { requireRefund } from './require-refund';
 import { requireRouteOpen, type RouteAdapters } from './routes';
 
-export type DestinationOrder = { type: 'original' } | { type: 'bank_transfer'; account: string; accountName: string };
+export type DestinationOrder = { type: 'original' } | BankAccountOrder;
 
 export type RefundDecision =
   | { kind: 'approve'; comment?: string }
@@ -101,13 +101,13 @@ export async function decideRefund(deps: DecisionDeps, caller: Actor & { role: R
         await send(cancelRefundUpdate, { ...by, reason: decision.reason ?? null });
         break;
       case 'retry':
-        if (decision.destination?.type !== 'bank_transfer') {
+        if (!decision.destination || decision.destination.type === 'original') {
           checkRetry(view, by);
           await send(retryRefundUpdate, by);
         } else {
           // Another destination is a proposal: it waits for a supervisor who is not the proposer (rule 14).
-          checkReroute(view, by, decision.reason);
-          requireRouteOpen(deps.routes, 'bank_transfer');
+          checkReroute(view, by, decision.reason, decision.destination.type);
+          requireRouteOpen(deps.routes, decision.destination.type === 'bank_transfer' ? 'bank_transfer' : 'wechat');
           await send(proposeRerouteUpdate, { ...by, destination: deps.seal.seal(decision.destination), reason: decision.reason ?? null });
           proposed = true;
         }
@@ -152,6 +152,7 @@ export function decisionViewOf(refund: RefundRow): DecisionView {
     amount: refund.amount,
     fee: refund.fee,
     corrections: refund.corrections,
+    redirectable: refund.redirectable,
     busy: null,
   };
 }

@@ -12,11 +12,13 @@ import { freePort } from '../../src/dev/ports';
 import { ProviderTimeoutError, ProviderUnavailableError, type ProviderRefundRequest } from '../../src/providers/provider';
 import { WECHAT_REFUND_ERRORS, type WechatErrorCode } from '../../src/providers/wechatpay/wechatpay-protocol';
 import { WechatPayProvider } from '../../src/providers/wechatpay/wechatpay-provider';
-import { ERROR_STATUS, WechatPaySimulator } from '../simulators/wechatpay-simulator';
+import { ERROR_STATUS, WechatPaySimulator, type RefundPlan } from '../simulators/wechatpay-simulator';
 import { operationsOfPayment } from '../support/ground-truth';
 import { eventually, paymentRegistration, uniqueId } from '../support/refund-fixtures';
 import { expectHandledAs } from '../support/provider-errors';
 import { startTestService, type TestService } from '../support/test-service';
+import { launchBrowser, screenshots } from '../support/browser';
+import type { Page } from 'playwright-core';
 
 const wechat = new WechatPaySimulator(300);
 let running: TestService;
@@ -83,6 +85,40 @@ describe('the adapter, against the simulator over HTTP', () => {
     await expect(fooled.findRefund(sent.idempotencyKey, sent.paymentId)).rejects.toBeInstanceOf(ProviderUnavailableError);
   });
 
+  it('sends an ABNORMAL refund on to a debit card (发起异常退款): card and name encrypted for WeChat Pay, the same refund, then SUCCESS', async () => {
+    const sent = request();
+    wechat.plan(sent.paymentId, { ends: 'ABNORMAL' });
+    const { reference } = await adapter().submitRefund(sent);
+    const abnormal = await eventually(async () => {
+      const found = await adapter().findRefund(sent.idempotencyKey, sent.paymentId);
+      return found?.status === 'failed' ? found : undefined;
+    });
+    expect(abnormal).toMatchObject({ redirectable: true, failureReason: expect.stringContaining('ABNORMAL') });
+
+    const redirected = await adapter().submitRefund({ ...sent, account: '6222 0212 3456 7890', accountName: '李伟', redirect: { reference, bankType: 'ICBC_DEBIT' } });
+    expect(redirected).toMatchObject({ reference, status: 'pending', redirectable: false });
+    const [held] = wechat.refundsOf(sent.paymentId);
+    // WeChat Pay, holding its own private key, reads what only it could: the card and the holder.
+    expect(held!.redirectedTo).toEqual({ bankType: 'ICBC_DEBIT', account: '6222021234567890', name: '李伟' });
+    expect(await eventually(async () => (await adapter().findRefund(sent.idempotencyKey, sent.paymentId))?.status === 'settled' || undefined)).toBe(true);
+    expect(wechat.refundsOf(sent.paymentId)).toHaveLength(1);
+  });
+
+  it('a card transfer of a refund WeChat Pay does not hold as abnormal is refused (INVALID_REQUEST): a decline; its SYSTEM_ERROR is retried', async () => {
+    const sent = request();
+    const { reference } = await adapter().submitRefund(sent);
+    const toCard = { ...sent, account: '6222021234567890', accountName: '李伟', redirect: { reference, bankType: 'CMB_DEBIT' } };
+    expect(await adapter().submitRefund(toCard)).toMatchObject({ status: 'failed', failureReason: expect.stringContaining('INVALID_REQUEST') });
+
+    const stuck = request();
+    wechat.plan(stuck.paymentId, { ends: 'ABNORMAL', redirectErrors: ['SYSTEM_ERROR'] });
+    const taken = await adapter().submitRefund(stuck);
+    await eventually(async () => (await adapter().findRefund(stuck.idempotencyKey, stuck.paymentId))?.redirectable || undefined);
+    const again = { ...stuck, account: '6222021234567890', accountName: '李伟', redirect: { reference: taken.reference, bankType: 'CMB_DEBIT' } };
+    await expectHandledAs(adapter().submitRefund(again), 'retry', 'SYSTEM_ERROR');
+    expect(await adapter().submitRefund(again)).toMatchObject({ status: 'pending' });
+  });
+
   it('calls a lost answer in doubt, and the query finds the refund WeChat Pay took', async () => {
     const sent = request();
     wechat.plan(sent.paymentId, { loseAnswer: true });
@@ -94,8 +130,10 @@ describe('the adapter, against the simulator over HTTP', () => {
 describe('inside the service', () => {
   const call = (...args: Parameters<TestService['call']>) => running.call(...args);
 
-  async function wechatRefund(amount = 2_500, paymentOverrides: Parameters<typeof paymentRegistration>[0] = {}) {
-    const payment = paymentRegistration({ channel: 'wechat', payerAccount: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o', amount: 10_000, ...paymentOverrides });
+  /** A WeChat refund of `amount`; the simulator's plan for its payment is set before anything reaches WeChat Pay. */
+  async function wechatRefund(amount = 2_500, plan?: RefundPlan) {
+    const payment = paymentRegistration({ channel: 'wechat', payerAccount: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o', amount: 10_000 });
+    if (plan) wechat.plan(payment.id, plan);
     expect((await call('POST', '/v1/payments', { body: payment })).status).toBe(201);
     const created = await call('POST', '/v1/refunds', { body: { paymentId: payment.id, amount, currency: 'CNY', reason: 'defective' }, headers: { 'Idempotency-Key': uniqueId('k') } });
     expect(created.status).toBe(201);
@@ -126,8 +164,7 @@ describe('inside the service', () => {
   });
 
   it('without a notification, the query finds the end', async () => {
-    const { paymentId, refundId } = await wechatRefund(1_000, {});
-    wechat.plan(paymentId, { notify: false });
+    const { paymentId, refundId } = await wechatRefund(1_000, { notify: false });
     const refund = await untilStatus(refundId, 'succeeded');
     expect(refund.timeline.find((e: { type: string }) => e.type === 'settled').detail.reportedBy).toMatch(/status_check|submission/);
     expect(wechat.refundsOf(paymentId)).toHaveLength(1);
@@ -148,6 +185,150 @@ describe('inside the service', () => {
     expect(paid.destination).toMatchObject({ type: 'bank_transfer', account: '****1234' });
     expect(wechat.refundsOf(payment.id).map((r) => r.status)).toEqual(['ABNORMAL']);
     expect((await operationsOfPayment(running.call, payment.id)).map((p) => [p.provider, p.amount, p.status])).toEqual([['bank_transfer', 3_000, 'settled']]);
+  });
+
+  /** A WeChat refund of `amount` that WeChat Pay ends ABNORMAL: the refund waits for a person, redirectable. */
+  async function abnormalRefund(amount = 3_000) {
+    const { paymentId, refundId } = await wechatRefund(amount, { ends: 'ABNORMAL' });
+    const stuck = await untilStatus(refundId, 'requires_action');
+    expect(stuck.provider).toMatchObject({ state: 'failed', redirectable: true });
+    return { paymentId, refundId };
+  }
+
+  const toCard = (account: string, bankType = 'ICBC_DEBIT') => ({ destination: { type: 'wechat_bank_card', account, accountName: '李伟', bankType }, reason: 'the card on file is closed' });
+  const applications = (paymentId: string) => {
+    const refund = wechat.refundsOf(paymentId)[0]!;
+    return wechat.requests.filter((r) => r.path.endsWith(`/${refund.refund_id}/apply-abnormal-refund`) && r.status === 200).length;
+  };
+  const paymentOf = async (paymentId: string) => (await call('GET', `/v1/payments/${paymentId}`)).body;
+
+  it('an ABNORMAL refund sent on by WeChat Pay to the payer’s debit card: proposed, approved, paid once by the same WeChat refund', async () => {
+    const { paymentId, refundId } = await abnormalRefund();
+    const proposed = await call('POST', `/v1/refunds/${refundId}/retry`, { key: 'dev-support', body: toCard('6222 0212 3456 7890') });
+    expect(proposed.status).toBe(202);
+    expect(proposed.body.proposal.destination).toEqual({ type: 'wechat_bank_card', account: '****7890', accountName: '李伟', bankType: 'ICBC_DEBIT' });
+    // Nothing reaches WeChat Pay before a second person approves.
+    expect(applications(paymentId)).toBe(0);
+    expect((await call('POST', `/v1/refunds/${refundId}/proposal/approve`, { key: 'dev-supervisor-a', body: {} })).status).toBe(200);
+
+    const paid = await untilStatus(refundId, 'succeeded');
+    expect(paid.destination).toMatchObject({ type: 'wechat_bank_card', account: '****7890' });
+    expect(paid.provider).toMatchObject({ name: 'wechat', state: 'settled', redirectable: false });
+    expect(paid.timeline.find((e: { type: string }) => e.type === 'proposal_approved').detail.redirectedTo).toEqual({ type: 'wechat_bank_card', account: '****7890', bankType: 'ICBC_DEBIT' });
+    // WeChat Pay's books: one refund, the same one, paid to the card; ours: one attempt, the payment refunded once.
+    const held = wechat.refundsOf(paymentId);
+    expect(held.map((r) => [r.out_refund_no, r.status, r.amount.refund, r.redirectedTo])).toEqual([[`${refundId}-a1`, 'SUCCESS', 3_000, { bankType: 'ICBC_DEBIT', account: '6222021234567890', name: '李伟' }]]);
+    expect(applications(paymentId)).toBe(1);
+    const attempts = await running.database.db.execute<{ attempt: number; destination_type: string; destination_bank_type: string; state: string }>(
+      sql`SELECT attempt, destination_type, destination_bank_type, state FROM provider_attempts WHERE refund_id = ${refundId}`,
+    );
+    expect([...attempts]).toEqual([{ attempt: 1, destination_type: 'wechat_bank_card', destination_bank_type: 'ICBC_DEBIT', state: 'settled' }]);
+    expect(await paymentOf(paymentId)).toMatchObject({ refundedAmount: 3_000, reservedAmount: 0 });
+  });
+
+  it('WeChat Pay’s card transfer is refused where WeChat Pay does not hold the refund as abnormal, and nothing changes', async () => {
+    const { refundId } = await wechatRefund(1_500, { errors: ['PARAM_ERROR'] });
+    const declined = await untilStatus(refundId, 'requires_action');
+    expect(declined.provider.redirectable).toBe(false);
+    const refused = await call('POST', `/v1/refunds/${refundId}/retry`, { key: 'dev-support', body: toCard('6222021234567890') });
+    expect(refused.status).toBe(422);
+    expect(refused.body).toMatchObject({ code: 'route_unavailable', rule: 'not_redirectable' });
+    const after = (await call('GET', `/v1/refunds/${refundId}`)).body;
+    expect(after.timeline).toEqual(declined.timeline);
+    expect(after.proposal).toBeNull();
+    // A bank WeChat Pay's abnormal refund cannot pay, or a card number that is none: the schema refuses first.
+    for (const body of [toCard('6222021234567890', 'HXB_DEBIT'), toCard('not-a-card')]) {
+      expect((await call('POST', `/v1/refunds/${refundId}/retry`, { key: 'dev-support', body })).status).toBe(400);
+    }
+  });
+
+  it('in the console: support proposes WeChat Pay’s card transfer from the desk (offered only where WeChat Pay can), a supervisor approves, paid once', async () => {
+    const { paymentId, refundId } = await abnormalRefund(4_000);
+    const { refundId: declinedId } = await wechatRefund(1_200, { errors: ['PARAM_ERROR'] });
+    await untilStatus(declinedId, 'requires_action');
+    const browser = await launchBrowser();
+    try {
+      const signIn = async (key: string) => {
+        const page = await (await browser.newContext({ baseURL: running.service.apiUrl!, locale: 'en-US', timezoneId: 'Asia/Shanghai' })).newPage();
+        await page.goto('/console');
+        await page.getByLabel('Your API key').fill(key);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        return page;
+      };
+      const rowOf = (page: Page, id: string) => page.locator('tr', { has: page.getByRole('link', { name: id }) });
+      const support = await signIn('dev-support');
+      await support.goto('/console/desk');
+      const offer = "Propose WeChat Pay's transfer to the payer's debit card";
+      // A refund WeChat Pay declined is not abnormal there: only our bank transfer is offered.
+      await expect(rowOf(support, declinedId).getByRole('button', { name: offer }).count()).resolves.toBe(0);
+      const row = rowOf(support, refundId);
+      await row.getByLabel('Debit card number').fill('6225 8812 3456 4321');
+      await row.getByLabel('Card holder').fill('李伟');
+      await row.getByLabel('Bank', { exact: true }).selectOption({ label: 'China Merchants Bank' });
+      await row.getByLabel('Why this card').fill('the WeChat balance account is frozen');
+      await screenshots(support, 'desk-wechat-card');
+      await row.getByRole('button', { name: offer }).click();
+      await support.waitForURL(`**/console/refunds/${refundId}?done=proposed`);
+      expect(await support.content()).not.toContain('3456 4321');
+
+      const supervisor = await signIn('dev-supervisor-a');
+      await supervisor.goto(`/console/refunds/${refundId}`);
+      await supervisor.getByRole('button', { name: 'Approve proposal' }).click();
+      await supervisor.waitForURL(`**/console/refunds/${refundId}?done=approved`);
+    } finally {
+      await browser.close();
+    }
+    await untilStatus(refundId, 'succeeded');
+    expect(wechat.refundsOf(paymentId).map((r) => [r.status, r.redirectedTo])).toEqual([['SUCCESS', { bankType: 'CMB_DEBIT', account: '6225881234564321', name: '李伟' }]]);
+    expect(applications(paymentId)).toBe(1);
+  }, 60_000);
+
+  describe('decided twice at once (20 rounds each, WeChat Pay’s refunds as the ground truth)', () => {
+    const ROUNDS = 20;
+    const rounds = (round: (i: number) => Promise<void>) => Promise.all(Array.from({ length: ROUNDS }, (_, i) => round(i)));
+    const decide = (refundId: string, action: string, key: 'dev-support' | 'dev-supervisor-a' | 'dev-supervisor-b' | 'dev-service', body: unknown = {}) =>
+      call('POST', `/v1/refunds/${refundId}/${action}`, { key, body });
+    const winnerOf = (statuses: number[]) => {
+      expect(statuses.filter((s) => s === 200 || s === 202)).toHaveLength(1);
+      expect(statuses.filter((s) => s !== 200 && s !== 202)).toEqual([409]);
+      return statuses.findIndex((s) => s === 200 || s === 202);
+    };
+
+    it('the card transfer approved racing cancel: paid once to the card, or canceled with the refund still abnormal at WeChat Pay', async () => {
+      await rounds(async (i) => {
+        const { paymentId, refundId } = await abnormalRefund(1_000 + i);
+        expect((await decide(refundId, 'retry', 'dev-support', toCard(`62220212345${String(10_000 + i)}`))).status).toBe(202);
+        const winner = winnerOf((await Promise.all([decide(refundId, 'proposal/approve', 'dev-supervisor-a'), decide(refundId, 'cancel', 'dev-service', { reason: 'paid in cash' })])).map((a) => a.status));
+        await untilStatus(refundId, winner === 0 ? 'succeeded' : 'canceled');
+        const [held] = wechat.refundsOf(paymentId);
+        expect(wechat.refundsOf(paymentId)).toHaveLength(1);
+        expect(applications(paymentId)).toBe(winner === 0 ? 1 : 0);
+        expect(held!.status).toBe(winner === 0 ? 'SUCCESS' : 'ABNORMAL');
+        expect(await paymentOf(paymentId)).toMatchObject(winner === 0 ? { refundedAmount: 1_000 + i, reservedAmount: 0 } : { refundedAmount: 0, reservedAmount: 0 });
+      });
+    }, 120_000);
+
+    it('two card transfers proposed at once, then approved and rejected at once: one application at most, to the winning card', async () => {
+      await rounds(async (i) => {
+        const { paymentId, refundId } = await abnormalRefund(2_000 + i);
+        const cards = [`62220212345${String(20_000 + i)}`, `62258812345${String(30_000 + i)}`];
+        const proposed = winnerOf((await Promise.all([decide(refundId, 'retry', 'dev-support', toCard(cards[0]!)), decide(refundId, 'retry', 'dev-supervisor-b', toCard(cards[1]!, 'CMB_DEBIT'))])).map((a) => a.status));
+        const decided = winnerOf((await Promise.all([decide(refundId, 'proposal/approve', 'dev-supervisor-a'), decide(refundId, 'proposal/reject', 'dev-supervisor-b', { reason: 'ask the customer first' })])).map((a) => a.status));
+        const [held] = wechat.refundsOf(paymentId);
+        if (decided === 0) {
+          await untilStatus(refundId, 'succeeded');
+          expect(applications(paymentId)).toBe(1);
+          expect(held!.redirectedTo?.account).toBe(cards[proposed]);
+          expect(await paymentOf(paymentId)).toMatchObject({ refundedAmount: 2_000 + i, reservedAmount: 0 });
+        } else {
+          const still = await untilStatus(refundId, 'requires_action');
+          expect(still.proposal).toBeNull();
+          expect(applications(paymentId)).toBe(0);
+          expect(held!.status).toBe('ABNORMAL');
+          expect(await paymentOf(paymentId)).toMatchObject({ refundedAmount: 0, reservedAmount: 2_000 + i });
+        }
+      });
+    }, 120_000);
   });
 
   it('retries SYSTEM_ERROR and FREQUENCY_LIMITED with the same out_refund_no, waits out NOT_ENOUGH, pays once', async () => {

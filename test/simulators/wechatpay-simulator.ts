@@ -5,14 +5,15 @@
  * refund notifications signed with that key and encrypted (AEAD_AES_256_GCM) with the APIv3 key.
  * Each payment (out_trade_no) can be given a plan: documented error codes to answer first, how the
  * refund ends (SUCCESS, ABNORMAL, CLOSED), whether a notification is sent, or an answer lost after
- * the refund was taken. Keys are generated when it starts; none is ever written to disk.
+ * the refund was taken. An ABNORMAL refund can be sent on to a bank card (发起异常退款), the card
+ * and name decrypted with its own key. Keys are generated when it starts; none is ever written to disk.
  */
-import { createSign, createVerify, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { constants, createSign, createVerify, generateKeyPairSync, privateDecrypt, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Aes } from 'wechatpay-axios-plugin';
 import type { WechatPaySettings } from '../../src/config';
-import type { WechatErrorCode, WechatRefund, WechatRefundStatus } from '../../src/providers/wechatpay/wechatpay-protocol';
+import { WECHAT_REDIRECT_BANKS, type WechatErrorCode, type WechatRefund, type WechatRefundStatus } from '../../src/providers/wechatpay/wechatpay-protocol';
 
 export const ERROR_STATUS: Record<WechatErrorCode, number> = {
   SYSTEM_ERROR: 500,
@@ -36,10 +37,14 @@ export interface RefundPlan {
   notify?: boolean;
   /** The refund is taken, but the connection drops before the answer (an in-doubt submission). */
   loseAnswer?: boolean;
+  /** Answered, in order, to the first abnormal-refund applications (发起异常退款); nothing changes for them. */
+  redirectErrors?: WechatErrorCode[];
 }
 
 interface HeldRefund extends WechatRefund {
   notifyUrl: string;
+  /** Where 发起异常退款 sent it, as decrypted here: the card, its bank and holder. */
+  redirectedTo?: { bankType: string; account: string; name: string };
 }
 
 export class WechatPaySimulator {
@@ -158,6 +163,8 @@ export class WechatPaySimulator {
       const refund = this.refunds.get(decodeURIComponent(query[1]!));
       return refund ? answer(200, view(refund)) : answer(404, { code: 'RESOURCE_NOT_EXISTS', message: '退款单不存在' });
     }
+    const abnormal = /^\/v3\/refund\/domestic\/refunds\/([^/?]+)\/apply-abnormal-refund$/.exec(path);
+    if (req.method === 'POST' && abnormal) return this.applyAbnormalRefund(req, decodeURIComponent(abnormal[1]!), body, answer);
     if (req.method !== 'POST' || path !== '/v3/refund/domestic/refunds') return answer(404, { code: 'RESOURCE_NOT_EXISTS', message: 'no such API' });
 
     const request = JSON.parse(body) as { out_trade_no: string; out_refund_no: string; notify_url: string; amount: { refund: number; total: number; currency: string } };
@@ -192,6 +199,48 @@ export class WechatPaySimulator {
       return;
     }
     answer(200, view(refund));
+  }
+
+  /**
+   * 发起异常退款: only for an ABNORMAL refund (found by WeChat's refund_id, with its out_refund_no);
+   * the card and name must be encrypted with this platform's public key, named by Wechatpay-Serial.
+   * The refund is PROCESSING again and, after the delay, SUCCESS, notified like any other.
+   */
+  private applyAbnormalRefund(req: IncomingMessage, refundId: string, body: string, answer: (status: number, payload?: object) => void): void {
+    const request = JSON.parse(body) as { out_refund_no: string; type: string; bank_type?: string; bank_account?: string; real_name?: string };
+    const refund = this.refunds.get(request.out_refund_no);
+    if (!refund || refund.refund_id !== refundId) return answer(404, { code: 'RESOURCE_NOT_EXISTS', message: '退款单不存在' });
+    const plan = this.plans.get(refund.out_trade_no!) ?? {};
+    const key = `redirect:${refund.out_refund_no}`;
+    const answered = this.errorsAnswered.get(key) ?? 0;
+    const code = plan.redirectErrors?.[answered];
+    if (code) {
+      this.errorsAnswered.set(key, answered + 1);
+      return answer(ERROR_STATUS[code], { code, message: `simulated ${code}` });
+    }
+    if (refund.status !== 'ABNORMAL') return answer(400, { code: 'INVALID_REQUEST', message: '退款单状态不是退款异常' });
+    if (req.headers['wechatpay-serial'] !== this.publicKeyId) return answer(400, { code: 'PARAM_ERROR', message: 'Wechatpay-Serial 与加密公钥不符' });
+    if (request.type !== 'USER_BANK_CARD' || !(WECHAT_REDIRECT_BANKS as readonly string[]).includes(request.bank_type ?? '')) {
+      return answer(400, { code: 'PARAM_ERROR', message: '仅支持退款至指定银行的借记卡' });
+    }
+    let account: string;
+    let name: string;
+    try {
+      account = this.decrypt(request.bank_account ?? '');
+      name = this.decrypt(request.real_name ?? '');
+    } catch {
+      return answer(400, { code: 'PARAM_ERROR', message: '敏感字段解密失败' });
+    }
+    refund.redirectedTo = { bankType: request.bank_type!, account, name };
+    refund.status = 'PROCESSING';
+    refund.user_received_account = `${request.bank_type} ${account.slice(-4)}`;
+    this.later(this.settleAfterMs, () => this.settle(refund, { ...plan, ends: 'SUCCESS' }));
+    answer(200, view(refund));
+  }
+
+  /** A field our adapter encrypted with this platform's public key (RSA-OAEP, SHA-1, as WeChat Pay specifies). */
+  private decrypt(field: string): string {
+    return privateDecrypt({ key: this.platform.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, Buffer.from(field, 'base64')).toString('utf8');
   }
 
   private settle(refund: HeldRefund, plan: RefundPlan): void {
@@ -247,7 +296,7 @@ export class WechatPaySimulator {
 }
 
 function view(refund: HeldRefund): WechatRefund {
-  const { notifyUrl: _notifyUrl, ...shown } = refund;
+  const { notifyUrl: _notifyUrl, redirectedTo: _redirectedTo, ...shown } = refund;
   return { ...shown, amount: { ...refund.amount } };
 }
 

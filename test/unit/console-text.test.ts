@@ -63,6 +63,7 @@ describe('refusals in the reader’s language', () => {
     proposal: null,
     amount: 60_000,
     fee: 0,
+    redirectable: false,
     corrections: [],
     busy: null,
   };

@@ -33,6 +33,7 @@ function view(overrides: Partial<DecisionView> = {}): DecisionView {
     proposal: null,
     amount: 10_000,
     fee: 0,
+    redirectable: false,
     corrections: [],
     busy: null,
     ...overrides,
@@ -91,6 +92,17 @@ describe('cancel, retry and reroute', () => {
     expect(refusal(() => checkRetry(stuck, service))).toBe('decision_forbidden');
     expect(refusal(() => checkRetry(view({ status: 'requires_action' }), support))).toBe('invalid_state');
     expect(refusal(() => checkRetry({ ...stuck, proposal: { proposedBy: 'support-1', approvals: [] } }, supervisorA))).toBe('invalid_state');
+  });
+
+  it('offers WeChat Pay’s own card transfer only for a refund WeChat Pay holds as abnormal, and never as a correction', () => {
+    const stuck = view({ status: 'requires_action', approvals: [{ principal: 'supervisor-b', decision: 'approved' }] });
+    expect(refusal(() => checkReroute(stuck, support, null, 'wechat_bank_card'))).toBe('route_unavailable');
+    expect(refusal(() => checkReroute({ ...stuck, redirectable: true }, support, null, 'wechat_bank_card'))).toBe('allowed');
+    // The flag alone opens nothing: the refund must still be waiting for a person, with no decision under way.
+    expect(refusal(() => checkReroute({ ...stuck, status: 'succeeded', redirectable: true }, support, null, 'wechat_bank_card'))).toBe('invalid_state');
+    expect(refusal(() => checkReroute({ ...stuck, redirectable: true, busy: 'retry' }, support, null, 'wechat_bank_card'))).toBe('invalid_state');
+    const paid = view({ status: 'succeeded', approvals: [{ principal: 'supervisor-b', decision: 'approved' }] });
+    expect(refusal(() => checkCorrection(paid, supervisorA, { destination: { type: 'wechat_bank_card' }, reason: 'wrong card' }))).toBe('invalid_input');
   });
 
   it('allows nothing while a recovery case is open', () => {

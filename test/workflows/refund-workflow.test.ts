@@ -31,9 +31,10 @@ import { recordRefundRequest, workflowInputOf } from '../../src/refunds/create-r
 import { refundHandle, startRefundWorkflow } from '../../src/temporal/refund-workflows';
 import { registerRefundSearchAttributes } from '../../src/temporal/search-attribute-registration';
 import { WORKFLOWS_ENTRY } from '../../src/temporal/workflow-bundle';
-import { reconciliationFindingSignal, refundStateQuery, type RefundWorkflowState } from '../../workflows/messages';
+import { proposeRerouteUpdate, reconciliationFindingSignal, refundStateQuery, type RefundWorkflowState } from '../../workflows/messages';
 import { RefundStatusKey, NeedsAttentionKey } from '../../workflows/search-attributes';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { WechatPaySimulator } from '../simulators/wechatpay-simulator';
 import { DEFAULT_POLICY } from '../../workflows/policy';
 import { createPayment, eventually, SERVICE_CALLER, startRefund, uniqueId } from '../support/refund-fixtures';
 
@@ -48,12 +49,14 @@ let database: TestDatabase;
 let worker: Worker;
 let workerRun: Promise<void>;
 let bank: SandboxBank;
+const wechat = new WechatPaySimulator(100);
 
 beforeAll(async () => {
   env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: process.env.TEMPORAL_TEST_SERVER_PATH! } },
   });
   await registerRefundSearchAttributes(env.connection, env.namespace ?? 'default');
+  await wechat.start();
   database = await createTestDatabase();
   const logger = createLogger({ level: 'error' });
   worker = await Worker.create({
@@ -61,7 +64,8 @@ beforeAll(async () => {
     taskQueue: TASK_QUEUE,
     activities: createActivities({
       db: database.db,
-      providers: createProviders({ routes: SANDBOX_ROUTES }, database.db, timing),
+      // WeChat refunds through the real adapter against its simulator (WeChat Pay's own card transfer lives there); the rest on the sandbox.
+      providers: createProviders({ routes: { ...SANDBOX_ROUTES, wechat: 'wechatpay' }, wechatpay: wechat.settings('http://127.0.0.1:9/notifications-not-taken-here') }, database.db, timing),
       utcOffsetMinutes: 480,
       merchantWebhooks: new Map(),
       merchantWebhookSecret: 'unused',
@@ -103,6 +107,7 @@ afterAll(async () => {
   worker?.shutdown();
   await workerRun;
   await env?.teardown();
+  await wechat.stop();
   await database?.close();
   expect(failed).toEqual([]);
 });
@@ -653,6 +658,50 @@ describe('a provider that says it will not pay', () => {
     await receiveProviderNotice({ db: database.db, temporal: env.client }, 'card', { ...(await settledNotice(refund.id, 'ntc_false_failure')), type: 'refund.failed' });
     await eventually(async () => (await refundTimeline(database.db, refund.id)).find((e) => e.type === 'provider_notice_mismatch'), 10_000, 'flag');
     expect(await findRefund(database.db, refund.id)).toMatchObject({ status: 'awaiting_settlement', needsAttention: true });
+  });
+});
+
+describe('WeChat Pay’s own transfer of an abnormal refund to the payer’s debit card', () => {
+  const card = { type: 'wechat_bank_card' as const, account: '6222021234567890', accountName: '李伟', bankType: 'ICBC_DEBIT' };
+
+  async function abnormalWechatRefund() {
+    const id = uniqueId('pay');
+    wechat.plan(id, { ends: 'ABNORMAL', notify: false });
+    const started = await startRefund({ ...starter(), providerPollIntervalMs: 1_000 }, { amount: 3_000, payment: { id, channel: 'wechat', payerAccount: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' } });
+    await untilStatus(started.refund.id, 'requires_action');
+    return started;
+  }
+
+  it('proposed by support, approved by a supervisor: the same attempt is sent on to the card, settled once', async () => {
+    const { refund, payment } = await abnormalWechatRefund();
+    expect(await findRefund(database.db, refund.id)).toMatchObject({ providerState: 'failed', redirectable: true });
+    const proposed = await decide(support, refund.id, { kind: 'retry', destination: card, reason: 'the card on file is closed' });
+    expect(proposed.proposal).toMatchObject({ kind: 'reroute', destination: { type: 'wechat_bank_card', account: '****7890', bankType: 'ICBC_DEBIT' } });
+    await decide(supervisorB, refund.id, { kind: 'approveProposal' });
+    await untilStatus(refund.id, 'succeeded');
+
+    const [held] = wechat.refundsOf(payment.id);
+    expect(wechat.refundsOf(payment.id)).toHaveLength(1);
+    expect(held).toMatchObject({ out_refund_no: `${refund.id}-a1`, status: 'SUCCESS', redirectedTo: { bankType: 'ICBC_DEBIT', account: card.account, name: '李伟' } });
+    expect(await findProviderAttempt(database.db, refund.id, 1)).toMatchObject({ destinationType: 'wechat_bank_card', destinationBankType: 'ICBC_DEBIT', state: 'settled' });
+    expect(await findProviderAttempt(database.db, refund.id, 2)).toBeUndefined();
+    expect(await findRefund(database.db, refund.id)).toMatchObject({ redirectable: false, destinationType: 'wechat_bank_card' });
+    expect(await findPayment(database.db, payment.id)).toMatchObject({ refundedAmount: 3_000, reservedAmount: 0 });
+    const state = await refundHandle(env.client, refund.id).query(refundStateQuery);
+    expect(state.attempts).toEqual([expect.objectContaining({ attempt: 1, sent: 3_000, held: 3_000 })]);
+    // The customer hears of both sends: the first, and the one to the card.
+    expect((await templatesSent(refund.id)).filter((template) => template === 'refund_sent')).toHaveLength(2);
+    await keepHistory('wechat-card-transfer', refund.id);
+  });
+
+  it('the workflow itself refuses it for a refund WeChat Pay does not hold as abnormal, whoever asks around the API', async () => {
+    const { refund } = await startRefund(starter(), { account: '6222020200110002' }); // a sandbox card refund, declined
+    await untilStatus(refund.id, 'requires_action');
+    const sealed = seal.seal(card);
+    const asked = refundHandle(env.client, refund.id).executeUpdate(proposeRerouteUpdate, { args: [{ ...support, destination: sealed, reason: 'around the API' }] });
+    // The Update's validator refused it: nothing reached the workflow's history or the database.
+    await expect(asked).rejects.toMatchObject({ cause: { type: 'route_unavailable', message: expect.stringContaining('abnormal') } });
+    expect(await findRefund(database.db, refund.id)).toMatchObject({ status: 'requires_action', proposal: null });
   });
 });
 

@@ -96,6 +96,8 @@ export interface StepEffects {
   newAttempt?: NewProviderAttempt;
   /** The refund pays through this provider attempt from now on: copy its route and destination. */
   switchToAttempt?: number;
+  /** A failed attempt its provider will send on to a bank card (WeChat Pay's abnormal refund): the card, and sendable again. */
+  redirectAttempt?: { attempt: number; destinationAccount: string; destinationAccountName: string; bankType: string };
   /** Further writes in the same transaction (the customer's message). */
   alsoWrite?: (tx: Executor) => Promise<void>;
 }
@@ -110,6 +112,16 @@ export interface StepEffects {
 export async function applyWorkflowStep(tx: Executor, refundId: string, seq: number, changes: RefundChanges, event: NewRefundEvent, effects: StepEffects = {}): Promise<void> {
   if (!(await appendRefundEvent(tx, refundId, event))) return; // this step was applied before: a retry
   if (effects.newAttempt) await tx.insert(providerAttempts).values(effects.newAttempt).onConflictDoNothing();
+  if (effects.redirectAttempt) {
+    const { attempt, destinationAccount, destinationAccountName, bankType } = effects.redirectAttempt;
+    // Only a failed attempt: the claim (`not_sent → in_doubt`) then lets exactly one run send the redirect.
+    const redirected = await tx
+      .update(providerAttempts)
+      .set({ destinationType: 'wechat_bank_card', destinationAccount, destinationAccountName, destinationBankType: bankType, state: 'not_sent', failureReason: null, updatedAt: sql`now()` })
+      .where(and(eq(providerAttempts.refundId, refundId), eq(providerAttempts.attempt, attempt), eq(providerAttempts.state, 'failed')))
+      .returning({ attempt: providerAttempts.attempt });
+    if (redirected.length === 0) throw new RefundRequestError('route_unavailable', `provider attempt ${attempt} is no longer one its provider holds as failed`);
+  }
   let fields: RefundChanges = { ...changes };
   if (effects.switchToAttempt !== undefined) {
     const attempt = await findProviderAttempt(tx, refundId, effects.switchToAttempt);
@@ -201,7 +213,6 @@ export async function claimProviderAttempt(db: Executor, refundId: string, attem
   return claimed.length === 1;
 }
 
-/** The provider certainly did not take the attempt (a transient error before it did): it may be sent again. */
 /**
  * The provider took nothing: the attempt may be sent again. `why` stays on the attempt for support
  * while it waits (a merchant balance short at the provider, say); null clears it.

@@ -3,7 +3,8 @@
  * codes become ours. Pure, so every mapping is unit-tested without a server.
  *
  * Sources: 申请退款 POST /v3/refund/domestic/refunds, 查询单笔退款 GET …/refunds/{out_refund_no},
- * 退款结果通知 (REFUND.SUCCESS / REFUND.ABNORMAL / REFUND.CLOSED).
+ * 发起异常退款 POST …/refunds/{refund_id}/apply-abnormal-refund, 退款结果通知 (REFUND.SUCCESS /
+ * REFUND.ABNORMAL / REFUND.CLOSED).
  */
 import type { ProviderRefund, ProviderRefundStatus } from '../provider';
 
@@ -40,8 +41,32 @@ export function refundStatusOf(status: WechatRefundStatus): { status: ProviderRe
 
 export function providerRefundOf(refund: WechatRefund): ProviderRefund {
   // The WeChat refund number (微信支付退款单号) is what the customer's WeChat shows and support quotes.
-  return { reference: refund.refund_id, traceReference: refund.refund_id, returned: false, ...refundStatusOf(refund.status) };
+  // An ABNORMAL refund is still WeChat's to pay: 发起异常退款 sends it on to the payer's bank card.
+  return { reference: refund.refund_id, traceReference: refund.refund_id, returned: false, redirectable: refund.status === 'ABNORMAL', ...refundStatusOf(refund.status) };
 }
+
+/**
+ * The banks whose debit cards WeChat Pay's abnormal refund (发起异常退款, USER_BANK_CARD) can pay,
+ * as its bank types name them: 工商 农行 中行 建行 招行 交通 浦发 中信 光大 民生 兴业 广发 邮储 平安 宁波.
+ */
+export const WECHAT_REDIRECT_BANKS = [
+  'ICBC_DEBIT',
+  'ABC_DEBIT',
+  'BOC_DEBIT',
+  'CCB_DEBIT',
+  'CMB_DEBIT',
+  'COMM_DEBIT',
+  'SPDB_DEBIT',
+  'CITIC_DEBIT',
+  'CEB_DEBIT',
+  'CMBC_DEBIT',
+  'CIB_DEBIT',
+  'GDB_DEBIT',
+  'PSBC_DEBIT',
+  'PAB_DEBIT',
+  'NBCB_DEBIT',
+] as const;
+export type WechatRedirectBank = (typeof WECHAT_REDIRECT_BANKS)[number];
 
 /**
  * What an error answer to 申请退款 means. `retry`: nothing was refunded, send again with the same

@@ -9,7 +9,8 @@
  * keep only the refund semantics (wechatpay-protocol.ts).
  */
 import { AxiosError } from 'axios';
-import { Wechatpay, type Decorator } from 'wechatpay-axios-plugin';
+import type { KeyObject } from 'node:crypto';
+import { Rsa, Wechatpay, type Decorator } from 'wechatpay-axios-plugin';
 import type { WechatPaySettings } from '../../config';
 import {
   ProviderBalanceShortError,
@@ -26,6 +27,7 @@ export class WechatPayProvider extends RefundsAreFinal implements RefundProvider
   protected readonly label = 'WeChat Pay';
   readonly name = 'wechat' as const;
   private readonly api: Decorator;
+  private readonly publicKey: KeyObject;
 
   constructor(
     private readonly settings: WechatPaySettings,
@@ -40,16 +42,19 @@ export class WechatPayProvider extends RefundsAreFinal implements RefundProvider
       baseURL: settings.baseUrl,
       timeout: options.timeoutMs ?? 20_000,
     }).client;
+    this.publicKey = Rsa.from(settings.publicKey, Rsa.KEY_TYPE_PUBLIC);
   }
 
   async submitRefund(request: ProviderRefundRequest): Promise<ProviderRefund> {
     try {
-      const { data } = await this.api.request<WechatRefund>('v3/refund/domestic/refunds', 'POST', {
-        out_trade_no: request.paymentId,
-        out_refund_no: request.idempotencyKey,
-        notify_url: this.settings.notifyUrl,
-        amount: { refund: request.amount, total: request.paymentAmount, currency: request.currency },
-      });
+      const { data } = request.redirect
+        ? await this.redirectToBankCard(request, request.redirect)
+        : await this.api.request<WechatRefund>('v3/refund/domestic/refunds', 'POST', {
+            out_trade_no: request.paymentId,
+            out_refund_no: request.idempotencyKey,
+            notify_url: this.settings.notifyUrl,
+            amount: { refund: request.amount, total: request.paymentAmount, currency: request.currency },
+          });
       return providerRefundOf(data);
     } catch (error) {
       const answer = errorAnswer(error);
@@ -63,6 +68,27 @@ export class WechatPayProvider extends RefundsAreFinal implements RefundProvider
           return { reference: request.idempotencyKey, traceReference: '', status: 'failed', returned: false, failureReason: `${answer.code ?? answer.status}: ${answer.message}` };
       }
     }
+  }
+
+  /**
+   * 发起异常退款: WeChat Pay sends an ABNORMAL refund on to the payer's debit card (USER_BANK_CARD).
+   * The card number and the holder's name are encrypted with the WeChat Pay public key (RSA-OAEP),
+   * and `Wechatpay-Serial` names that key. The answer is the same refund, PROCESSING again.
+   */
+  private redirectToBankCard(request: ProviderRefundRequest, redirect: NonNullable<ProviderRefundRequest['redirect']>) {
+    const sealed = (text: string) => Rsa.encrypt(text, this.publicKey);
+    return this.api.request<WechatRefund>(
+      `v3/refund/domestic/refunds/${encodeURIComponent(redirect.reference)}/apply-abnormal-refund`,
+      'POST',
+      {
+        out_refund_no: request.idempotencyKey,
+        type: 'USER_BANK_CARD',
+        bank_type: redirect.bankType,
+        bank_account: sealed(request.account.replace(/\D/g, '')),
+        real_name: sealed(request.accountName ?? ''),
+      },
+      { headers: { 'Wechatpay-Serial': this.settings.publicKeyId } },
+    );
   }
 
   /** By out_refund_no alone: WeChat Pay's refund numbers are unique per merchant, whatever the payment. */
