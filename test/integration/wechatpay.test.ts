@@ -104,11 +104,13 @@ describe('the adapter, against the simulator over HTTP', () => {
     expect(wechat.refundsOf(sent.paymentId)).toHaveLength(1);
   });
 
-  it('a card transfer of a refund WeChat Pay does not hold as abnormal is refused (INVALID_REQUEST): a decline; its SYSTEM_ERROR is retried', async () => {
+  it('a card transfer of a refund WeChat Pay does not hold as abnormal is refused (INVALID_REQUEST): the answer is the refund as WeChat holds it; SYSTEM_ERROR is retried', async () => {
     const sent = request();
     const { reference } = await adapter().submitRefund(sent);
     const toCard = { ...sent, account: '6222021234567890', accountName: '李伟', redirect: { reference, bankType: 'CMB_DEBIT' } };
-    expect(await adapter().submitRefund(toCard)).toMatchObject({ status: 'failed', failureReason: expect.stringContaining('INVALID_REQUEST') });
+    expect(await adapter().submitRefund(toCard)).toMatchObject({ reference, status: expect.stringMatching(/^(pending|settled)$/) });
+    expect(wechat.requests.at(-2)).toMatchObject({ path: `/v3/refund/domestic/refunds/${reference}/apply-abnormal-refund`, status: 400 });
+    expect(wechat.refundsOf(sent.paymentId).map((r) => r.redirectedTo)).toEqual([undefined]);
 
     const stuck = request();
     wechat.plan(stuck.paymentId, { ends: 'ABNORMAL', redirectErrors: ['SYSTEM_ERROR'] });
@@ -117,6 +119,16 @@ describe('the adapter, against the simulator over HTTP', () => {
     const again = { ...stuck, account: '6222021234567890', accountName: '李伟', redirect: { reference: taken.reference, bankType: 'CMB_DEBIT' } };
     await expectHandledAs(adapter().submitRefund(again), 'retry', 'SYSTEM_ERROR');
     expect(await adapter().submitRefund(again)).toMatchObject({ status: 'pending' });
+  });
+
+  it('a card WeChat Pay refuses (PARAM_ERROR) leaves the refund as WeChat holds it: abnormal, still its reference, still redirectable', async () => {
+    const sent = request();
+    wechat.plan(sent.paymentId, { ends: 'ABNORMAL', redirectErrors: ['PARAM_ERROR'] });
+    const { reference } = await adapter().submitRefund(sent);
+    await eventually(async () => (await adapter().findRefund(sent.idempotencyKey, sent.paymentId))?.redirectable || undefined);
+    const refused = await adapter().submitRefund({ ...sent, account: '6222021234567890', accountName: '李伟', redirect: { reference, bankType: 'ICBC_DEBIT' } });
+    expect(refused).toMatchObject({ reference, status: 'failed', redirectable: true, failureReason: expect.stringMatching(/^card transfer refused: PARAM_ERROR: .*; ABNORMAL/) });
+    expect(wechat.refundsOf(sent.paymentId).map((r) => r.status)).toEqual(['ABNORMAL']);
   });
 
   it('calls a lost answer in doubt, and the query finds the refund WeChat Pay took', async () => {

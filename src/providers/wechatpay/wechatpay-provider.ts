@@ -64,10 +64,23 @@ export class WechatPayProvider extends RefundsAreFinal implements RefundProvider
           throw new ProviderUnavailableError(`WeChat Pay ${answer.code ?? answer.status}: ${answer.message}`);
         case 'wait_for_balance':
           throw new ProviderBalanceShortError(`WeChat Pay ${answer.code}: the merchant balance cannot cover the refund yet (${answer.message})`);
-        case 'decline':
-          return { reference: request.idempotencyKey, traceReference: '', status: 'failed', returned: false, failureReason: `${answer.code ?? answer.status}: ${answer.message}` };
+        case 'decline': {
+          const why = `${answer.code ?? answer.status}: ${answer.message}`;
+          if (request.redirect) return this.cardTransferRefused(request.idempotencyKey, why);
+          return { reference: request.idempotencyKey, traceReference: '', status: 'failed', returned: false, failureReason: why };
+        }
       }
     }
+  }
+
+  /**
+   * WeChat Pay refused the card transfer: the refund is still whatever it holds — abnormal (then
+   * still redirectable, with why this card was refused), or moving already (handled another way).
+   */
+  private async cardTransferRefused(idempotencyKey: string, why: string): Promise<ProviderRefund> {
+    const held = await this.findRefund(idempotencyKey);
+    if (!held) throw new ProviderUnavailableError(`WeChat Pay refused the card transfer (${why}) and holds no refund under ${idempotencyKey}`);
+    return held.status === 'failed' ? { ...held, failureReason: `card transfer refused: ${why}; ${held.failureReason}` } : held;
   }
 
   /**
