@@ -19,6 +19,7 @@ import {
   type ProviderRefund,
   type ProviderRefundRequest,
   type ProviderRegistry,
+  type RefundProvider,
 } from '../src/providers/provider';
 import type { ProviderState } from '../workflows/lifecycle';
 
@@ -54,7 +55,12 @@ export function createProviderActivities(db: Database, providers: ProviderRegist
   /** What the provider holds under the attempt's key, if anything. */
   async function lookUp(ref: ProviderAttemptRef) {
     const { refund, providerAttempt, provider, amount } = await loadAttempt(ref);
-    return { providerAttempt, amount, found: await whileHeartbeating(provider.findRefund(providerAttempt.idempotencyKey, refund.paymentId)) };
+    return { providerAttempt, provider, amount, found: await whileHeartbeating(provider.findRefund(providerAttempt.idempotencyKey, refund.paymentId)) };
+  }
+
+  /** Nothing under the key: with what that means at this provider, for the person who decides next. */
+  function missing(providerAttempt: ProviderAttemptRow, provider: RefundProvider, amount: number): ProviderCheck {
+    return { ...outcomeOf(providerAttempt, amount), state: 'missing', failureReason: provider.absentMeans ?? null };
   }
 
   async function remember(attempt: ProviderAttemptRow, amount: number, found: ProviderRefund): Promise<ProviderOutcome> {
@@ -108,8 +114,8 @@ export function createProviderActivities(db: Database, providers: ProviderRegist
 
     /** Asks the provider where a submitted refund stands: the fallback when no webhook came, and the check of every notice. */
     async checkRefundAtProvider(ref: ProviderAttemptRef): Promise<ProviderCheck> {
-      const { providerAttempt, amount, found } = await lookUp(ref);
-      if (!found) return { ...outcomeOf(providerAttempt, amount), state: 'missing' };
+      const { providerAttempt, provider, amount, found } = await lookUp(ref);
+      if (!found) return missing(providerAttempt, provider, amount);
       return remember(providerAttempt, amount, found);
     },
 
@@ -119,8 +125,8 @@ export function createProviderActivities(db: Database, providers: ProviderRegist
      * history, which is what keeps a refund waiting for weeks small.
      */
     async awaitFinalAtProvider(ref: ProviderAttemptRef): Promise<ProviderCheck> {
-      const { providerAttempt, amount, found } = await lookUp(ref);
-      if (!found) return { ...outcomeOf(providerAttempt, amount), state: 'missing' };
+      const { providerAttempt, provider, amount, found } = await lookUp(ref);
+      if (!found) return missing(providerAttempt, provider, amount);
       if (providerStateOf(found) === 'accepted') throw ApplicationFailure.retryable(`${providerAttempt.provider} still holds refund ${found.reference} pending`, 'StillPending');
       return remember(providerAttempt, amount, found);
     },

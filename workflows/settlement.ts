@@ -125,7 +125,7 @@ async function settledByAnswer(run: RefundRun, checked: ProviderCheck): Promise<
     case 'returned':
       return settledThenReturned(run, { reportedBy: 'status_check' });
     case 'missing':
-      return run.needsAction('provider_lost_refund', { attempt: state.attempt, why: 'the provider accepted the refund but holds nothing under its key now' });
+      return run.needsAction('provider_lost_refund', { attempt: state.attempt, why: checked.failureReason ?? 'the provider accepted the refund but holds nothing under its key now' });
     default:
       state.providerState = checked.state;
       state.redirectable = checked.redirectable === true;

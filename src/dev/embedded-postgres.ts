@@ -122,9 +122,11 @@ async function launch(placement: PostgresPlacement, port: number, heard: Heard):
   server.stdout.on('data', heard);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('not ready within 60 s')), 60_000);
+    let tail = ''; // the words may arrive split across two reads
     server.stderr.on('data', (chunk: Buffer) => {
       heard(chunk);
-      if (String(chunk).includes('database system is ready to accept connections')) {
+      tail = (tail + String(chunk)).slice(-200);
+      if (tail.includes('database system is ready to accept connections')) {
         clearTimeout(timer);
         resolve();
       }

@@ -41,6 +41,11 @@ export interface ProviderRefund {
 export interface RefundProvider {
   readonly name: ProviderName;
   /**
+   * What it means, in this provider's terms, when a refund it answered for is not found under its
+   * key when asked later: said to the person who must then decide (Alipay reports only successes).
+   */
+  readonly absentMeans?: string;
+  /**
    * Sends a refund. A decline comes back as a `failed` refund (stored state, not an exception);
    * transport trouble throws `ProviderUnavailableError` or `ProviderTimeoutError`.
    */

@@ -109,6 +109,20 @@ describe('inside the service', () => {
     expect(alipay.refundsOf(lost.paymentId)).toHaveLength(1);
   }, 60_000);
 
+  it('a refund Alipay answers without moving money (fund_change N) and never shows as refunded needs a person, told what Alipay means', async () => {
+    const payment = paymentRegistration({ channel: 'alipay', payerAccount: '2088102146225135', amount: 10_000 });
+    alipay.plan(payment.id, { neverProcessed: true });
+    expect((await running.call('POST', '/v1/payments', { body: payment })).status).toBe(201);
+    const created = await running.call('POST', '/v1/refunds', { body: { paymentId: payment.id, amount: 1_000, currency: 'CNY', reason: 'defective' }, headers: { 'Idempotency-Key': uniqueId('k') } });
+    const stuck = await eventually(async () => {
+      const { body } = await running.call('GET', `/v1/refunds/${created.body.id}`);
+      return body.status === 'requires_action' ? body : undefined;
+    }, 30_000);
+    const lost = stuck.timeline.find((e: { type: string }) => e.type === 'provider_lost_refund');
+    expect(lost.detail.why).toMatch(/^Alipay’s refund query shows no REFUND_SUCCESS under this out_request_no/);
+    expect(alipay.refundsOf(payment.id)).toHaveLength(0);
+  }, 60_000);
+
   it('takes a signed notification at /v1/webhooks/alipay with `success`, and refuses a forged one with 401', async () => {
     const { paymentId, refund } = await alipayRefund();
     const [taken] = alipay.refundsOf(paymentId);

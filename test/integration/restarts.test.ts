@@ -78,7 +78,7 @@ async function refundOf(call: ApiCall, amount: number): Promise<{ id: string; pa
   return { id: created.body.id, paymentId: payment.id };
 }
 
-async function untilSucceeded(call: ApiCall, refundId: string, timeoutMs = 30_000) {
+async function untilSucceeded(call: ApiCall, refundId: string, timeoutMs = 60_000) {
   await eventually(async () => (await call('GET', `/v1/refunds/${refundId}`).catch(() => ({ body: {} }))).body.status === 'succeeded', timeoutMs, `refund ${refundId} succeeded`);
 }
 

@@ -31,7 +31,7 @@ beforeAll(async () => {
     ...wechat.env(`http://127.0.0.1:${port}/v1/webhooks/wechatpay`),
     PROVIDER_POLL_INTERVAL: '1s',
   });
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await running?.stop();

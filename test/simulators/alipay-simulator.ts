@@ -15,6 +15,8 @@ import { minorOf, yuanOf, type AlipayErrorCode } from '../../src/providers/alipa
 export interface AlipayPlan {
   errors?: AlipayErrorCode[];
   loseAnswer?: boolean;
+  /** Answered 10000 with fund_change N, and never processed: the query never shows REFUND_SUCCESS. */
+  neverProcessed?: boolean;
 }
 
 export interface AlipayRefund {
@@ -121,6 +123,7 @@ export class AlipaySimulator {
       this.errorsAnswered.set(biz.out_trade_no, answered + 1);
       return answer({ code: code === 'ACQ.SYSTEM_ERROR' ? '20000' : '40004', msg: 'Business Failed', sub_code: code, sub_msg: `simulated ${code}` });
     }
+    if (plan.neverProcessed) return answer({ code: '10000', msg: 'Success', out_trade_no: biz.out_trade_no, fund_change: 'N', refund_fee: this.total(biz.out_trade_no) });
     const refund: AlipayRefund = {
       outTradeNo: biz.out_trade_no,
       outRequestNo: biz.out_request_no,

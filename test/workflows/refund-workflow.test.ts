@@ -180,6 +180,11 @@ async function eventTypes(refundId: string): Promise<string[]> {
   return (await refundTimeline(database.db, refundId)).map((event) => event.type);
 }
 
+/** The flag reaches the database in the step's activity, the search attribute once that workflow task completes. */
+async function untilNeedsAttention(refundId: string): Promise<void> {
+  await eventually(async () => (await refundHandle(env.client, refundId).describe()).typedSearchAttributes.get(NeedsAttentionKey) === true, 10_000, 'the NeedsAttention search attribute');
+}
+
 async function templatesSent(refundId: string): Promise<string[]> {
   return (await notificationsOfRefund(database.db, refundId)).map((n) => n.template);
 }
@@ -482,7 +487,7 @@ describe('approval', () => {
     expect(staff[0]).toMatchObject({ template: 'approval_reminder', channel: 'staff', recipient: 'supervisors' });
     await env.sleep('20h');
     await eventually(async () => (await findRefund(database.db, refund.id))?.needsAttention === true, 10_000, 'escalation');
-    expect((await refundHandle(env.client, refund.id).describe()).typedSearchAttributes.get(NeedsAttentionKey)).toBe(true);
+    await untilNeedsAttention(refund.id);
     await env.sleep('48h');
     await untilStatus(refund.id, 'expired');
     expect(await findPayment(database.db, payment.id)).toMatchObject({ reservedAmount: 0 });
@@ -609,7 +614,7 @@ describe('reconciliation findings', () => {
     await eventually(async () => (await findRefund(database.db, refund.id))?.needsAttention === true, 10_000, 'flag');
     const evidence = (await refundTimeline(database.db, refund.id)).find((e) => e.type === 'reconciliation_mismatch')!;
     expect(evidence.detail).toMatchObject({ ours: 'accepted', theirs: 'settled' });
-    expect((await refundHandle(env.client, refund.id).describe()).typedSearchAttributes.get(NeedsAttentionKey)).toBe(true);
+    await untilNeedsAttention(refund.id);
     await keepHistory('reconciliation-finding', refund.id);
   });
 });

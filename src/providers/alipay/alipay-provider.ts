@@ -20,6 +20,8 @@ import { ALIPAY_SUCCESS, errorHandlingOf, providerRefundOf, yuanOf, type AlipayA
 export class AlipayProvider extends RefundsAreFinal implements RefundProvider {
   protected readonly label = 'Alipay';
   readonly name = 'alipay' as const;
+  readonly absentMeans =
+    'Alipay’s refund query shows no REFUND_SUCCESS under this out_request_no: by Alipay’s rules it did not refund it (the request did not reach it, or was refused)';
   private readonly sdk: AlipaySdk;
 
   constructor(settings: AlipaySettings, options: { timeoutMs?: number } = {}) {
