@@ -93,7 +93,7 @@ export function createProviderActivities(db: Database, providers: ProviderRegist
               currency: refund.currency,
               account: providerAttempt.destinationAccount,
               accountName: providerAttempt.destinationAccountName,
-              redirect: redirectOf(providerAttempt),
+              redirect: cardTransferOf(providerAttempt),
             }),
           );
           return await remember(providerAttempt, amount, submitted);
@@ -182,7 +182,7 @@ export function createProviderActivities(db: Database, providers: ProviderRegist
 }
 
 /** An attempt a person sent on to a bank card by its provider's own route: what the provider needs to find the refund. */
-function redirectOf(attempt: ProviderAttemptRow): ProviderRefundRequest['redirect'] {
+function cardTransferOf(attempt: ProviderAttemptRow): ProviderRefundRequest['redirect'] {
   if (attempt.destinationType !== 'wechat_bank_card') return undefined;
   return { reference: attempt.reference!, bankType: attempt.destinationBankType! };
 }

@@ -100,7 +100,7 @@ export function createRecordActivities(db: Database, utcOffsetMinutes: number, s
     return { provider: 'bank_transfer' as const, destinationType: 'bank_transfer' as const, destinationAccount: account, destinationAccountName: accountName };
   }
 
-  function redirectOf({ attempt, destination }: NonNullable<RefundStep['redirectAttempt']>) {
+  function cardOnAttempt({ attempt, destination }: NonNullable<RefundStep['redirectAttempt']>) {
     const { account, accountName } = seal.open(destination);
     return { attempt, destinationAccount: account, destinationAccountName: accountName, bankType: destination.bankType! };
   }
@@ -155,7 +155,7 @@ export function createRecordActivities(db: Database, utcOffsetMinutes: number, s
         paymentShift: step.paymentShift,
         newAttempt,
         switchToAttempt: step.switchToAttempt,
-        redirectAttempt: step.redirectAttempt && redirectOf(step.redirectAttempt),
+        redirectAttempt: step.redirectAttempt && cardOnAttempt(step.redirectAttempt),
         alsoWrite: async (tx) => {
           if (step.notify) await queueCustomerNotice(tx, step.refundId, step.notify, utcOffsetMinutes);
           if (step.tellStaff) await queueStaffNotice(tx, step.refundId, step.tellStaff);

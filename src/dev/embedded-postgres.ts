@@ -11,6 +11,7 @@ import { chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs
 import path from 'node:path';
 import postgres from 'postgres';
 import type { Logger } from '../logger';
+import { endWithUs, exited, stopChild } from './child-processes';
 import { stopOrphan } from './orphans';
 import { choosePort } from './ports';
 import { placePostgres, type PlacementOptions, type PostgresPlacement } from './postgres-placement';
@@ -114,11 +115,9 @@ async function launch(placement: PostgresPlacement, port: number, heard: Heard):
     ['-D', placement.databaseDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'unix_socket_directories='],
     { ...placement.account, cwd: placement.databaseDir, env: ENGLISH, stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  // Should this process end without stopping it (a crash, process.exit), the server stops by itself.
-  const stopOnExit = () => server.kill('SIGINT');
-  process.once('exit', stopOnExit);
+  // Should this process end without stopping it, the server shuts down by itself.
+  endWithUs(server, 'SIGINT');
   const gone = exited(server);
-  void gone.then(() => process.removeListener('exit', stopOnExit));
   server.stdout.on('data', heard);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('not ready within 60 s')), 60_000);
@@ -143,20 +142,6 @@ async function launch(placement: PostgresPlacement, port: number, heard: Heard):
 }
 
 /** Fast shutdown; should that hang for 30 s, the immediate one (crash-safe: recovery replays the WAL). */
-async function stopServer(server: ChildProcess): Promise<void> {
-  if (server.pid === undefined || server.exitCode !== null || server.signalCode !== null) return;
-  const gone = exited(server);
-  server.kill('SIGINT');
-  const impatient = setTimeout(() => server.kill('SIGQUIT'), 30_000);
-  await gone;
-  clearTimeout(impatient);
-}
-
-/** How the process ended: its exit code, the signal's name, or why it could not start (`spawn … EACCES`). */
-function exited(child: ChildProcess): Promise<number | string> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode ?? child.signalCode!);
-    child.once('error', (error) => resolve(error.message));
-    child.once('exit', (code, signal) => resolve(code ?? signal!));
-  });
+function stopServer(server: ChildProcess): Promise<void> {
+  return stopChild(server, 'SIGINT', 'SIGQUIT', 30_000);
 }

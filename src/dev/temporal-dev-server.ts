@@ -2,11 +2,12 @@
  * A local Temporal server (`temporal server start-dev`): SQLite file under DATA_DIR, Web UI, and
  * the refund search attributes registered, so workflow lists and the UI can filter on them.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../logger';
 import { REFUND_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { endWithUs, exited, stopChild } from './child-processes';
 import { stopOrphan } from './orphans';
 import { choosePort, waitForPort } from './ports';
 import { findTemporalBinary } from './temporal-binaries';
@@ -49,37 +50,18 @@ export async function startTemporalDevServer(options: {
   ];
   const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   writeFileSync(path.join(options.dataDir, 'temporal.pid'), String(child.pid));
-  // Should this process end without stopping it (a crash), the server must not outlive it.
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  void exitedPromise(child).then(() => process.removeListener('exit', killOnExit));
+  endWithUs(child, 'SIGKILL');
   child.stdout?.on('data', (chunk: Buffer) => options.logger.debug('temporal', { message: chunk.toString().trim() }));
   child.stderr?.on('data', (chunk: Buffer) => options.logger.debug('temporal', { message: chunk.toString().trim() }));
-  const exited = exitedPromise(child);
   await Promise.race([
     waitForPort(port, 60_000),
-    exited.then((code) => {
+    exited(child).then((code) => {
       throw new Error(`temporal server start-dev exited with code ${code} before it was ready (is port ${port} taken?)`);
     }),
   ]);
   return {
     address: `127.0.0.1:${port}`,
     uiUrl: uiPort === null ? null : `http://127.0.0.1:${uiPort}`,
-    stop: () => stopChild(child, exited),
+    stop: () => stopChild(child, 'SIGTERM', 'SIGKILL', 10_000),
   };
-}
-
-function exitedPromise(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) resolve(child.exitCode);
-    else child.once('exit', (code) => resolve(code));
-  });
-}
-
-async function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
-  if (child.exitCode !== null) return;
-  child.kill('SIGTERM');
-  const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(killer);
 }

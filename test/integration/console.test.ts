@@ -6,7 +6,7 @@
  */
 import '../support/quiet-temporal';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, screenshots } from '../support/browser';
+import { launchBrowser, rowOf, screenshots, signIn as signInAs } from '../support/browser';
 import { netPaidOut, operationsOfPayment } from '../support/ground-truth';
 import { eventually, paymentRegistration, uniqueId } from '../support/refund-fixtures';
 import { startTestService, type TestService } from '../support/test-service';
@@ -70,18 +70,7 @@ async function pendingRefund(options: { amount?: number; paymentAmount?: number;
   return { payment, refund: created.body as { id: string; amount: number } };
 }
 
-async function signIn(key: string): Promise<Page> {
-  const context = await browser.newContext({ baseURL: running.service.apiUrl!, locale: 'en-US', timezoneId: 'Asia/Shanghai' });
-  const page = await context.newPage();
-  await page.goto('/console');
-  await page.getByLabel('Your API key').fill(key);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  return page;
-}
-
-function rowOf(page: Page, refundId: string) {
-  return page.locator('tr', { has: page.getByRole('link', { name: refundId }) });
-}
+const signIn = (key: string): Promise<Page> => signInAs(browser, running.service.apiUrl!, key);
 
 async function statusOf(refundId: string): Promise<string> {
   return (await running.call('GET', `/v1/refunds/${refundId}`)).body.status;

@@ -6,10 +6,10 @@
  */
 import '../support/quiet-temporal';
 import { expectBooksMatchMoney, operationsOfPayment } from '../support/ground-truth';
+import { oneWon, rounds } from '../support/races';
 import { eventually, paymentRegistration, uniqueId } from '../support/refund-fixtures';
 import { startTestService, type ApiKeyName, type TestService } from '../support/test-service';
 
-const ROUNDS = 20;
 const APPROVAL_TIMEOUT_MS = 4_000;
 let running: TestService;
 
@@ -50,14 +50,6 @@ async function untilStatus(refundId: string, statuses: string[], timeoutMs = 30_
   });
 }
 
-/** Exactly one of the answers took effect; the others were refused with 409. */
-function oneWon(statuses: number[], won: number[] = [200, 202], why = ''): number {
-  expect({ winners: statuses.filter((s) => won.includes(s)).length, statuses, why }).toEqual({ winners: 1, statuses, why });
-  expect(statuses.filter((s) => !won.includes(s))).toEqual(statuses.filter((s) => !won.includes(s)).map(() => 409));
-  return statuses.findIndex((s) => won.includes(s));
-}
-
-const rounds = <T>(round: (i: number) => Promise<T>) => Promise.all(Array.from({ length: ROUNDS }, (_, i) => round(i)));
 
 it('two corrections at once: one proposal opens, the other is refused; two approvals at once: one carries it out', async () => {
   await rounds(async () => {

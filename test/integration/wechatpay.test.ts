@@ -14,11 +14,11 @@ import { WECHAT_REFUND_ERRORS, type WechatErrorCode } from '../../src/providers/
 import { WechatPayProvider } from '../../src/providers/wechatpay/wechatpay-provider';
 import { ERROR_STATUS, WechatPaySimulator, type RefundPlan } from '../simulators/wechatpay-simulator';
 import { operationsOfPayment } from '../support/ground-truth';
+import { oneWon, rounds } from '../support/races';
 import { eventually, paymentRegistration, uniqueId } from '../support/refund-fixtures';
 import { expectHandledAs } from '../support/provider-errors';
 import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, screenshots } from '../support/browser';
-import type { Page } from 'playwright-core';
+import { launchBrowser, rowOf, screenshots, signIn as signInAs } from '../support/browser';
 
 const wechat = new WechatPaySimulator(300);
 let running: TestService;
@@ -260,14 +260,7 @@ describe('inside the service', () => {
     await untilStatus(declinedId, 'requires_action');
     const browser = await launchBrowser();
     try {
-      const signIn = async (key: string) => {
-        const page = await (await browser.newContext({ baseURL: running.service.apiUrl!, locale: 'en-US', timezoneId: 'Asia/Shanghai' })).newPage();
-        await page.goto('/console');
-        await page.getByLabel('Your API key').fill(key);
-        await page.getByRole('button', { name: 'Sign in' }).click();
-        return page;
-      };
-      const rowOf = (page: Page, id: string) => page.locator('tr', { has: page.getByRole('link', { name: id }) });
+      const signIn = (key: string) => signInAs(browser, running.service.apiUrl!, key);
       const support = await signIn('dev-support');
       await support.goto('/console/desk');
       const offer = "Propose WeChat Pay's transfer to the payer's debit card";
@@ -296,21 +289,14 @@ describe('inside the service', () => {
   }, 60_000);
 
   describe('decided twice at once (20 rounds each, WeChat Pay’s refunds as the ground truth)', () => {
-    const ROUNDS = 20;
-    const rounds = (round: (i: number) => Promise<void>) => Promise.all(Array.from({ length: ROUNDS }, (_, i) => round(i)));
     const decide = (refundId: string, action: string, key: 'dev-support' | 'dev-supervisor-a' | 'dev-supervisor-b' | 'dev-service', body: unknown = {}) =>
       call('POST', `/v1/refunds/${refundId}/${action}`, { key, body });
-    const winnerOf = (statuses: number[]) => {
-      expect(statuses.filter((s) => s === 200 || s === 202)).toHaveLength(1);
-      expect(statuses.filter((s) => s !== 200 && s !== 202)).toEqual([409]);
-      return statuses.findIndex((s) => s === 200 || s === 202);
-    };
 
     it('the card transfer approved racing cancel: paid once to the card, or canceled with the refund still abnormal at WeChat Pay', async () => {
       await rounds(async (i) => {
         const { paymentId, refundId } = await abnormalRefund(1_000 + i);
         expect((await decide(refundId, 'retry', 'dev-support', toCard(`62220212345${String(10_000 + i)}`))).status).toBe(202);
-        const winner = winnerOf((await Promise.all([decide(refundId, 'proposal/approve', 'dev-supervisor-a'), decide(refundId, 'cancel', 'dev-service', { reason: 'paid in cash' })])).map((a) => a.status));
+        const winner = oneWon((await Promise.all([decide(refundId, 'proposal/approve', 'dev-supervisor-a'), decide(refundId, 'cancel', 'dev-service', { reason: 'paid in cash' })])).map((a) => a.status));
         await untilStatus(refundId, winner === 0 ? 'succeeded' : 'canceled');
         const [held] = wechat.refundsOf(paymentId);
         expect(wechat.refundsOf(paymentId)).toHaveLength(1);
@@ -324,8 +310,8 @@ describe('inside the service', () => {
       await rounds(async (i) => {
         const { paymentId, refundId } = await abnormalRefund(2_000 + i);
         const cards = [`62220212345${String(20_000 + i)}`, `62258812345${String(30_000 + i)}`];
-        const proposed = winnerOf((await Promise.all([decide(refundId, 'retry', 'dev-support', toCard(cards[0]!)), decide(refundId, 'retry', 'dev-supervisor-b', toCard(cards[1]!, 'CMB_DEBIT'))])).map((a) => a.status));
-        const decided = winnerOf((await Promise.all([decide(refundId, 'proposal/approve', 'dev-supervisor-a'), decide(refundId, 'proposal/reject', 'dev-supervisor-b', { reason: 'ask the customer first' })])).map((a) => a.status));
+        const proposed = oneWon((await Promise.all([decide(refundId, 'retry', 'dev-support', toCard(cards[0]!)), decide(refundId, 'retry', 'dev-supervisor-b', toCard(cards[1]!, 'CMB_DEBIT'))])).map((a) => a.status));
+        const decided = oneWon((await Promise.all([decide(refundId, 'proposal/approve', 'dev-supervisor-a'), decide(refundId, 'proposal/reject', 'dev-supervisor-b', { reason: 'ask the customer first' })])).map((a) => a.status));
         const [held] = wechat.refundsOf(paymentId);
         if (decided === 0) {
           await untilStatus(refundId, 'succeeded');

@@ -40,3 +40,18 @@ export async function screenshots(page: Page, name: string): Promise<void> {
   }
   if (original) await page.setViewportSize(original);
 }
+
+/** A person signed in to the console with their development key, in a browser context of their own. */
+export async function signIn(browser: Browser, baseURL: string, key: string): Promise<Page> {
+  const context = await browser.newContext({ baseURL, locale: 'en-US', timezoneId: 'Asia/Shanghai' });
+  const page = await context.newPage();
+  await page.goto('/console');
+  await page.getByLabel('Your API key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  return page;
+}
+
+/** The table row that links to `refundId` (the inbox's and the desk's). */
+export function rowOf(page: Page, refundId: string) {
+  return page.locator('tr', { has: page.getByRole('link', { name: refundId }) });
+}
