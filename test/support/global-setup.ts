@@ -28,15 +28,29 @@ export default async function globalSetup(): Promise<void> {
   // The integration tests run the prebuilt bundle, as production does; rebuild it if workflow code changed.
   if (workflowBundleIsStale()) await buildWorkflowBundle();
   // Free ports, so the suite runs beside a dev stack on the usual ones.
-  const [postgresPort, temporalPort] = [await freePort(), await freePort()];
   const [postgres, temporal] = await Promise.all([
-    startEmbeddedPostgres({ dataDir, port: postgresPort, logger }),
-    startTemporalDevServer({ dataDir, headless: true, logger, port: temporalPort }),
+    onAFreePort((port) => startEmbeddedPostgres({ dataDir, port, logger })),
+    onAFreePort((port) => startTemporalDevServer({ dataDir, headless: true, logger, port })),
   ]);
   globalThis.__refundflowServers = { postgres, temporal, dataDir };
   process.env.TEST_POSTGRES_URL = postgres.databaseUrl('postgres');
   process.env.TEST_TEMPORAL_ADDRESS = temporal.address;
   process.stderr.write(`\ntest servers ready in ${Date.now() - began} ms (PostgreSQL :${postgres.port}, Temporal ${temporal.address})\n`);
+}
+
+/**
+ * A port free a moment ago can be taken before the server binds it (Temporal's dev server picks
+ * its internal ports at random while PostgreSQL starts; seen once in a run of the suite): the
+ * server is started again on another.
+ */
+async function onAFreePort<T>(start: (port: number) => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await start(await freePort());
+    } catch (error) {
+      if (attempt >= attempts || !/already in use|port \d+ taken/i.test(String(error))) throw error;
+    }
+  }
 }
 
 function workflowBundleIsStale(): boolean {
