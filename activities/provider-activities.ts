@@ -8,7 +8,7 @@
 import { ApplicationFailure, heartbeat, log } from '@temporalio/activity';
 import type { Database } from '../src/db/client';
 import { findPayment } from '../src/db/queries/payments';
-import { claimProviderAttempt, findProviderAttempt, findRefund, unclaimProviderAttempt, updateProviderAttempt } from '../src/db/queries/refunds';
+import { allowResend, claimProviderAttempt, findProviderAttempt, findRefund, updateProviderAttempt } from '../src/db/queries/refunds';
 import type { ProviderAttemptRow } from '../src/db/schema';
 import {
   ProviderBalanceShortError,
@@ -43,6 +43,9 @@ export interface ProviderOutcome {
 /** What a status check found: the provider's answer, or nothing at all under the attempt's key. */
 export type ProviderCheck = Omit<ProviderOutcome, 'state'> & { state: ProviderState | 'missing' };
 
+/** What the provider holds under an attempt's key: its refund, provably nothing, or nothing yet (its query may still miss it). */
+type Lookup = { found: ProviderRefund } | { found: null; final: boolean };
+
 export function createProviderActivities(db: Database, providers: ProviderRegistry) {
   async function loadAttempt({ refundId, attempt }: ProviderAttemptRef) {
     const [refund, providerAttempt] = await Promise.all([findRefund(db, refundId), findProviderAttempt(db, refundId, attempt)]);
@@ -52,10 +55,21 @@ export function createProviderActivities(db: Database, providers: ProviderRegist
     return { refund, providerAttempt, provider: providers[providerAttempt.provider], amount: providerAttempt.amount ?? refund.netAmount };
   }
 
-  /** What the provider holds under the attempt's key, if anything. */
+  /**
+   * Asks the provider by the attempt's key. Its verified "none" is final only once the provider's
+   * query can be trusted to see the last send (Alipay: some seconds after it).
+   */
+  async function ask(provider: RefundProvider, attempt: ProviderAttemptRow, paymentId: string): Promise<Lookup> {
+    const found = await whileHeartbeating(provider.findRefund(attempt.idempotencyKey, paymentId));
+    if (found) return { found };
+    const sentAt = attempt.lastSentAt?.getTime() ?? attempt.updatedAt.getTime();
+    return { found: null, final: Date.now() - sentAt >= (provider.absentIsFinalAfterMs ?? 0) };
+  }
+
+  /** What the provider holds for an attempt, if anything. */
   async function lookUp(ref: ProviderAttemptRef) {
     const { refund, providerAttempt, provider, amount } = await loadAttempt(ref);
-    return { providerAttempt, provider, amount, found: await whileHeartbeating(provider.findRefund(providerAttempt.idempotencyKey, refund.paymentId)) };
+    return { providerAttempt, provider, amount, lookup: await ask(provider, providerAttempt, refund.paymentId) };
   }
 
   /** Nothing under the key: with what that means at this provider, for the person who decides next. */
@@ -71,52 +85,61 @@ export function createProviderActivities(db: Database, providers: ProviderRegist
 
   return {
     /**
-     * Sends the attempt to its provider exactly once. Sending is claimed by compare-and-set
-     * (`not_sent → in_doubt`); a run that finds the attempt in doubt asks the provider by key and
-     * never sends again: found, it records what the provider holds (the `0007` case); not found,
-     * it answers `in_doubt` and the workflow has a person decide (SPEC §3).
+     * Sends the attempt to its provider, and never pays twice. Sending is claimed by
+     * compare-and-set (to `in_doubt`), so of two runs at once one sends. An attempt sent before is
+     * first asked about by its key: found, the provider's answer is recorded (the `0007` case);
+     * provably not there and the provider had said "try again", the same request goes again under
+     * the same key; provably not there after an answer that was lost or could not be believed, it
+     * answers `in_doubt` and the workflow has a person decide (SPEC §3).
      */
     async submitRefundToProvider(ref: ProviderAttemptRef): Promise<ProviderOutcome> {
       const { refund, providerAttempt, provider, amount } = await loadAttempt(ref);
       if (providerAttempt.state !== 'not_sent' && providerAttempt.state !== 'in_doubt') return outcomeOf(providerAttempt, amount);
-      // Read before the claim: a claim is a promise that the send follows (a failure after it leaves the attempt in doubt).
-      const payment = providerAttempt.state === 'not_sent' ? await findPayment(db, refund.paymentId) : undefined;
-      if (payment && (await claimProviderAttempt(db, ref.refundId, ref.attempt))) {
-        try {
-          const submitted = await whileHeartbeating(
-            provider.submitRefund({
-              idempotencyKey: providerAttempt.idempotencyKey,
-              refundId: refund.id,
-              paymentId: refund.paymentId,
-              paymentAmount: payment.amount,
-              amount,
-              currency: refund.currency,
-              account: providerAttempt.destinationAccount,
-              accountName: providerAttempt.destinationAccountName,
-              redirect: cardTransferOf(providerAttempt),
-            }),
-          );
-          return await remember(providerAttempt, amount, submitted);
-        } catch (error) {
-          // The provider said it took nothing: the attempt may be sent again. Anything else stays in doubt.
-          if (error instanceof ProviderUnavailableError) {
-            const waiting = error instanceof ProviderBalanceShortError;
-            if (waiting) log.warn('provider balance short: the refund waits for it', { refundId: ref.refundId, attempt: ref.attempt, provider: provider.name });
-            await unclaimProviderAttempt(db, ref.refundId, ref.attempt, waiting ? error.message : null);
-          }
-          throw error;
-        }
+      if (providerAttempt.state === 'in_doubt') {
+        const lookup = await ask(provider, providerAttempt, refund.paymentId);
+        if (lookup.found) return remember(providerAttempt, amount, lookup.found);
+        if (!lookup.final) throw ApplicationFailure.retryable(`${provider.name} shows nothing under ${providerAttempt.idempotencyKey} yet; asked again shortly`, 'NotFoundYet');
+        if (!providerAttempt.resendable) return { ...outcomeOf(providerAttempt, amount), state: 'in_doubt' };
       }
-      const found = await whileHeartbeating(provider.findRefund(providerAttempt.idempotencyKey, refund.paymentId));
-      if (found) return remember(providerAttempt, amount, found);
-      return { ...outcomeOf(providerAttempt, amount), state: 'in_doubt' };
+      // Read before the claim: a claim is a promise that the send follows (a failure after it leaves the attempt in doubt).
+      const payment = await findPayment(db, refund.paymentId);
+      if (!payment) throw ApplicationFailure.nonRetryable(`refund ${ref.refundId} names no payment ${refund.paymentId}`, 'UnknownRefundAttempt');
+      if (!(await claimProviderAttempt(db, ref.refundId, ref.attempt))) {
+        // Another run is sending it: the next try asks the provider what came of that.
+        throw ApplicationFailure.retryable(`attempt ${ref.attempt} of ${ref.refundId} is being sent by another run`, 'AttemptBeingSent');
+      }
+      try {
+        const submitted = await whileHeartbeating(
+          provider.submitRefund({
+            idempotencyKey: providerAttempt.idempotencyKey,
+            refundId: refund.id,
+            paymentId: refund.paymentId,
+            paymentAmount: payment.amount,
+            amount,
+            currency: refund.currency,
+            account: providerAttempt.destinationAccount,
+            accountName: providerAttempt.destinationAccountName,
+            redirect: cardTransferOf(providerAttempt),
+          }),
+        );
+        return await remember(providerAttempt, amount, submitted);
+      } catch (error) {
+        // "Try again", said by the provider (it may have taken it already) or by a connection never made:
+        // still in doubt, asked about first, then sent again under the same key. Anything else is only asked about.
+        if (error instanceof ProviderUnavailableError) {
+          if (error instanceof ProviderBalanceShortError) log.warn('provider balance short: the refund waits for it', { refundId: ref.refundId, attempt: ref.attempt, provider: provider.name });
+          await allowResend(db, ref.refundId, ref.attempt, error.message);
+        }
+        throw error;
+      }
     },
 
     /** Asks the provider where a submitted refund stands: the fallback when no webhook came, and the check of every notice. */
     async checkRefundAtProvider(ref: ProviderAttemptRef): Promise<ProviderCheck> {
-      const { providerAttempt, provider, amount, found } = await lookUp(ref);
-      if (!found) return missing(providerAttempt, provider, amount);
-      return remember(providerAttempt, amount, found);
+      const { providerAttempt, provider, amount, lookup } = await lookUp(ref);
+      if (lookup.found) return remember(providerAttempt, amount, lookup.found);
+      // Too soon after the send for the provider's "none" to mean anything: nothing new.
+      return lookup.final ? missing(providerAttempt, provider, amount) : outcomeOf(providerAttempt, amount);
     },
 
     /**
@@ -125,10 +148,13 @@ export function createProviderActivities(db: Database, providers: ProviderRegist
      * history, which is what keeps a refund waiting for weeks small.
      */
     async awaitFinalAtProvider(ref: ProviderAttemptRef): Promise<ProviderCheck> {
-      const { providerAttempt, provider, amount, found } = await lookUp(ref);
-      if (!found) return missing(providerAttempt, provider, amount);
-      if (providerStateOf(found) === 'accepted') throw ApplicationFailure.retryable(`${providerAttempt.provider} still holds refund ${found.reference} pending`, 'StillPending');
-      return remember(providerAttempt, amount, found);
+      const { providerAttempt, provider, amount, lookup } = await lookUp(ref);
+      if (!lookup.found) {
+        if (lookup.final) return missing(providerAttempt, provider, amount);
+        throw ApplicationFailure.retryable(`${providerAttempt.provider} shows nothing under ${providerAttempt.idempotencyKey} yet`, 'NotFoundYet');
+      }
+      if (providerStateOf(lookup.found) === 'accepted') throw ApplicationFailure.retryable(`${providerAttempt.provider} still holds refund ${lookup.found.reference} pending`, 'StillPending');
+      return remember(providerAttempt, amount, lookup.found);
     },
 
     /**
@@ -156,26 +182,44 @@ export function createProviderActivities(db: Database, providers: ProviderRegist
     },
 
     /**
-     * Before money goes another way, the old route must not pay too: a refund still pending there
-     * is canceled. `cannotCancel` says why not when the provider has moved the money already or
-     * will not cancel: the decision that needed it is then refused.
+     * Before money goes another way (a retry, a reroute, a cancel, a correction's payout given up),
+     * the old attempt must provably not pay. Whatever our books say of it, anything ever sent is
+     * asked of its provider by its key: a refund still pending there is canceled; one the provider
+     * verifiably holds as failed, canceled or not at all may be left behind. Otherwise
+     * `cannotCancel` says why, with the evidence, and the decision that needed it is refused;
+     * `providerHoldsIt` says the provider took (or paid) a refund our books did not know it had.
      */
-    async cancelRefundAtProvider(ref: ProviderAttemptRef): Promise<ProviderOutcome & { cannotCancel: string | null }> {
+    async cancelRefundAtProvider(ref: ProviderAttemptRef): Promise<ProviderOutcome & { cannotCancel: string | null; providerHoldsIt?: boolean }> {
       const { refund, providerAttempt, provider, amount } = await loadAttempt(ref);
-      const current = providerAttempt.state === 'in_doubt' || providerAttempt.state === 'accepted' ? await provider.findRefund(providerAttempt.idempotencyKey, refund.paymentId) : null;
-      if (!current) {
-        // Never taken by the provider (declined, not sent, or lost in doubt): nothing can pay out.
-        if (providerAttempt.state === 'settled' || providerAttempt.state === 'returned') return { ...outcomeOf(providerAttempt, amount), cannotCancel: null };
-        const state = providerAttempt.state === 'in_doubt' ? 'failed' : providerAttempt.state;
-        await updateProviderAttempt(db, ref.refundId, ref.attempt, { state });
-        return { ...outcomeOf(providerAttempt, amount), state, cannotCancel: null };
-      }
-      if (current.status === 'failed' || current.status === 'canceled') return { ...(await remember(providerAttempt, amount, current)), cannotCancel: null };
+      const recorded = outcomeOf(providerAttempt, amount);
+      // Never sent, canceled, or paid and counted (a settled payout is on the books; a returned one came back).
+      if (['not_sent', 'canceled', 'settled', 'returned'].includes(providerAttempt.state)) return { ...recorded, cannotCancel: null };
+      let lookup: Lookup;
       try {
-        return { ...(await remember(providerAttempt, amount, await provider.cancelRefund(current.reference))), cannotCancel: null };
+        lookup = await ask(provider, providerAttempt, refund.paymentId);
       } catch (error) {
-        if (error instanceof ProviderCannotCancelError) return { ...outcomeOf(providerAttempt, amount), cannotCancel: error.message };
-        throw error;
+        if (!(error instanceof ProviderUnavailableError)) throw error;
+        return { ...recorded, cannotCancel: `${provider.name} gave no answer it can be held to about ${providerAttempt.idempotencyKey} (${error.message}): nothing was changed; try again later` };
+      }
+      if (!lookup.found) {
+        if (!lookup.final) return { ...recorded, cannotCancel: `${provider.name} shows nothing under ${providerAttempt.idempotencyKey} yet, too soon after it was sent to be sure: try again in a minute` };
+        // The provider's verified word: it holds no refund under the key, so nothing can pay out there.
+        await updateProviderAttempt(db, ref.refundId, ref.attempt, { state: 'failed', failureReason: providerAttempt.failureReason ?? `${provider.name} holds no refund under ${providerAttempt.idempotencyKey}` });
+        return { ...recorded, state: 'failed', cannotCancel: null };
+      }
+      const found = lookup.found;
+      const news = providerAttempt.state !== 'accepted';
+      if (found.status === 'failed' || found.status === 'canceled' || found.returned) return { ...(await remember(providerAttempt, amount, found)), cannotCancel: null };
+      if (found.status === 'settled') {
+        return { ...(await remember(providerAttempt, amount, found)), cannotCancel: `${provider.name} has paid refund ${found.reference} under ${providerAttempt.idempotencyKey}: the money went to the customer`, providerHoldsIt: true };
+      }
+      try {
+        return { ...(await remember(providerAttempt, amount, await provider.cancelRefund(found.reference))), cannotCancel: null };
+      } catch (error) {
+        if (!(error instanceof ProviderCannotCancelError)) throw error;
+        const held = await remember(providerAttempt, amount, found);
+        const why = news ? `${provider.name} holds refund ${found.reference} under ${providerAttempt.idempotencyKey} as pending; ${error.message}` : error.message;
+        return { ...held, cannotCancel: why, providerHoldsIt: news };
       }
     },
   };

@@ -2,6 +2,7 @@
  * Every setting the service reads from its environment, parsed and checked once at start. A bad
  * value stops the process with a message naming the variable, never a surprise later.
  */
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_POOL_SIZE } from './db/client';
@@ -90,7 +91,10 @@ export interface ProviderSettings {
   alipay?: AlipaySettings;
 }
 
-/** WeChat Pay API v3, "WeChat Pay public key" mode (the mode WeChat gives new merchants). */
+/**
+ * WeChat Pay API v3: "WeChat Pay public key" mode (the mode WeChat gives new merchants),
+ * platform-certificate mode, or both while a merchant moves from certificates to the public key.
+ */
 export interface WechatPaySettings {
   mchid: string;
   /** Serial number of the merchant API certificate: says which key signed our requests. */
@@ -98,8 +102,10 @@ export interface WechatPaySettings {
   /** The merchant API private key (PEM): signs our requests. */
   privateKey: string;
   /** The WeChat Pay public key and its id (PUB_KEY_ID_…): verify WeChat's answers and notifications. */
-  publicKeyId: string;
-  publicKey: string;
+  publicKeyId?: string;
+  publicKey?: string;
+  /** WeChat Pay platform certificates (PEM), for a merchant on them or moving off them; newer ones are fetched as they come. */
+  platformCertificates: string[];
   /** APIv3 key (32 characters): decrypts notifications. */
   apiV3Key: string;
   baseUrl: string;
@@ -144,6 +150,7 @@ export const SECRET_SETTINGS = [
   'SMTP_URL',
   'WECHATPAY_PRIVATE_KEY',
   'WECHATPAY_PUBLIC_KEY',
+  'WECHATPAY_PLATFORM_CERTIFICATES',
   'WECHATPAY_APIV3_KEY',
   'ALIPAY_PRIVATE_KEY',
   'ALIPAY_PUBLIC_KEY',
@@ -307,9 +314,8 @@ function providerSettings(env: Env, production: boolean, sandboxEnabled: boolean
       ? {
           mchid: required(env, 'WECHATPAY_MCHID', 'the merchant id'),
           merchantSerial: required(env, 'WECHATPAY_MERCHANT_SERIAL', 'the serial number of the merchant API certificate'),
-          privateKey: pemSetting(env, 'WECHATPAY_PRIVATE_KEY', 'PRIVATE KEY'),
-          publicKeyId: required(env, 'WECHATPAY_PUBLIC_KEY_ID', 'the WeChat Pay public key id, PUB_KEY_ID_…'),
-          publicKey: pemSetting(env, 'WECHATPAY_PUBLIC_KEY', 'PUBLIC KEY'),
+          privateKey: privateKeySetting(env, 'WECHATPAY_PRIVATE_KEY'),
+          ...wechatPayKeySettings(env),
           apiV3Key: apiV3Key(env),
           baseUrl: urlSetting(env, 'WECHATPAY_BASE_URL', ['https:', 'http:']) ?? 'https://api.mch.weixin.qq.com/',
           notifyUrl: urlSetting(env, 'WECHATPAY_NOTIFY_URL', ['https:', 'http:'], 'https://<this API>/v1/webhooks/wechatpay'),
@@ -318,7 +324,7 @@ function providerSettings(env: Env, production: boolean, sandboxEnabled: boolean
     alipay: used.has('alipay')
       ? {
           appId: required(env, 'ALIPAY_APP_ID', 'the app id'),
-          privateKey: pemSetting(env, 'ALIPAY_PRIVATE_KEY', 'PRIVATE KEY'),
+          privateKey: privateKeySetting(env, 'ALIPAY_PRIVATE_KEY'),
           alipayPublicKey: pemSetting(env, 'ALIPAY_PUBLIC_KEY', 'PUBLIC KEY'),
           gateway: urlSetting(env, 'ALIPAY_GATEWAY', ['https:', 'http:']) ?? 'https://openapi.alipay.com/gateway.do',
         }
@@ -332,12 +338,59 @@ function required(env: Env, name: string, what: string): string {
   return value;
 }
 
-/** A PEM key; a bare base64 key (as the providers' consoles show them) is wrapped into one. */
-function pemSetting(env: Env, name: string, label: 'PRIVATE KEY' | 'PUBLIC KEY'): string {
+/** A public key as PEM; a bare base64 key (as the providers' consoles show them) is wrapped into one. */
+function pemSetting(env: Env, name: string, label: 'PUBLIC KEY'): string {
   const value = required(env, name, `PEM, or ${name}_FILE naming a PEM file`).trim();
   if (value.includes('-----BEGIN ')) return value;
   if (!/^[A-Za-z0-9+/=\s]+$/.test(value)) throw new ConfigError(`${name} must be PEM (-----BEGIN …) or base64; for a path use ${name}_FILE`);
   return `-----BEGIN ${label}-----\n${value.replace(/\s+/g, '').replace(/.{64}/g, '$&\n')}\n-----END ${label}-----`;
+}
+
+/**
+ * A private key in any form the providers' tools hand out — PEM or bare base64, PKCS#8 or PKCS#1
+ * (Alipay's key tool gives PKCS#1 as bare base64) — read for what it is and kept as PKCS#8 PEM.
+ */
+function privateKeySetting(env: Env, name: string): string {
+  const value = required(env, name, `PEM, or ${name}_FILE naming a PEM file`).trim();
+  const forms: Parameters<typeof createPrivateKey>[0][] = value.includes('-----BEGIN ')
+    ? [value]
+    : /^[A-Za-z0-9+/=\s]+$/.test(value)
+      ? (['pkcs8', 'pkcs1'] as const).map((type) => ({ key: Buffer.from(value.replace(/\s+/g, ''), 'base64'), format: 'der' as const, type }))
+      : [];
+  for (const form of forms) {
+    try {
+      return createPrivateKey(form).export({ type: 'pkcs8', format: 'pem' }).toString();
+    } catch {
+      // not this form
+    }
+  }
+  throw new ConfigError(`${name} must be an RSA private key, PEM (-----BEGIN …) or base64, PKCS#8 or PKCS#1; for a path use ${name}_FILE`);
+}
+
+/**
+ * Which keys WeChat Pay's answers and notifications are checked with: the WeChat Pay public key
+ * (WECHATPAY_PUBLIC_KEY_ID + WECHATPAY_PUBLIC_KEY), platform certificates
+ * (WECHATPAY_PLATFORM_CERTIFICATES, one or more PEM certificates), or both while moving.
+ */
+function wechatPayKeySettings(env: Env): Pick<WechatPaySettings, 'publicKeyId' | 'publicKey' | 'platformCertificates'> {
+  const certificates = env.WECHATPAY_PLATFORM_CERTIFICATES?.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (env.WECHATPAY_PLATFORM_CERTIFICATES && certificates.length === 0) throw new ConfigError('WECHATPAY_PLATFORM_CERTIFICATES must hold PEM certificates (-----BEGIN CERTIFICATE-----); for a path use WECHATPAY_PLATFORM_CERTIFICATES_FILE');
+  for (const pem of certificates) {
+    try {
+      new X509Certificate(pem);
+    } catch {
+      throw new ConfigError('WECHATPAY_PLATFORM_CERTIFICATES holds a certificate that does not parse');
+    }
+  }
+  const hasPublicKey = Boolean(env.WECHATPAY_PUBLIC_KEY_ID || env.WECHATPAY_PUBLIC_KEY);
+  if (!hasPublicKey && certificates.length === 0) {
+    throw new ConfigError('WECHATPAY_PUBLIC_KEY_ID and WECHATPAY_PUBLIC_KEY must be set (the WeChat Pay public key), or WECHATPAY_PLATFORM_CERTIFICATES (platform certificates), or both while moving to the public key');
+  }
+  return {
+    publicKeyId: hasPublicKey ? required(env, 'WECHATPAY_PUBLIC_KEY_ID', 'the WeChat Pay public key id, PUB_KEY_ID_…') : undefined,
+    publicKey: hasPublicKey ? pemSetting(env, 'WECHATPAY_PUBLIC_KEY', 'PUBLIC KEY') : undefined,
+    platformCertificates: certificates,
+  };
 }
 
 function apiV3Key(env: Env): string {

@@ -7,17 +7,24 @@ import { condition } from '@temporalio/workflow';
 import type { CancelRequest, ProviderNotice, RetryRequest } from './messages';
 import { cancelAtCurrentProvider, closeProposal } from './proposals';
 import { actorOf, type RefundRun } from './refund-run';
-import { settledByNotice } from './settlement';
+import { foundAtProvider, settledByNotice } from './settlement';
 
 export async function awaitPerson(run: RefundRun): Promise<void> {
   const { state } = run;
   const lateSettlement = (n: ProviderNotice) => n.type === 'settled' && n.attempt === state.attempt && state.providerState === 'accepted';
-  await condition(() => run.personDecided !== null || (state.busy === null && run.notices.some(lateSettlement)));
+  await condition(() => run.personDecided !== null || (state.busy === null && (run.heldAtProvider !== null || run.notices.some(lateSettlement))));
   const decided = run.personDecided;
   run.personDecided = null;
   if (decided === 'cancel') run.finished = true;
   if (decided) return;
 
+  const held = run.heldAtProvider;
+  if (held) {
+    run.heldAtProvider = null;
+    return run.exclusive('found_at_provider', async () => {
+      if (state.status === 'requires_action') await foundAtProvider(run, held);
+    });
+  }
   const notice = run.notices.find(lateSettlement)!;
   run.notices.splice(run.notices.indexOf(notice), 1);
   await run.exclusive('late_settlement', async () => {

@@ -206,13 +206,18 @@ export function routeOf(run: RefundRun, destination: Destination): ProviderName 
 }
 
 /**
- * Cancels the current attempt at its provider if money could still move there. If the provider
- * cannot cancel any more, the decision that needed it is refused (409) and nothing changes.
+ * Makes sure the current attempt cannot pay before money goes another way: its provider is asked by
+ * the attempt's key (whatever our books say of it) and a refund still pending there is canceled. If
+ * the provider will not cancel, or gives no answer it can be held to, the decision that needed it is
+ * refused (409) with the provider's words, and nothing changes; a refund the provider turned out to
+ * hold is followed again (awaitPerson).
  */
 export async function cancelAtCurrentProvider(run: RefundRun): Promise<void> {
   const { state } = run;
-  if (state.providerState !== 'accepted' && state.providerState !== 'in_doubt') return;
   const outcome = await provider.cancelRefundAtProvider({ refundId: run.input.refundId, attempt: state.attempt });
-  if (outcome.cannotCancel) throw new RefundRequestError('provider_cannot_cancel', outcome.cannotCancel);
+  if (outcome.cannotCancel) {
+    if (outcome.providerHoldsIt && state.status === 'requires_action') run.heldAtProvider = outcome;
+    throw new RefundRequestError('provider_cannot_cancel', outcome.cannotCancel, { attempt: state.attempt, providerState: outcome.state, reference: outcome.reference });
+  }
   state.providerState = outcome.state;
 }

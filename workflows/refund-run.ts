@@ -24,6 +24,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RefundActivities } from '../activities';
+import type { ProviderOutcome } from '../activities/provider-activities';
 import type { RefundStep, RefundStepChanges, StepOutcome } from '../activities/record-activities';
 import type { ApprovedCorrection } from './corrections';
 import type { DecisionView } from './decision-rules';
@@ -96,6 +97,8 @@ export class RefundRun {
   private readonly seenNotices = new Set<string>();
   /** What a person decided while the refund required action. */
   personDecided: 'retry' | 'cancel' | null = null;
+  /** Asked before a person's decision, the provider turned out to hold the current attempt: the refund follows it again. */
+  heldAtProvider: ProviderOutcome | null = null;
   /** An approved correction the main flow has yet to carry out. */
   approvedCorrection: ApprovedCorrection | null = null;
   /** The attempt whose customer was already asked whether the money arrived. */
@@ -459,7 +462,7 @@ export function iso(epochMs: number): string {
   return new Date(epochMs).toISOString();
 }
 
-function messageOf(error: unknown): string {
+export function messageOf(error: unknown): string {
   if (error instanceof Error) {
     const cause = (error as { cause?: unknown }).cause;
     return cause instanceof Error ? `${error.message}: ${cause.message}` : error.message;

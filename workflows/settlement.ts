@@ -10,10 +10,10 @@ import { addBusinessDays } from './business-days';
 import { ARRIVAL_BUSINESS_DAYS } from './policy';
 import type { ProviderNotice } from './messages';
 import { closeProposal } from './proposals';
-import { CancellationScope, proxyActivities } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { RefundActivities } from '../activities';
-import type { ProviderCheck } from '../activities/provider-activities';
-import { iso, provider, PROVIDER_HEARTBEAT, type PlannedStep, type RefundRun } from './refund-run';
+import type { ProviderCheck, ProviderOutcome } from '../activities/provider-activities';
+import { iso, messageOf, provider, PROVIDER_HEARTBEAT, type PlannedStep, type RefundRun } from './refund-run';
 import type { Actor } from './lifecycle';
 
 /** The longest wait between two provider status checks when no webhook arrives. */
@@ -33,12 +33,18 @@ export async function payOut(run: RefundRun): Promise<void> {
   const { state, input } = run;
   // Only WeChat Pay's card transfer sends an attempt a second time: the customer is told again, with the card.
   const sentBefore = run.ledger(state.attempt) !== undefined;
-  const outcome = await provider.submitRefundToProvider({ refundId: input.refundId, attempt: state.attempt });
+  let outcome: ProviderOutcome;
+  try {
+    outcome = await provider.submitRefundToProvider({ refundId: input.refundId, attempt: state.attempt });
+  } catch (error) {
+    if (isCancellation(error)) throw error;
+    // Asked and sent for as long as the retries ran, with no answer we could rely on: the provider
+    // may hold it. A person decides, and nothing goes another way before the provider says it will not pay.
+    state.providerState = 'in_doubt';
+    return run.needsAction('submission_in_doubt', { attempt: state.attempt, why: 'no answer from the provider that could be relied on, for as long as it was asked', error: messageOf(error) });
+  }
   run.noteAttempt(state.attempt, state.provider, outcome.amount, outcome.reference);
-  state.providerReference = outcome.reference;
-  state.traceReference = outcome.traceReference;
-  state.providerState = outcome.state;
-  state.redirectable = outcome.redirectable === true;
+  Object.assign(state, { providerReference: outcome.reference, traceReference: outcome.traceReference, providerState: outcome.state, redirectable: outcome.redirectable === true });
   switch (outcome.state) {
     case 'failed':
       return run.needsAction('provider_declined', { failureReason: outcome.failureReason });
@@ -47,11 +53,21 @@ export async function payOut(run: RefundRun): Promise<void> {
       return run.needsAction('submission_in_doubt', { attempt: state.attempt, why: 'the provider holds nothing under the attempt’s key; a person decides' });
     case 'accepted':
     case 'settled':
-      break;
+      return follow(run, outcome, 'submitted', `sent-a${state.attempt}${sentBefore ? '-again' : ''}`);
     default:
       return run.needsAction('provider_failed', { providerState: outcome.state });
   }
+}
 
+/**
+ * The provider holds the current attempt (it took or paid it): put on record, after which the
+ * refund waits for its money (awaitSettlement, the next phase). `type` is the step that says how we
+ * know: `submitted`, or `found_at_provider` when a refund waiting for a person turned out to be
+ * taken after all.
+ */
+async function follow(run: RefundRun, outcome: ProviderOutcome, type: 'submitted' | 'found_at_provider', noticeKey: string, detail: Record<string, unknown> = {}): Promise<void> {
+  const { state, input } = run;
+  Object.assign(state, { providerReference: outcome.reference, traceReference: outcome.traceReference, providerState: outcome.state });
   const now = Date.now();
   state.deadlines = {
     ...state.deadlines,
@@ -60,15 +76,27 @@ export async function payOut(run: RefundRun): Promise<void> {
     expectedArrivalAt: iso(addBusinessDays(now, ARRIVAL_BUSINESS_DAYS[state.provider], input.policy)),
   };
   const submitted = run.plan(
-    'submitted',
+    type,
     'awaiting_settlement',
-    { providerState: 'accepted', providerReference: outcome.reference, traceReference: outcome.traceReference, ...state.deadlines },
-    { notify: { template: 'refund_sent', noticeKey: `sent-a${state.attempt}${sentBefore ? '-again' : ''}` }, detail: { attempt: state.attempt, provider: state.provider } },
+    { providerState: 'accepted', providerReference: outcome.reference, traceReference: outcome.traceReference, needsAttention: false, ...state.deadlines },
+    { notify: { template: 'refund_sent', noticeKey }, detail: { ...detail, attempt: state.attempt, provider: state.provider } },
   );
   // Settled at once: both steps go on record together.
-  if (outcome.state === 'settled') return succeed(run, { reportedBy: 'submission' }, submitted);
+  if (outcome.state === 'settled') return succeed(run, { reportedBy: type === 'submitted' ? 'submission' : 'status_check' }, submitted);
   await run.record(submitted);
-  await awaitSettlement(run);
+}
+
+/**
+ * A refund waiting for a person whose current attempt, asked before money went another way, the
+ * provider turned out to hold after all (a "try again" it had in fact accepted): the decision was
+ * refused, and the refund follows that payout again instead of waiting for nobody.
+ */
+export async function foundAtProvider(run: RefundRun, outcome: ProviderOutcome): Promise<void> {
+  const { state } = run;
+  if (state.proposal) await closeProposal(run, 'proposal_withdrawn', 'the provider holds the refund on its route after all');
+  run.noteAttempt(state.attempt, state.provider, outcome.amount, outcome.reference);
+  state.redirectable = false;
+  await follow(run, outcome, 'found_at_provider', `sent-a${state.attempt}`, { providerState: outcome.state });
 }
 
 /**

@@ -262,6 +262,14 @@ export const providerAttempts = pgTable(
     reference: text('reference'),
     traceReference: text('trace_reference'),
     failureReason: text('failure_reason'),
+    /**
+     * Sent, and the provider's own answer (or a connection never made) says the same request may go
+     * again under the same key: the next try asks first, then sends it again. Never set by an answer
+     * that was lost or could not be verified: that attempt is only ever asked about.
+     */
+    resendable: boolean('resendable').notNull().default(false),
+    /** When the attempt was last sent: a provider that needs time before its query is final (Alipay) is asked again until then. */
+    lastSentAt: instant('last_sent_at'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -46,11 +46,23 @@ export interface RefundProvider {
    */
   readonly absentMeans?: string;
   /**
-   * Sends a refund. A decline comes back as a `failed` refund (stored state, not an exception);
-   * transport trouble throws `ProviderUnavailableError` or `ProviderTimeoutError`.
+   * How long after a send this provider's query may still miss the refund (Alipay advises asking no
+   * sooner than 10 s after it). Until then "nothing under the key" is no answer: the attempt stays
+   * in doubt and is asked again. Absent: the provider's verified "not found" is final at once.
+   */
+  readonly absentIsFinalAfterMs?: number;
+  /**
+   * Sends a refund. A decline comes back as a `failed` refund (stored state, not an exception), and
+   * only on an answer whose signature verified; `ProviderUnavailableError` says the same request may
+   * go again under the same key (the provider said so, or it never left), `ProviderTimeoutError`
+   * that it left and no answer we can believe came back.
    */
   submitRefund(request: ProviderRefundRequest): Promise<ProviderRefund>;
-  /** The refund this provider holds under the key (for the payment's trade), or null when it never took one. */
+  /**
+   * The refund this provider holds under the key (for the payment's trade), or null when its
+   * verified answer is that it holds none. Anything less than a verified answer throws
+   * `ProviderUnavailableError`: "not found" is never read from a page nobody signed.
+   */
   findRefund(idempotencyKey: string, paymentId: string): Promise<ProviderRefund | null>;
   /** Cancels a refund still pending; throws `ProviderCannotCancelError` once money has moved. */
   cancelRefund(reference: string): Promise<ProviderRefund>;
@@ -71,7 +83,12 @@ export interface ProviderReversalRequest {
   currency: string;
 }
 
-/** The provider could not be reached or answered with a temporary error: nothing happened. */
+/**
+ * No refund came of this call, and the same request may go again under the same key: the provider
+ * could not be reached, or answered (verified) with an error that says "try again" — which for a
+ * submission can also mean it took the refund already (WeChat Pay's SYSTEM_ERROR and
+ * FREQUENCY_LIMITED): the attempt stays in doubt, and the next try asks before it sends again.
+ */
 export class ProviderUnavailableError extends Error {
   override name = 'ProviderUnavailableError';
 }
@@ -85,7 +102,10 @@ export class ProviderBalanceShortError extends ProviderUnavailableError {
   override name = 'ProviderBalanceShortError';
 }
 
-/** No answer in time: the provider may or may not have taken the refund. Ask, never resend blindly. */
+/**
+ * The submission left and no answer we can believe came back (none in time, or one whose signature
+ * did not verify): the provider may or may not have taken the refund. Ask, never resend blindly.
+ */
 export class ProviderTimeoutError extends Error {
   override name = 'ProviderTimeoutError';
 }

@@ -4,12 +4,12 @@
  * answer; then inside the whole service, with notifications at /v1/webhooks/alipay.
  */
 import '../support/quiet-temporal';
-import { generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { ALIPAY_REFUND_ERRORS, type AlipayErrorCode } from '../../src/providers/alipay/alipay-protocol';
+import { ALIPAY_REFUND_ERRORS } from '../../src/providers/alipay/alipay-protocol';
 import { AlipayProvider } from '../../src/providers/alipay/alipay-provider';
-import { ProviderTimeoutError, type ProviderRefundRequest } from '../../src/providers/provider';
-import { AlipaySimulator } from '../simulators/alipay-simulator';
+import { ProviderTimeoutError, ProviderUnavailableError, type ProviderRefundRequest } from '../../src/providers/provider';
+import { ALIPAY_ERRORS, AlipaySimulator, type AlipayError } from '../simulators/alipay-simulator';
 import { eventually, paymentRegistration, uniqueId } from '../support/refund-fixtures';
 import { expectHandledAs } from '../support/provider-errors';
 import { startTestService, type TestService } from '../support/test-service';
@@ -19,7 +19,9 @@ let running: TestService;
 
 beforeAll(async () => {
   await alipay.start();
-  running = await startTestService(alipay.env());
+  // The app's key as Alipay's key tool hands it out: PKCS#1, bare base64, no PEM lines.
+  const pkcs1 = createPrivateKey(alipay.app.privateKey).export({ type: 'pkcs1', format: 'der' }).toString('base64');
+  running = await startTestService({ ...alipay.env(), ALIPAY_PRIVATE_KEY: pkcs1 });
 }, 60_000);
 
 afterAll(async () => {
@@ -46,10 +48,35 @@ describe('the adapter, against the simulated gateway', () => {
     expect(await adapter().findRefund('never-sent-a1', sent.paymentId)).toBeNull();
   });
 
-  it.each(Object.keys(ALIPAY_REFUND_ERRORS) as AlipayErrorCode[])('maps %s as the one table says', async (code) => {
+  /**
+   * What each documented code means, from Alipay's alipay.trade.refund page (written here, not taken
+   * from the adapter's table): a system error asks for the same out_request_no again, and may have
+   * refunded already; a short balance waits; the rest are requests Alipay will refuse again.
+   */
+  const DOCUMENTED: Record<AlipayError, 'resend' | 'wait_for_balance' | 'decline'> = {
+    'ACQ.SYSTEM_ERROR': 'resend',
+    'ACQ.REFUND_CHARGE_ERROR': 'resend',
+    'ACQ.SELLER_BALANCE_NOT_ENOUGH': 'wait_for_balance',
+    'ACQ.INVALID_PARAMETER': 'decline',
+    'ACQ.TRADE_NOT_EXIST': 'decline',
+    'ACQ.TRADE_STATUS_ERROR': 'decline',
+    'ACQ.TRADE_HAS_FINISHED': 'decline',
+    'ACQ.REFUND_AMT_NOT_EQUAL_TOTAL': 'decline',
+    'ACQ.REASON_TRADE_REFUND_FEE_ERR': 'decline',
+    'ACQ.REASON_TRADE_BEEN_FREEZEN': 'decline',
+    'ACQ.DISCORDANT_REPEAT_REQUEST': 'decline',
+    'ACQ.BUYER_ERROR': 'decline',
+    'ACQ.CHECK_PARTNER_ERROR': 'decline',
+  };
+
+  it('knows every code Alipay documents, and no other', () => {
+    expect(Object.keys(ALIPAY_REFUND_ERRORS).sort()).toEqual(Object.keys(ALIPAY_ERRORS).sort());
+  });
+
+  it.each(Object.keys(ALIPAY_ERRORS) as AlipayError[])('reads a signed %s as Alipay documents it', async (code) => {
     const sent = request();
     alipay.plan(sent.paymentId, { errors: [code] });
-    await expectHandledAs(adapter().submitRefund(sent), ALIPAY_REFUND_ERRORS[code], code);
+    await expectHandledAs(adapter().submitRefund(sent), DOCUMENTED[code], code);
     expect(alipay.refundsOf(sent.paymentId)).toHaveLength(0);
     expect((await adapter().submitRefund(sent)).status).toBe('settled');
     expect(alipay.refundsOf(sent.paymentId)).toHaveLength(1);
@@ -75,6 +102,15 @@ describe('the adapter, against the simulated gateway', () => {
     alipay.plan(sent.paymentId, { loseAnswer: true });
     expect(await adapter().submitRefund(sent)).toMatchObject({ status: 'settled' });
     expect(alipay.requests.slice(-3).map((r) => r.answer)).toEqual(['lost', '10000', '10000']);
+    expect(alipay.refundsOf(sent.paymentId)).toHaveLength(1);
+  });
+
+  it('fund_change N with nothing in the query yet is in doubt (to be asked again), never a refund nor "none"; the later query finds it', async () => {
+    const sent = request();
+    alipay.plan(sent.paymentId, { processAfterMs: 1_500 });
+    await expect(adapter().submitRefund(sent)).rejects.toBeInstanceOf(ProviderUnavailableError);
+    expect(adapter().absentIsFinalAfterMs).toBeGreaterThanOrEqual(10_000);
+    expect(await eventually(async () => (await adapter().findRefund(sent.idempotencyKey, sent.paymentId)) ?? undefined, 10_000)).toMatchObject({ status: 'settled' });
     expect(alipay.refundsOf(sent.paymentId)).toHaveLength(1);
   });
 
@@ -109,17 +145,35 @@ describe('inside the service', () => {
     expect(alipay.refundsOf(lost.paymentId)).toHaveLength(1);
   }, 60_000);
 
-  it('a refund Alipay answers without moving money (fund_change N) and never shows as refunded needs a person, told what Alipay means', async () => {
+  it('fund_change N and an empty query right after: the attempt stays in doubt, and the query after Alipay’s wait settles it, one payout', async () => {
+    const payment = paymentRegistration({ channel: 'alipay', payerAccount: '2088102146225135', amount: 10_000 });
+    alipay.plan(payment.id, { processAfterMs: 3_000 });
+    expect((await running.call('POST', '/v1/payments', { body: payment })).status).toBe(201);
+    const created = await running.call('POST', '/v1/refunds', { body: { paymentId: payment.id, amount: 1_000, currency: 'CNY', reason: 'defective' }, headers: { 'Idempotency-Key': uniqueId('k') } });
+    const attempt = async () => (await running.database.db.execute<{ state: string }>(sql`SELECT state FROM provider_attempts WHERE refund_id = ${created.body.id}`))[0]?.state;
+    expect(await eventually(async () => ((await attempt()) === 'in_doubt' ? true : undefined), 5_000)).toBe(true);
+    const refund = await eventually(async () => {
+      const { body } = await running.call('GET', `/v1/refunds/${created.body.id}`);
+      return body.status === 'succeeded' ? body : undefined;
+    }, 30_000);
+    expect(refund.timeline.map((e: { type: string }) => e.type)).toEqual(['created', 'submitted', 'settled']);
+    expect(await attempt()).toBe('settled');
+    expect(alipay.refundsOf(payment.id)).toHaveLength(1);
+    // Never sent again while Alipay's query could still be catching up.
+    expect(alipay.requests.filter((r) => r.method === 'alipay.trade.refund' && r.outTradeNo === payment.id)).toHaveLength(1);
+  }, 60_000);
+
+  it('a refund Alipay keeps answering fund_change N and never makes is asked about, then sent again under the same out_request_no, never taken as refunded', async () => {
     const payment = paymentRegistration({ channel: 'alipay', payerAccount: '2088102146225135', amount: 10_000 });
     alipay.plan(payment.id, { neverProcessed: true });
     expect((await running.call('POST', '/v1/payments', { body: payment })).status).toBe(201);
     const created = await running.call('POST', '/v1/refunds', { body: { paymentId: payment.id, amount: 1_000, currency: 'CNY', reason: 'defective' }, headers: { 'Idempotency-Key': uniqueId('k') } });
-    const stuck = await eventually(async () => {
-      const { body } = await running.call('GET', `/v1/refunds/${created.body.id}`);
-      return body.status === 'requires_action' ? body : undefined;
-    }, 30_000);
-    const lost = stuck.timeline.find((e: { type: string }) => e.type === 'provider_lost_refund');
-    expect(lost.detail.why).toMatch(/^Alipay’s refund query shows no REFUND_SUCCESS under this out_request_no/);
+    const sends = () => alipay.requests.filter((r) => r.method === 'alipay.trade.refund' && r.outTradeNo === payment.id);
+    await eventually(async () => (sends().length >= 2 ? true : undefined), 30_000);
+    expect(new Set(sends().map((r) => r.outRequestNo))).toEqual(new Set([`${created.body.id}-a1`]));
+    const [row] = await running.database.db.execute<{ state: string; failure_reason: string }>(sql`SELECT state, failure_reason FROM provider_attempts WHERE refund_id = ${created.body.id}`);
+    expect(row).toMatchObject({ state: 'in_doubt', failure_reason: expect.stringContaining('fund_change N') });
+    expect((await running.call('GET', `/v1/refunds/${created.body.id}`)).body.status).toBe('processing');
     expect(alipay.refundsOf(payment.id)).toHaveLength(0);
   }, 60_000);
 

@@ -10,9 +10,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { freePort } from '../../src/dev/ports';
 import { ProviderTimeoutError, ProviderUnavailableError, type ProviderRefundRequest } from '../../src/providers/provider';
-import { WECHAT_REFUND_ERRORS, type WechatErrorCode } from '../../src/providers/wechatpay/wechatpay-protocol';
+import { WECHAT_REFUND_ERRORS } from '../../src/providers/wechatpay/wechatpay-protocol';
 import { WechatPayProvider } from '../../src/providers/wechatpay/wechatpay-provider';
-import { ERROR_STATUS, WechatPaySimulator, type RefundPlan } from '../simulators/wechatpay-simulator';
+import { WECHAT_ERRORS, WechatPaySimulator, type RefundPlan, type Spoiled, type WechatError } from '../simulators/wechatpay-simulator';
 import { operationsOfPayment } from '../support/ground-truth';
 import { oneWon, rounds } from '../support/races';
 import { eventually, paymentRegistration, uniqueId } from '../support/refund-fixtures';
@@ -57,22 +57,46 @@ describe('the adapter, against the simulator over HTTP', () => {
     expect(await adapter().findRefund('never-sent-a1', sent.paymentId)).toBeNull();
   });
 
-  it.each(Object.keys(WECHAT_REFUND_ERRORS) as WechatErrorCode[])('maps %s as the one table says', async (code) => {
+  /**
+   * What each documented code means, from WeChat Pay's 申请退款 page (written here, not taken from the
+   * adapter's table): SYSTEM_ERROR and FREQUENCY_LIMITED ask for the same out_refund_no again — and
+   * may have taken the refund; NOT_ENOUGH waits for the balance; the rest are wrong requests.
+   */
+  const DOCUMENTED: Record<WechatError, 'resend' | 'wait_for_balance' | 'decline'> = {
+    SYSTEM_ERROR: 'resend',
+    FREQUENCY_LIMITED: 'resend',
+    NOT_ENOUGH: 'wait_for_balance',
+    NO_AUTH: 'decline',
+    USER_ACCOUNT_ABNORMAL: 'decline',
+    PARAM_ERROR: 'decline',
+    INVALID_REQUEST: 'decline',
+    SIGN_ERROR: 'decline',
+    MCH_NOT_EXISTS: 'decline',
+    RESOURCE_NOT_EXISTS: 'decline',
+  };
+
+  it('knows every code WeChat Pay documents, and no other', () => {
+    expect(Object.keys(WECHAT_REFUND_ERRORS).sort()).toEqual(Object.keys(WECHAT_ERRORS).sort());
+  });
+
+  it.each(Object.keys(WECHAT_ERRORS) as WechatError[])('reads a signed %s as WeChat Pay documents it', async (code) => {
     const sent = request();
     wechat.plan(sent.paymentId, { errors: [code] });
-    await expectHandledAs(adapter().submitRefund(sent), WECHAT_REFUND_ERRORS[code], code);
-    expect(wechat.requests.at(-1)?.status).toBe(ERROR_STATUS[code]);
+    await expectHandledAs(adapter().submitRefund(sent), DOCUMENTED[code], code);
+    expect(wechat.requests.at(-1)).toMatchObject({ status: WECHAT_ERRORS[code], signedWith: wechat.publicKeyId });
     // Nothing was taken: the next try with the same key is the refund.
     expect(wechat.refundsOf(sent.paymentId)).toHaveLength(0);
     expect((await adapter().submitRefund(sent)).status).toBe('pending');
     expect(wechat.refundsOf(sent.paymentId)).toHaveLength(1);
   });
 
-  it('signs with the merchant key: another key is refused by WeChat Pay (SIGN_ERROR), a decline', async () => {
+  it('a request WeChat Pay cannot authenticate gets an unsigned SIGN_ERROR: not believed, so in doubt, never a decline', async () => {
     const stranger = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
     const forged = new WechatPayProvider({ ...wechat.settings('https://shop.example/n'), privateKey: stranger.privateKey });
     const sent = request();
-    expect(await forged.submitRefund(sent)).toMatchObject({ status: 'failed', failureReason: expect.stringContaining('SIGN_ERROR') });
+    await expect(forged.submitRefund(sent)).rejects.toBeInstanceOf(ProviderTimeoutError);
+    expect(wechat.requests.at(-1)).toMatchObject({ status: 401, signedWith: '' });
+    await expect(forged.findRefund(sent.idempotencyKey, sent.paymentId)).rejects.toBeInstanceOf(ProviderUnavailableError);
     expect(wechat.refundsOf(sent.paymentId)).toHaveLength(0);
   });
 
@@ -83,6 +107,35 @@ describe('the adapter, against the simulator over HTTP', () => {
     // Taken by WeChat Pay, but the answer cannot be trusted: in doubt, to be settled by a query.
     await expect(fooled.submitRefund(sent)).rejects.toBeInstanceOf(ProviderTimeoutError);
     await expect(fooled.findRefund(sent.idempotencyKey, sent.paymentId)).rejects.toBeInstanceOf(ProviderUnavailableError);
+  });
+
+  const spoilings: [string, Spoiled][] = [
+    ['an unsigned 400 PARAM_ERROR', { status: 400, body: 'json', signature: 'none' }],
+    ['a 500 signed by someone else', { status: 500, body: 'json', signature: 'forged' }],
+    ['a gateway’s unsigned HTML 404', { status: 404, body: 'html', signature: 'none' }],
+    ['a gateway’s unsigned HTML 502', { status: 502, body: 'html', signature: 'none' }],
+  ];
+
+  it.each(spoilings)('%s to a submission it took moves nothing: in doubt, and the query finds the refund', async (_what, answer) => {
+    const sent = request();
+    wechat.plan(sent.paymentId, { takenButSpoiled: answer });
+    await expect(adapter().submitRefund(sent)).rejects.toBeInstanceOf(ProviderTimeoutError);
+    expect(await adapter().findRefund(sent.idempotencyKey, sent.paymentId)).toMatchObject({ status: expect.stringMatching(/pending|settled/) });
+    expect(wechat.refundsOf(sent.paymentId)).toHaveLength(1);
+  });
+
+  it.each(spoilings)('%s to a query is no answer, never "not found"', async (_what, answer) => {
+    const sent = request();
+    wechat.plan(sent.paymentId, { spoiledQueries: { count: 1, answer } });
+    await adapter().submitRefund(sent);
+    await expect(adapter().findRefund(sent.idempotencyKey, sent.paymentId)).rejects.toBeInstanceOf(ProviderUnavailableError);
+    expect(await adapter().findRefund(sent.idempotencyKey, sent.paymentId)).toMatchObject({ status: expect.stringMatching(/pending|settled/) });
+  });
+
+  it('only WeChat Pay’s signed RESOURCE_NOT_EXISTS means no refund: a signed MCH_NOT_EXISTS (404 too) says nothing about it', async () => {
+    expect(await adapter().findRefund('never-sent-a1', 'pay_x')).toBeNull();
+    const strangerMerchant = new WechatPayProvider({ ...wechat.settings('https://shop.example/n'), mchid: '1900000999' });
+    await expect(strangerMerchant.findRefund('never-sent-a1', 'pay_x')).rejects.toBeInstanceOf(ProviderUnavailableError);
   });
 
   it('sends an ABNORMAL refund on to a debit card (发起异常退款): card and name encrypted for WeChat Pay, the same refund, then SUCCESS', async () => {
@@ -117,7 +170,7 @@ describe('the adapter, against the simulator over HTTP', () => {
     const taken = await adapter().submitRefund(stuck);
     await eventually(async () => (await adapter().findRefund(stuck.idempotencyKey, stuck.paymentId))?.redirectable || undefined);
     const again = { ...stuck, account: '6222021234567890', accountName: '李伟', redirect: { reference: taken.reference, bankType: 'CMB_DEBIT' } };
-    await expectHandledAs(adapter().submitRefund(again), 'retry', 'SYSTEM_ERROR');
+    await expectHandledAs(adapter().submitRefund(again), 'resend', 'SYSTEM_ERROR');
     expect(await adapter().submitRefund(again)).toMatchObject({ status: 'pending' });
   });
 
@@ -366,12 +419,13 @@ describe('inside the service', () => {
     ['a forged signature', 'signature'],
     ['a ciphertext sealed with another APIv3 key', 'ciphertext'],
     ['an hour-old timestamp (a replay)', 'stale'],
+    ['a signature by another key under WeChat Pay’s serial', 'stranger'],
   ] as const)('a notification with %s is refused with 401 and changes nothing', async (_what, spoil) => {
     const { paymentId, refundId } = await wechatRefund(1_500);
     const refund = await untilStatus(refundId, 'succeeded');
     const [taken] = wechat.refundsOf(paymentId);
     const before = (await noticesOf(refundId))[0]!.n;
-    const { headers, body } = wechat.notification(taken!, spoil);
+    const { headers, body } = wechat.notification(taken!, { spoil });
     const answer = await fetch(`${running.service.apiUrl}/v1/webhooks/wechatpay`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body });
     expect(answer.status).toBe(401);
     expect((await noticesOf(refundId))[0]!.n).toBe(before);

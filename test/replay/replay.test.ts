@@ -57,6 +57,7 @@ describe('replay of recorded refund histories', () => {
         'corrected-wrong-account.json',
         'reversal-refused-0003.json',
         'failed-by-notice.json',
+        'frequency-limited-found-at-provider.json',
       ]),
     );
   });

@@ -1,22 +1,44 @@
 /**
  * Alipay's openapi gateway (gateway.do) on localhost, speaking the real protocol for the adapter's
- * tests: it checks each request's RSA2 signature (sorted parameters, sign left out) with the app's
+ * tests, written from Alipay's documents alone (its own error codes and amount format; nothing of
+ * our adapter is imported): it checks each request's RSA2 signature (sorted parameters, sign left out) with the app's
  * public key, answers alipay.trade.refund and alipay.trade.fastpay.refund.query with its answer
  * node signed by its own key, deduplicates out_request_no as Alipay does, and makes signed refund
- * notifications. Each payment (out_trade_no) can be given a plan: error codes to answer first, or
- * an answer lost after the refund was taken. Keys are generated when it starts.
+ * notifications. Each payment (out_trade_no) can be given a plan: error codes to answer first, an
+ * answer lost after the refund was taken, or a refund answered `fund_change: N` that its query shows
+ * only some time later (why Alipay asks for 10 s between a refund and its query). Keys are generated
+ * when it starts.
  */
 import { createSign, createVerify, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AlipaySettings } from '../../src/config';
-import { minorOf, yuanOf, type AlipayErrorCode } from '../../src/providers/alipay/alipay-protocol';
+
+/** alipay.trade.refund's business errors (sub_code) and the gateway code each comes with, as Alipay documents them. */
+export const ALIPAY_ERRORS = {
+  'ACQ.SYSTEM_ERROR': '20000',
+  'ACQ.REFUND_CHARGE_ERROR': '40004',
+  'ACQ.SELLER_BALANCE_NOT_ENOUGH': '40004',
+  'ACQ.INVALID_PARAMETER': '40004',
+  'ACQ.TRADE_NOT_EXIST': '40004',
+  'ACQ.TRADE_STATUS_ERROR': '40004',
+  'ACQ.TRADE_HAS_FINISHED': '40004',
+  'ACQ.REFUND_AMT_NOT_EQUAL_TOTAL': '40004',
+  'ACQ.REASON_TRADE_REFUND_FEE_ERR': '40004',
+  'ACQ.REASON_TRADE_BEEN_FREEZEN': '40004',
+  'ACQ.DISCORDANT_REPEAT_REQUEST': '40004',
+  'ACQ.BUYER_ERROR': '40004',
+  'ACQ.CHECK_PARTNER_ERROR': '40004',
+} as const;
+export type AlipayError = keyof typeof ALIPAY_ERRORS;
 
 export interface AlipayPlan {
-  errors?: AlipayErrorCode[];
+  errors?: AlipayError[];
   loseAnswer?: boolean;
   /** Answered 10000 with fund_change N, and never processed: the query never shows REFUND_SUCCESS. */
   neverProcessed?: boolean;
+  /** Answered 10000 with fund_change N; the refund is made, and its query shows it, only this long after. */
+  processAfterMs?: number;
 }
 
 export interface AlipayRefund {
@@ -32,9 +54,11 @@ export class AlipaySimulator {
   readonly app = pemPair();
   private readonly alipay = pemPair();
   readonly refunds: AlipayRefund[] = [];
-  readonly requests: { method: string; answer: string }[] = [];
+  readonly requests: { method: string; answer: string; outTradeNo?: string; outRequestNo?: string }[] = [];
   private readonly plans = new Map<string, AlipayPlan>();
   private readonly errorsAnswered = new Map<string, number>();
+  /** Refunds answered fund_change N that Alipay is still making. */
+  private readonly processing = new Set<string>();
   private server?: Server;
   url = '';
 
@@ -95,8 +119,16 @@ export class AlipaySimulator {
     };
     const method = params.method ?? '';
     const key = `${method.replaceAll('.', '_')}_response`;
+    const named = (() => {
+      try {
+        const { out_trade_no, out_request_no } = JSON.parse(params.biz_content ?? '{}') as { out_trade_no?: string; out_request_no?: string };
+        return { outTradeNo: out_trade_no, outRequestNo: out_request_no };
+      } catch {
+        return {};
+      }
+    })();
     const answer = (node: Record<string, unknown>) => {
-      this.requests.push({ method, answer: String(node.sub_code ?? node.code) });
+      this.requests.push({ method, answer: String(node.sub_code ?? node.code), ...named });
       const json = JSON.stringify(node);
       res.writeHead(200, { 'Content-Type': 'application/json;charset=utf-8' }).end(`{"${key}":${json},"sign":"${sign(json, this.alipay.privateKey)}"}`);
     };
@@ -121,28 +153,49 @@ export class AlipaySimulator {
     const code = plan.errors?.[answered];
     if (code) {
       this.errorsAnswered.set(biz.out_trade_no, answered + 1);
-      return answer({ code: code === 'ACQ.SYSTEM_ERROR' ? '20000' : '40004', msg: 'Business Failed', sub_code: code, sub_msg: `simulated ${code}` });
+      return answer({ code: ALIPAY_ERRORS[code], msg: code === 'ACQ.SYSTEM_ERROR' ? 'Service Currently Unavailable' : 'Business Failed', sub_code: code, sub_msg: `simulated ${code}` });
     }
-    if (plan.neverProcessed) return answer({ code: '10000', msg: 'Success', out_trade_no: biz.out_trade_no, fund_change: 'N', refund_fee: this.total(biz.out_trade_no) });
-    const refund: AlipayRefund = {
-      outTradeNo: biz.out_trade_no,
-      outRequestNo: biz.out_request_no,
-      tradeNo: `2026${randomBytes(8).readBigUInt64BE(0).toString().padStart(20, '0').slice(0, 24)}`,
-      amount: minorOf(biz.refund_amount ?? '0'),
-      refundedAt: beijingTime(),
-    };
+    if (plan.neverProcessed || plan.processAfterMs !== undefined) {
+      if (plan.processAfterMs !== undefined && !this.processing.has(biz.out_request_no)) {
+        this.processing.add(biz.out_request_no);
+        setTimeout(() => this.refunds.push(this.refundOf(biz)), plan.processAfterMs);
+      }
+      return answer({ code: '10000', msg: 'Success', out_trade_no: biz.out_trade_no, fund_change: 'N', refund_fee: this.total(biz.out_trade_no) });
+    }
+    const refund = this.refundOf(biz);
     this.refunds.push(refund);
     if (plan.loseAnswer) {
-      this.requests.push({ method, answer: 'lost' });
+      this.requests.push({ method, answer: 'lost', ...named });
       res.destroy();
       return;
     }
     answer(success(refund, { fund_change: 'Y', refund_fee: this.total(biz.out_trade_no), gmt_refund_pay: refund.refundedAt }));
   }
 
+  private refundOf(biz: { out_trade_no: string; out_request_no: string; refund_amount?: string }): AlipayRefund {
+    return {
+      outTradeNo: biz.out_trade_no,
+      outRequestNo: biz.out_request_no,
+      tradeNo: `2026${randomBytes(8).readBigUInt64BE(0).toString().padStart(20, '0').slice(0, 24)}`,
+      amount: fenOf(biz.refund_amount ?? '0'),
+      refundedAt: beijingTime(),
+    };
+  }
+
   private total(outTradeNo: string): string {
     return yuanOf(this.refundsOf(outTradeNo).reduce((sum, r) => sum + r.amount, 0));
   }
+}
+
+/** Fen as Alipay's yuan string ("123.45"). */
+function yuanOf(fen: number): string {
+  return `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`;
+}
+
+/** Alipay's yuan string as fen. */
+function fenOf(yuan: string): number {
+  const [whole, part = ''] = yuan.split('.');
+  return Number(whole) * 100 + Number(part.padEnd(2, '0'));
 }
 
 function sortedPairs(params: Record<string, string>): string {

@@ -1,17 +1,17 @@
 /**
- * How a real adapter handled a provider's error answer, checked against its own table's word:
- * `retry` a temporary error (thrown, nothing taken), `wait_for_balance` the balance-short error,
- * `decline` a failed refund naming the code.
+ * How a real adapter handled a provider's (signed) error answer: `resend` a "try again" (thrown as
+ * unavailable: the same key may go again, once the provider was asked), `wait_for_balance` the
+ * balance-short error, `decline` a failed refund naming the code.
  */
 import { ProviderBalanceShortError, ProviderUnavailableError, type ProviderRefund } from '../../src/providers/provider';
 
-export async function expectHandledAs(submission: Promise<ProviderRefund>, handling: 'retry' | 'wait_for_balance' | 'decline', code: string): Promise<void> {
+export async function expectHandledAs(submission: Promise<ProviderRefund>, handling: 'resend' | 'wait_for_balance' | 'decline', code: string): Promise<void> {
   const outcome = await submission.then(
     (refund) => ({ declined: refund.status === 'failed' ? refund.failureReason : null }),
     (error: Error) => ({ error }),
   );
   switch (handling) {
-    case 'retry':
+    case 'resend':
       expect('error' in outcome && outcome.error).toBeInstanceOf(ProviderUnavailableError);
       expect('error' in outcome && outcome.error).not.toBeInstanceOf(ProviderBalanceShortError);
       break;

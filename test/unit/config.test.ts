@@ -1,3 +1,4 @@
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -100,11 +101,12 @@ describe('customer message delivery', () => {
 
 describe('providers per route', () => {
   const production = { NODE_ENV: 'production', API_KEYS: 'k=service:pos', DESTINATION_SEAL_KEY: SEAL_KEY };
+  const merchantKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
   const wechat = {
     PROVIDER_WECHAT: 'wechatpay',
     WECHATPAY_MCHID: '1900000109',
     WECHATPAY_MERCHANT_SERIAL: '3775B6A45ACD588826D15E583A95F5DD',
-    WECHATPAY_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----',
+    WECHATPAY_PRIVATE_KEY: merchantKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     WECHATPAY_PUBLIC_KEY_ID: 'PUB_KEY_ID_0114232134912410000000000000',
     WECHATPAY_PUBLIC_KEY: 'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA',
     WECHATPAY_APIV3_KEY: 'a'.repeat(32),
@@ -134,5 +136,30 @@ describe('providers per route', () => {
     expect(settings.baseUrl).toBe('https://api.mch.weixin.qq.com/');
     expect(() => loadConfig({ ...allOff, ...wechat, WECHATPAY_APIV3_KEY: 'short' })).toThrow(/WECHATPAY_APIV3_KEY must be the 32-character APIv3 key/);
     expect(() => loadConfig({ ...allOff, PROVIDER_ALIPAY: 'alipay' })).toThrow(/ALIPAY_APP_ID must be set/);
+  });
+
+  it('takes a private key as PEM or bare base64, PKCS#8 or PKCS#1 (Alipay’s key tool), and keeps it as PKCS#8', () => {
+    const allOff = { ...production, PROVIDER_CARD: 'off', PROVIDER_WECHAT: 'off', PROVIDER_BANK_TRANSFER: 'off' };
+    const alipay = { ...allOff, PROVIDER_ALIPAY: 'alipay', ALIPAY_APP_ID: '2021000000000000', ALIPAY_PUBLIC_KEY: 'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA' };
+    const pkcs8Pem = merchantKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    for (const given of [
+      pkcs8Pem,
+      merchantKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
+      merchantKey.export({ type: 'pkcs8', format: 'der' }).toString('base64'),
+      merchantKey.export({ type: 'pkcs1', format: 'der' }).toString('base64'),
+    ]) {
+      const key = loadConfig({ ...alipay, ALIPAY_PRIVATE_KEY: given }).providers.alipay!.privateKey;
+      expect(key).toBe(pkcs8Pem);
+      expect(createPrivateKey(key).asymmetricKeyType).toBe('rsa');
+    }
+    expect(() => loadConfig({ ...alipay, ALIPAY_PRIVATE_KEY: 'bm90IGEga2V5' })).toThrow(/ALIPAY_PRIVATE_KEY must be an RSA private key/);
+  });
+
+  it('trusts the WeChat Pay public key, platform certificates, or both while moving between them', () => {
+    const allOff = { ...production, PROVIDER_CARD: 'off', PROVIDER_ALIPAY: 'off', PROVIDER_BANK_TRANSFER: 'off' };
+    const { WECHATPAY_PUBLIC_KEY_ID: _id, WECHATPAY_PUBLIC_KEY: _key, ...withoutPublicKey } = wechat;
+    expect(() => loadConfig({ ...allOff, ...withoutPublicKey })).toThrow(/WECHATPAY_PUBLIC_KEY_ID and WECHATPAY_PUBLIC_KEY must be set \(the WeChat Pay public key\), or WECHATPAY_PLATFORM_CERTIFICATES/);
+    expect(() => loadConfig({ ...allOff, ...withoutPublicKey, WECHATPAY_PLATFORM_CERTIFICATES: 'not a certificate' })).toThrow(/WECHATPAY_PLATFORM_CERTIFICATES must hold PEM certificates/);
+    expect(() => loadConfig({ ...allOff, ...withoutPublicKey, WECHATPAY_PLATFORM_CERTIFICATES: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----' })).toThrow(/does not parse/);
   });
 });

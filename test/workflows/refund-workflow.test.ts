@@ -575,8 +575,8 @@ describe('requires action', () => {
     ]);
   });
 
-  it('refuses the reroute (409) when the old provider can no longer cancel, and changes nothing', async () => {
-    const { refund } = await startRefund(starter(), { account: '6222020200110009' });
+  it('refuses the reroute (409) when the old provider paid after all, and follows that payout instead: succeeded, one payout', async () => {
+    const { refund, payment } = await startRefund(starter(), { account: '6222020200110009' });
     await untilStatus(refund.id, 'awaiting_settlement');
     await env.sleep('30d');
     await untilStatus(refund.id, 'requires_action');
@@ -585,9 +585,11 @@ describe('requires action', () => {
     await decide(supervisorA, refund.id, { kind: 'retry', destination: { type: 'bank_transfer', account: '6217000010009876', accountName: 'Li Wei' } });
     const code = await refusedWith(decide(supervisorB, refund.id, { kind: 'approveProposal' }));
     expect(code).toBe('provider_cannot_cancel');
-    expect(await findRefund(database.db, refund.id)).toMatchObject({ status: 'requires_action', providerAttempt: 1, provider: 'card', proposal: expect.objectContaining({ approvals: [] }) });
-    expect((await stateOf(refundHandle(env.client, refund.id))).status).toBe('requires_action');
+    await untilStatus(refund.id, 'succeeded');
+    expect(await findRefund(database.db, refund.id)).toMatchObject({ status: 'succeeded', providerAttempt: 1, provider: 'card', proposal: null });
+    expect((await eventTypes(refund.id)).slice(-4)).toEqual(['proposal_opened', 'proposal_withdrawn', 'found_at_provider', 'settled']);
     expect((await operationsOf(refund.id)).map((op) => op.provider)).toEqual(['card']);
+    expect(await findPayment(database.db, payment.id)).toMatchObject({ refundedAmount: refund.amount, reservedAmount: 0 });
   });
 
   it('a retry on the original route by support after the deadline', async () => {
@@ -707,6 +709,83 @@ describe('WeChat Pay’s own transfer of an abnormal refund to the payer’s deb
     // The Update's validator refused it: nothing reached the workflow's history or the database.
     await expect(asked).rejects.toMatchObject({ cause: { type: 'route_unavailable', message: expect.stringContaining('abnormal') } });
     expect(await findRefund(database.db, refund.id)).toMatchObject({ status: 'requires_action', proposal: null });
+  });
+});
+
+describe('wallet answers nobody can rely on (issue #19)', () => {
+  const bankAccount = { type: 'bank_transfer' as const, account: '6217000010001234', accountName: 'Li Wei' };
+
+  async function wechatRefund(amount: number, plan: Parameters<WechatPaySimulator['plan']>[1]) {
+    const id = uniqueId('pay');
+    wechat.plan(id, { notify: false, ...plan });
+    return startRefund({ ...starter(), providerPollIntervalMs: 1_000 }, { amount, payment: { id, channel: 'wechat', payerAccount: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' } });
+  }
+
+  /** Skips the test server's clock in steps until `done()`: provider calls retried over hours take real time between the steps. */
+  async function skipUntil<T>(done: () => Promise<T | undefined | false>, what: string): Promise<T> {
+    for (let i = 0; i < 200; i += 1) {
+      const value = await done();
+      if (value) return value;
+      await env.sleep('10m');
+    }
+    throw new Error(`never: ${what}`);
+  }
+
+  it('FREQUENCY_LIMITED until the retries end while WeChat Pay had taken the first request: the reroute is refused with the evidence, the refund follows WeChat’s refund, one payout in total (20 rounds)', async () => {
+    const plan = { takenButAnswered: 'FREQUENCY_LIMITED', queriesLimited: true } as const;
+    const rounds = await Promise.all(Array.from({ length: 20 }, (_, i) => wechatRefund(1_000 + i, plan)));
+    // Asked (FREQUENCY_LIMITED too) and never believed empty, for as long as the retries run.
+    await skipUntil(async () => {
+      const statuses = await Promise.all(rounds.map(async ({ refund }) => (await findRefund(database.db, refund.id))?.status));
+      return statuses.every((status) => status === 'requires_action');
+    }, 'every refund waiting for a person');
+
+    await Promise.all(
+      rounds.map(async ({ refund, payment }, i) => {
+        wechat.plan(payment.id, { ...plan, queriesLimited: false });
+        expect(await eventTypes(refund.id)).toEqual(['created', 'submission_in_doubt']);
+        expect(await findProviderAttempt(database.db, refund.id, 1)).toMatchObject({ state: 'in_doubt', failureReason: expect.stringContaining('FREQUENCY_LIMITED') });
+        await decide(support, refund.id, { kind: 'retry', destination: bankAccount, reason: 'WeChat Pay keeps refusing' });
+        // Asked before the bank transfer may pay: WeChat Pay holds the refund, so nothing goes another way.
+        const refusal = await decide(supervisorA, refund.id, { kind: 'approveProposal' }).then(
+          () => undefined,
+          (error: unknown) => error as RefundRequestError,
+        );
+        expect(refusal).toBeInstanceOf(RefundRequestError);
+        expect(refusal).toMatchObject({ code: 'provider_cannot_cancel', facts: { attempt: 1, providerState: expect.stringMatching(/accepted|settled/) } });
+        expect(refusal!.message).toMatch(/WeChat Pay|wechat/);
+        await untilStatus(refund.id, 'succeeded');
+        expect(wechat.refundsOf(payment.id).map((r) => [r.out_refund_no, r.amount.refund, r.status])).toEqual([[`${refund.id}-a1`, 1_000 + i, 'SUCCESS']]);
+        expect(await operationsOf(refund.id)).toEqual([]);
+        expect(await findProviderAttempt(database.db, refund.id, 2)).toBeUndefined();
+        expect(await findPayment(database.db, payment.id)).toMatchObject({ refundedAmount: 1_000 + i, reservedAmount: 0 });
+        const timeline = await eventTypes(refund.id);
+        expect(timeline).toEqual(expect.arrayContaining(['proposal_opened', 'proposal_withdrawn', 'found_at_provider', 'settled']));
+        expect(timeline.indexOf('found_at_provider')).toBeGreaterThan(timeline.indexOf('proposal_opened'));
+      }),
+    );
+    await keepHistory('frequency-limited-found-at-provider', rounds[0]!.refund.id);
+  }, 240_000);
+
+  it('an unsigned HTML answer to the submission WeChat Pay took changes nothing; the verified query settles it, one payout', async () => {
+    const { refund, payment } = await wechatRefund(2_200, { takenButSpoiled: { status: 502, body: 'html', signature: 'none' }, spoiledQueries: { count: 2, answer: { status: 400, body: 'json', signature: 'none' } } });
+    await untilStatus(refund.id, 'succeeded');
+    expect(await eventTypes(refund.id)).toEqual(['created', 'submitted', 'settled']);
+    expect(wechat.refundsOf(payment.id)).toHaveLength(1);
+    expect(await findPayment(database.db, payment.id)).toMatchObject({ refundedAmount: 2_200, reservedAmount: 0 });
+  });
+
+  it('a declined refund is asked again before a reroute pays: WeChat Pay’s signed "no such refund" lets the bank transfer go, once', async () => {
+    const { refund, payment } = await wechatRefund(2_300, { errors: ['PARAM_ERROR'] });
+    await untilStatus(refund.id, 'requires_action');
+    const queries = () => wechat.requests.filter((r) => r.method === 'GET' && r.path === `/v3/refund/domestic/refunds/${refund.id}-a1`).length;
+    const before = queries();
+    await decide(support, refund.id, { kind: 'retry', destination: bankAccount, reason: 'pay by bank' });
+    await decide(supervisorA, refund.id, { kind: 'approveProposal' });
+    expect(queries()).toBe(before + 1);
+    await untilStatus(refund.id, 'succeeded');
+    expect(wechat.refundsOf(payment.id)).toHaveLength(0);
+    expect((await operationsOf(refund.id)).map((o) => [o.provider, o.amount, o.status])).toEqual([['bank_transfer', 2_300, 'settled']]);
   });
 });
 
@@ -836,8 +915,10 @@ describe('exactly once, without assumptions', () => {
     });
     const activities = createProviderActivities(database.db, { ...sandbox, card: slowCard });
     const submit = () => new MockActivityEnvironment().run(activities.submitRefundToProvider, { refundId: refund.id, attempt: 1 }) as ReturnType<typeof activities.submitRefundToProvider>;
-    const outcomes = await Promise.all([submit(), submit()]);
-    expect(outcomes.map((o) => o.state).sort()).toEqual(['in_doubt', 'settled']);
+    // One sends; the other finds the attempt claimed and asks the provider, which holds nothing yet:
+    // in doubt (or, losing the claim itself, a retry), never a second send.
+    const outcomes = await Promise.allSettled([submit(), submit()]);
+    expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value.state : (o.reason as Error).message.includes('being sent by another run') ? 'in_doubt' : String(o.reason))).sort()).toEqual(['in_doubt', 'settled']);
     expect(await operationsOf(refund.id)).toHaveLength(1);
     // A later run finds what the provider holds: still one payout.
     expect((await submit()).state).toBe('settled');

@@ -7,7 +7,9 @@
 import { AlipaySdk } from 'alipay-sdk';
 import type { AlipaySettings, WechatPaySettings } from '../../config';
 import { openAlipayNotification } from '../../providers/alipay/alipay-notifications';
+import { wechatPayKeys } from '../../providers/wechatpay/wechatpay-keys';
 import { openWechatNotification } from '../../providers/wechatpay/wechatpay-notifications';
+import { WechatPayProvider } from '../../providers/wechatpay/wechatpay-provider';
 import { receiveProviderNotice } from '../../refunds/provider-notices';
 import type { ApiDeps } from '../deps';
 import { ApiProblem } from '../problems';
@@ -26,11 +28,12 @@ function refused(deps: ApiDeps, provider: 'wechat' | 'alipay', reason: string): 
 }
 
 function wechatpayWebhook(deps: ApiDeps, settings: WechatPaySettings): RouteSpec {
+  const keys = wechatPayKeys(settings);
   return route({
     method: 'post',
     path: '/v1/webhooks/wechatpay',
     tag: 'webhooks',
-    summary: 'WeChat Pay refund notifications (退款结果通知): Wechatpay-Signature checked with the WeChat Pay public key, resource decrypted with the APIv3 key',
+    summary: 'WeChat Pay refund notifications (退款结果通知): Wechatpay-Signature checked with the WeChat Pay key Wechatpay-Serial names (public key or platform certificate), resource decrypted with the APIv3 key',
     access: 'signed',
     responses: {
       204: { description: 'Taken in (or a duplicate, which changes nothing)' },
@@ -38,8 +41,12 @@ function wechatpayWebhook(deps: ApiDeps, settings: WechatPaySettings): RouteSpec
       404: { description: 'The notification names no refund of ours', schema: Problem },
     },
     async handle({ headers, rawBody }) {
-      const opened = openWechatNotification(settings, headers as Record<string, string | undefined>, rawBody);
-      if (!opened.ok) throw refused(deps, 'wechat', opened.reason);
+      const opened = openWechatNotification(settings, keys, headers as Record<string, string | undefined>, rawBody);
+      if (!opened.ok) {
+        // A platform certificate we do not know yet may be a rotation: fetched now, WeChat Pay's redelivery then verifies.
+        if (opened.unknownSerial) keys.refreshSoon(() => new WechatPayProvider(settings).certificateList());
+        throw refused(deps, 'wechat', opened.reason);
+      }
       const { duplicate } = await receiveProviderNotice(deps, 'wechat', opened.notice);
       deps.metrics.providerNotices.inc({ provider: 'wechat', outcome: duplicate ? 'duplicate' : 'accepted' });
       return { status: 204 };
@@ -48,7 +55,7 @@ function wechatpayWebhook(deps: ApiDeps, settings: WechatPaySettings): RouteSpec
 }
 
 function alipayWebhook(deps: ApiDeps, settings: AlipaySettings): RouteSpec {
-  const sdk = new AlipaySdk({ appId: settings.appId, privateKey: settings.privateKey, alipayPublicKey: settings.alipayPublicKey, gateway: settings.gateway });
+  const sdk = new AlipaySdk({ appId: settings.appId, privateKey: settings.privateKey, keyType: 'PKCS8', alipayPublicKey: settings.alipayPublicKey, gateway: settings.gateway });
   return route({
     method: 'post',
     path: '/v1/webhooks/alipay',

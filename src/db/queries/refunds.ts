@@ -196,31 +196,41 @@ export async function updateProviderAttempt(
 ): Promise<void> {
   await db
     .update(providerAttempts)
-    .set({ ...changes, updatedAt: sql`now()` })
+    // The provider's word on where the attempt stands: it settles what a resend was waiting for.
+    .set({ ...changes, resendable: false, updatedAt: sql`now()` })
     .where(and(eq(providerAttempts.refundId, refundId), eq(providerAttempts.attempt, attempt)));
 }
 
 /**
- * Claims a not-yet-sent attempt for sending (compare-and-set `not_sent → in_doubt`): of two runs
- * of the submit activity at once, exactly one wins; the other asks the provider instead.
+ * Claims an attempt for sending (compare-and-set to `in_doubt`): one never sent, or one the provider
+ * said may be sent again under its key. Of two runs of the submit activity at once, exactly one
+ * wins; the other asks the provider instead. A claimed attempt never goes back to `not_sent`: once
+ * sent, only the provider's answer says where it stands.
  */
 export async function claimProviderAttempt(db: Executor, refundId: string, attempt: number): Promise<boolean> {
   const claimed = await db
     .update(providerAttempts)
-    .set({ state: 'in_doubt', updatedAt: sql`now()` })
-    .where(and(eq(providerAttempts.refundId, refundId), eq(providerAttempts.attempt, attempt), eq(providerAttempts.state, 'not_sent')))
+    .set({ state: 'in_doubt', resendable: false, lastSentAt: sql`now()`, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(providerAttempts.refundId, refundId),
+        eq(providerAttempts.attempt, attempt),
+        or(eq(providerAttempts.state, 'not_sent'), and(eq(providerAttempts.state, 'in_doubt'), eq(providerAttempts.resendable, true))),
+      ),
+    )
     .returning({ attempt: providerAttempts.attempt });
   return claimed.length === 1;
 }
 
 /**
- * The provider took nothing: the attempt may be sent again. `why` stays on the attempt for support
- * while it waits (a merchant balance short at the provider, say); null clears it.
+ * The provider answered "try again" (verified), or the request never left this machine: the
+ * attempt stays in doubt, and the next try asks the provider by key and, finding nothing, sends the
+ * same request again. `why` stays on the attempt for support while it waits.
  */
-export async function unclaimProviderAttempt(db: Executor, refundId: string, attempt: number, why: string | null = null): Promise<void> {
+export async function allowResend(db: Executor, refundId: string, attempt: number, why: string): Promise<void> {
   await db
     .update(providerAttempts)
-    .set({ state: 'not_sent', failureReason: why, updatedAt: sql`now()` })
+    .set({ resendable: true, failureReason: why, updatedAt: sql`now()` })
     .where(and(eq(providerAttempts.refundId, refundId), eq(providerAttempts.attempt, attempt), eq(providerAttempts.state, 'in_doubt')));
 }
 

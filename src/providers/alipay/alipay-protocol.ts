@@ -39,15 +39,16 @@ export function minorOf(yuan: string): number {
 }
 
 /**
- * What an answer other than 10000 means. `retry`: nothing was refunded, ask again with the same
- * out_request_no (Alipay deduplicates it). `wait_for_balance`: the merchant's Alipay balance is
- * short. `decline`: the request is wrong for Alipay and will stay wrong: a person must act.
+ * What a (verified) answer other than 10000 means. `resend`: send the same out_request_no again
+ * (Alipay deduplicates it) — after asking, since a system error may have refunded it already.
+ * `wait_for_balance`: the merchant's Alipay balance is short. `decline`: the request is wrong for
+ * Alipay and will stay wrong: a person must act.
  */
-export type AlipayErrorHandling = 'retry' | 'wait_for_balance' | 'decline';
+export type AlipayErrorHandling = 'resend' | 'wait_for_balance' | 'decline';
 
 export const ALIPAY_REFUND_ERRORS = {
-  'ACQ.SYSTEM_ERROR': 'retry',
-  'ACQ.REFUND_CHARGE_ERROR': 'retry',
+  'ACQ.SYSTEM_ERROR': 'resend',
+  'ACQ.REFUND_CHARGE_ERROR': 'resend',
   'ACQ.SELLER_BALANCE_NOT_ENOUGH': 'wait_for_balance',
   'ACQ.INVALID_PARAMETER': 'decline',
   'ACQ.TRADE_NOT_EXIST': 'decline',
@@ -66,11 +67,11 @@ export function errorHandlingOf(answer: Pick<AlipayAnswer, 'code' | 'sub_code'>)
   if (answer.sub_code && answer.sub_code in ALIPAY_REFUND_ERRORS) return ALIPAY_REFUND_ERRORS[answer.sub_code as AlipayErrorCode];
   // 20000: the service is unavailable for now. 40002 (bad arguments or signature), 40004 (business
   // failure we do not know), 40006 (no permission): wrong now, wrong again.
-  return answer.code === '20000' ? 'retry' : 'decline';
+  return answer.code === '20000' ? 'resend' : 'decline';
 }
 
-/** A refund Alipay holds, in our terms; `settled` when the money moved. */
-export function providerRefundOf(outRequestNo: string, answer: AlipayAnswer, settled: boolean): ProviderRefund {
+/** A refund Alipay made, in our terms: Alipay reports a refund only once the money moved. */
+export function providerRefundOf(outRequestNo: string, answer: AlipayAnswer): ProviderRefund {
   const reference = answer.trade_no ? `${answer.trade_no}:${outRequestNo}` : outRequestNo;
-  return { reference, traceReference: answer.trade_no ?? outRequestNo, status: settled ? 'settled' : 'pending', returned: false, failureReason: null };
+  return { reference, traceReference: answer.trade_no ?? outRequestNo, status: 'settled', returned: false, failureReason: null };
 }

@@ -21,7 +21,9 @@ export class AlipayProvider extends RefundsAreFinal implements RefundProvider {
   protected readonly label = 'Alipay';
   readonly name = 'alipay' as const;
   readonly absentMeans =
-    'Alipay’s refund query shows no REFUND_SUCCESS under this out_request_no: by Alipay’s rules it did not refund it (the request did not reach it, or was refused)';
+    'Alipay’s refund query, asked well after the last send, shows no refund under this out_request_no: by Alipay’s rules it has not refunded it (the request did not reach it, or was refused); Alipay advises sending it again under the same out_request_no';
+  /** Alipay asks for at least 10 s between a refund and its query: an empty answer sooner means nothing yet. */
+  readonly absentIsFinalAfterMs = 10_000;
   private readonly sdk: AlipaySdk;
 
   constructor(settings: AlipaySettings, options: { timeoutMs?: number } = {}) {
@@ -31,6 +33,7 @@ export class AlipayProvider extends RefundsAreFinal implements RefundProvider {
       privateKey: settings.privateKey,
       alipayPublicKey: settings.alipayPublicKey,
       gateway: settings.gateway,
+      // Configuration keeps every private key as PKCS#8, whatever form it was given in.
       keyType: settings.privateKey.includes('BEGIN RSA PRIVATE KEY') ? 'PKCS1' : 'PKCS8',
       signType: 'RSA2',
       // Our own shape (snake_case, as Alipay documents it), not the SDK's camelCase copy.
@@ -48,12 +51,16 @@ export class AlipayProvider extends RefundsAreFinal implements RefundProvider {
     }, 'submission');
     if (answer.code === ALIPAY_SUCCESS) {
       // N: the money did not move in this call (a repeat, or still in progress): the query knows.
-      if (answer.fund_change === 'Y') return providerRefundOf(request.idempotencyKey, answer, true);
-      return (await this.findRefund(request.idempotencyKey, request.paymentId)) ?? providerRefundOf(request.idempotencyKey, answer, false);
+      if (answer.fund_change === 'Y') return providerRefundOf(request.idempotencyKey, answer);
+      const found = await this.findRefund(request.idempotencyKey, request.paymentId);
+      if (found) return found;
+      // Asked too soon for an empty answer to mean anything: in doubt, asked again, and (Alipay's
+      // advice once its query is final) sent again under the same out_request_no.
+      throw new ProviderUnavailableError('Alipay answered fund_change N and its query shows no refund yet');
     }
     switch (errorHandlingOf(answer)) {
-      case 'retry':
-        throw new ProviderUnavailableError(`Alipay ${answer.sub_code ?? answer.code}: ${answer.sub_msg ?? answer.msg}`);
+      case 'resend':
+        throw new ProviderUnavailableError(`Alipay ${answer.sub_code ?? answer.code}: ${answer.sub_msg ?? answer.msg} (it may have taken the refund: asked, then sent again under the same out_request_no)`);
       case 'wait_for_balance':
         throw new ProviderBalanceShortError(`Alipay ${answer.sub_code}: the merchant balance cannot cover the refund yet (${answer.sub_msg ?? answer.msg})`);
       case 'decline':
@@ -63,7 +70,8 @@ export class AlipayProvider extends RefundsAreFinal implements RefundProvider {
 
   /**
    * The refund Alipay holds under out_request_no of the payment's trade (out_trade_no).
-   * `REFUND_SUCCESS` is the only state Alipay reports: absent, it took nothing.
+   * `REFUND_SUCCESS` is the only state Alipay reports: absent, it has not refunded it (yet: its
+   * query may miss a refund asked for seconds ago, which `absentIsFinalAfterMs` accounts for).
    */
   async findRefund(idempotencyKey: string, paymentId: string): Promise<ProviderRefund | null> {
     const answer = await this.call('alipay.trade.fastpay.refund.query', {
@@ -71,7 +79,7 @@ export class AlipayProvider extends RefundsAreFinal implements RefundProvider {
       out_request_no: idempotencyKey,
       query_options: ['gmt_refund_pay'],
     }, 'query');
-    if (answer.code === ALIPAY_SUCCESS) return answer.refund_status === 'REFUND_SUCCESS' ? providerRefundOf(idempotencyKey, answer, true) : null;
+    if (answer.code === ALIPAY_SUCCESS) return answer.refund_status === 'REFUND_SUCCESS' ? providerRefundOf(idempotencyKey, answer) : null;
     if (answer.sub_code === 'ACQ.TRADE_NOT_EXIST') return null;
     throw new ProviderUnavailableError(`Alipay query ${answer.sub_code ?? answer.code}: ${answer.sub_msg ?? answer.msg}`);
   }

@@ -1,21 +1,24 @@
 /**
  * WeChat Pay's refund notifications (退款结果通知), opened: the signature checked with the WeChat
- * Pay public key named by `Wechatpay-Serial` over `timestamp\nnonce\nbody\n`, the timestamp within
+ * Pay key `Wechatpay-Serial` names (its public key or a platform certificate: while a merchant moves
+ * between them, notices come signed with either) over `timestamp\nnonce\nbody\n`, the timestamp within
  * five minutes (a replayed old notification is refused), the `resource` decrypted with the APIv3
  * key (AEAD_AES_256_GCM, which also proves it was not altered), and read into our notice. Anything
  * that does not hold is refused with its reason and changes nothing.
  */
-import { Aes, Formatter, Rsa } from 'wechatpay-axios-plugin';
+import { createVerify, type KeyObject } from 'node:crypto';
 import type { WechatPaySettings } from '../../config';
+import { openAeadAes256Gcm, type WechatPayKeys } from './wechatpay-keys';
 import type { ProviderNoticePayload } from '../provider';
 import { WECHAT_NOTIFICATION_EVENTS, type WechatNotificationEvent, type WechatRefundNotice } from './wechatpay-protocol';
 
 const MAX_CLOCK_SKEW_S = 300;
 
-export type OpenedNotification = { ok: true; notice: ProviderNoticePayload } | { ok: false; reason: string };
+export type OpenedNotification = { ok: true; notice: ProviderNoticePayload } | { ok: false; reason: string; unknownSerial?: boolean };
 
 export function openWechatNotification(
-  settings: Pick<WechatPaySettings, 'mchid' | 'publicKeyId' | 'publicKey' | 'apiV3Key'>,
+  settings: Pick<WechatPaySettings, 'mchid' | 'apiV3Key'>,
+  keys: Pick<WechatPayKeys, 'get'>,
   headers: Record<string, string | string[] | undefined>,
   rawBody: string,
   nowMs = Date.now(),
@@ -27,8 +30,9 @@ export function openWechatNotification(
   const [timestamp, nonce, serial, signature] = ['wechatpay-timestamp', 'wechatpay-nonce', 'wechatpay-serial', 'wechatpay-signature'].map(header);
   if (!timestamp || !nonce || !serial || !signature) return { ok: false, reason: 'missing Wechatpay-Timestamp, -Nonce, -Serial or -Signature' };
   if (!/^\d{1,12}$/.test(timestamp) || Math.abs(nowMs / 1000 - Number(timestamp)) > MAX_CLOCK_SKEW_S) return { ok: false, reason: 'stale or malformed Wechatpay-Timestamp' };
-  if (serial !== settings.publicKeyId) return { ok: false, reason: `unknown Wechatpay-Serial ${serial.slice(0, 64)}` };
-  if (!verifies(Formatter.response(timestamp, nonce, rawBody), signature, settings.publicKey)) return { ok: false, reason: 'signature does not verify' };
+  const key = keys.get(serial);
+  if (!key) return { ok: false, reason: `unknown Wechatpay-Serial ${serial.slice(0, 64)}`, unknownSerial: true };
+  if (!verifies(`${timestamp}\n${nonce}\n${rawBody}\n`, signature, key)) return { ok: false, reason: 'signature does not verify' };
 
   let envelope: { id?: unknown; event_type?: unknown; create_time?: unknown; resource?: { algorithm?: unknown; ciphertext?: unknown; nonce?: unknown; associated_data?: unknown } };
   try {
@@ -43,7 +47,7 @@ export function openWechatNotification(
 
   let refund: WechatRefundNotice;
   try {
-    refund = JSON.parse(Aes.AesGcm.decrypt(resource.ciphertext, settings.apiV3Key, resource.nonce, typeof resource.associated_data === 'string' ? resource.associated_data : '')) as WechatRefundNotice;
+    refund = JSON.parse(openAeadAes256Gcm(resource.ciphertext, settings.apiV3Key, resource.nonce, typeof resource.associated_data === 'string' ? resource.associated_data : '')) as WechatRefundNotice;
   } catch {
     return { ok: false, reason: 'resource does not decrypt with the APIv3 key' };
   }
@@ -64,9 +68,9 @@ export function openWechatNotification(
   };
 }
 
-function verifies(message: string, signature: string, publicKey: string): boolean {
+function verifies(message: string, signature: string, key: KeyObject): boolean {
   try {
-    return Rsa.verify(message, signature, publicKey);
+    return createVerify('RSA-SHA256').update(message).verify(key, signature, 'base64');
   } catch {
     return false;
   }

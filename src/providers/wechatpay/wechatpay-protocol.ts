@@ -69,16 +69,17 @@ export const WECHAT_REDIRECT_BANKS = [
 export type WechatRedirectBank = (typeof WECHAT_REDIRECT_BANKS)[number];
 
 /**
- * What an error answer to 申请退款 means. `retry`: nothing was refunded, send again with the same
- * out_refund_no (WeChat's own advice: never a new number). `wait_for_balance`: the merchant's
- * balance is short — retried for hours while support sees why. `decline`: the request itself is
- * wrong for WeChat and will be wrong again: a person must act.
+ * What a verified error answer to 申请退款 means. `resend`: WeChat Pay asks for the same request
+ * again under the same out_refund_no (never a new number) — and it may have taken the refund
+ * already, so the attempt stays in doubt and is asked about before it goes again.
+ * `wait_for_balance`: the merchant's balance is short — sent again for hours while support sees
+ * why. `decline`: the request itself is wrong for WeChat Pay and will be wrong again: a person acts.
  */
-export type WechatErrorHandling = 'retry' | 'wait_for_balance' | 'decline';
+export type WechatErrorHandling = 'resend' | 'wait_for_balance' | 'decline';
 
 export const WECHAT_REFUND_ERRORS = {
-  SYSTEM_ERROR: 'retry',
-  FREQUENCY_LIMITED: 'retry',
+  SYSTEM_ERROR: 'resend',
+  FREQUENCY_LIMITED: 'resend',
   NOT_ENOUGH: 'wait_for_balance',
   PARAM_ERROR: 'decline',
   INVALID_REQUEST: 'decline',
@@ -90,10 +91,13 @@ export const WECHAT_REFUND_ERRORS = {
 } as const satisfies Record<string, WechatErrorHandling>;
 export type WechatErrorCode = keyof typeof WECHAT_REFUND_ERRORS;
 
+/** The query's code for "no refund has this out_refund_no": the only answer that means none. */
+export const REFUND_NOT_FOUND: WechatErrorCode = 'RESOURCE_NOT_EXISTS';
+
 export function errorHandlingOf(httpStatus: number, code: string | undefined): WechatErrorHandling {
   if (code && code in WECHAT_REFUND_ERRORS) return WECHAT_REFUND_ERRORS[code as WechatErrorCode];
   // A code we do not know yet: WeChat's status says whether trying again can help.
-  return httpStatus >= 500 || httpStatus === 429 ? 'retry' : 'decline';
+  return httpStatus >= 500 || httpStatus === 429 ? 'resend' : 'decline';
 }
 
 /** 退款结果通知: the event types and what each tells the refund's workflow. */
