@@ -113,12 +113,19 @@ export interface WechatPaySettings {
   notifyUrl: string;
 }
 
+/**
+ * Alipay, in one of its two key modes: Alipay's public key (公钥模式), or public-key certificates
+ * (公钥证书模式: the app's certificate, Alipay's, and Alipay's root chain), which Alipay requires for
+ * some products and merchants.
+ */
 export interface AlipaySettings {
   appId: string;
-  /** The app's private key (PEM): signs our requests (RSA2). */
+  /** The app's private key (PKCS#8 PEM, whatever form it was given in): signs our requests (RSA2). */
   privateKey: string;
-  /** Alipay's public key (PEM): verifies Alipay's answers and notifications. */
-  alipayPublicKey: string;
+  /** Alipay's public key (PEM): verifies Alipay's answers and notifications. Absent in certificate mode. */
+  alipayPublicKey?: string;
+  /** Certificate mode: the app's public-key certificate, Alipay's, and Alipay's root certificates (PEM). */
+  certificates?: { app: string; alipay: string; root: string };
   /** Alipay's gateway: production, or the sandbox gateway for a sandbox app. */
   gateway: string;
 }
@@ -154,6 +161,9 @@ export const SECRET_SETTINGS = [
   'WECHATPAY_APIV3_KEY',
   'ALIPAY_PRIVATE_KEY',
   'ALIPAY_PUBLIC_KEY',
+  'ALIPAY_APP_CERT',
+  'ALIPAY_PUBLIC_CERT',
+  'ALIPAY_ROOT_CERT',
 ] as const;
 
 export const DEVELOPMENT_API_KEYS =
@@ -325,7 +335,7 @@ function providerSettings(env: Env, production: boolean, sandboxEnabled: boolean
       ? {
           appId: required(env, 'ALIPAY_APP_ID', 'the app id'),
           privateKey: privateKeySetting(env, 'ALIPAY_PRIVATE_KEY'),
-          alipayPublicKey: pemSetting(env, 'ALIPAY_PUBLIC_KEY', 'PUBLIC KEY'),
+          ...alipayKeySettings(env),
           gateway: urlSetting(env, 'ALIPAY_GATEWAY', ['https:', 'http:']) ?? 'https://openapi.alipay.com/gateway.do',
         }
       : undefined,
@@ -373,15 +383,7 @@ function privateKeySetting(env: Env, name: string): string {
  * (WECHATPAY_PLATFORM_CERTIFICATES, one or more PEM certificates), or both while moving.
  */
 function wechatPayKeySettings(env: Env): Pick<WechatPaySettings, 'publicKeyId' | 'publicKey' | 'platformCertificates'> {
-  const certificates = env.WECHATPAY_PLATFORM_CERTIFICATES?.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  if (env.WECHATPAY_PLATFORM_CERTIFICATES && certificates.length === 0) throw new ConfigError('WECHATPAY_PLATFORM_CERTIFICATES must hold PEM certificates (-----BEGIN CERTIFICATE-----); for a path use WECHATPAY_PLATFORM_CERTIFICATES_FILE');
-  for (const pem of certificates) {
-    try {
-      new X509Certificate(pem);
-    } catch {
-      throw new ConfigError('WECHATPAY_PLATFORM_CERTIFICATES holds a certificate that does not parse');
-    }
-  }
+  const certificates = env.WECHATPAY_PLATFORM_CERTIFICATES ? certificateSetting(env, 'WECHATPAY_PLATFORM_CERTIFICATES') : [];
   const hasPublicKey = Boolean(env.WECHATPAY_PUBLIC_KEY_ID || env.WECHATPAY_PUBLIC_KEY);
   if (!hasPublicKey && certificates.length === 0) {
     throw new ConfigError('WECHATPAY_PUBLIC_KEY_ID and WECHATPAY_PUBLIC_KEY must be set (the WeChat Pay public key), or WECHATPAY_PLATFORM_CERTIFICATES (platform certificates), or both while moving to the public key');
@@ -391,6 +393,29 @@ function wechatPayKeySettings(env: Env): Pick<WechatPaySettings, 'publicKeyId' |
     publicKey: hasPublicKey ? pemSetting(env, 'WECHATPAY_PUBLIC_KEY', 'PUBLIC KEY') : undefined,
     platformCertificates: certificates,
   };
+}
+
+/** One or more PEM certificates, each of which must parse. */
+function certificateSetting(env: Env, name: string): string[] {
+  const pems = required(env, name, `PEM certificates, or ${name}_FILE naming a file of them`).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (pems.length === 0) throw new ConfigError(`${name} must hold PEM certificates (-----BEGIN CERTIFICATE-----); for a path use ${name}_FILE`);
+  for (const pem of pems) {
+    try {
+      new X509Certificate(pem);
+    } catch {
+      throw new ConfigError(`${name} holds a certificate that does not parse`);
+    }
+  }
+  return pems;
+}
+
+/** Alipay's public key (ALIPAY_PUBLIC_KEY), or the three certificates of its certificate mode: one mode, not both. */
+function alipayKeySettings(env: Env): Pick<AlipaySettings, 'alipayPublicKey' | 'certificates'> {
+  const names = ['ALIPAY_APP_CERT', 'ALIPAY_PUBLIC_CERT', 'ALIPAY_ROOT_CERT'] as const;
+  if (!names.some((name) => env[name])) return { alipayPublicKey: pemSetting(env, 'ALIPAY_PUBLIC_KEY', 'PUBLIC KEY') };
+  if (env.ALIPAY_PUBLIC_KEY) throw new ConfigError('ALIPAY_PUBLIC_KEY and the certificates (ALIPAY_APP_CERT, …) are two modes: give one');
+  const [app, alipay, root] = names.map((name) => certificateSetting(env, name).join('\n')) as [string, string, string];
+  return { certificates: { app, alipay, root } };
 }
 
 function apiV3Key(env: Env): string {

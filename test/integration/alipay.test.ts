@@ -7,7 +7,9 @@ import '../support/quiet-temporal';
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { ALIPAY_REFUND_ERRORS } from '../../src/providers/alipay/alipay-protocol';
-import { AlipayProvider } from '../../src/providers/alipay/alipay-provider';
+import { loadConfig } from '../../src/config';
+import { openAlipayNotification } from '../../src/providers/alipay/alipay-notifications';
+import { AlipayProvider, alipaySdk } from '../../src/providers/alipay/alipay-provider';
 import { ProviderTimeoutError, ProviderUnavailableError, type ProviderRefundRequest } from '../../src/providers/provider';
 import { ALIPAY_ERRORS, AlipaySimulator, type AlipayError } from '../simulators/alipay-simulator';
 import { eventually, paymentRegistration, uniqueId } from '../support/refund-fixtures';
@@ -118,6 +120,41 @@ describe('the adapter, against the simulated gateway', () => {
     const sent = request({ currency: 'USD' });
     expect(await adapter().submitRefund(sent)).toMatchObject({ status: 'failed', failureReason: expect.stringContaining('CNY') });
     expect(alipay.refundsOf(sent.paymentId)).toHaveLength(0);
+  });
+});
+
+describe('public-key-certificate mode (公钥证书模式)', () => {
+  const certified = new AlipaySimulator({ certificates: true });
+  beforeAll(() => certified.start());
+  afterAll(() => certified.stop());
+
+  it('configured from ALIPAY_APP_CERT, ALIPAY_PUBLIC_CERT and ALIPAY_ROOT_CERT: each request names the app and root certificates, each answer is checked with the key in Alipay’s', async () => {
+    const settings = loadConfig({ NODE_ENV: 'development', ...certified.env() }).providers.alipay!;
+    expect(settings.alipayPublicKey).toBeUndefined();
+    expect(settings.certificates?.app).toBe(certified.certificates!.app.trim());
+    const sent = request();
+    expect(await new AlipayProvider(settings).submitRefund(sent)).toMatchObject({ status: 'settled' });
+    expect(await new AlipayProvider(settings).findRefund(sent.idempotencyKey, sent.paymentId)).toMatchObject({ status: 'settled' });
+    expect(certified.refundsOf(sent.paymentId)).toHaveLength(1);
+    expect(() => loadConfig({ NODE_ENV: 'development', ...certified.env(), ALIPAY_PUBLIC_KEY: certified.settings().certificates!.alipay })).toThrow(/two modes: give one/);
+  });
+
+  it('a request naming another app certificate is refused by Alipay; an answer signed by a key outside Alipay’s certificate is not believed', async () => {
+    const other = new AlipaySimulator({ certificates: true });
+    const sent = request();
+    const wrongCert = new AlipayProvider({ ...certified.settings(), certificates: { ...certified.settings().certificates!, app: other.certificates!.app } });
+    expect(await wrongCert.submitRefund(sent)).toMatchObject({ status: 'failed', failureReason: expect.stringContaining('isv.invalid-cert-sn') });
+    const fooled = new AlipayProvider({ ...certified.settings(), certificates: { ...certified.settings().certificates!, alipay: other.certificates!.alipay } });
+    await expect(fooled.submitRefund(sent)).rejects.toBeInstanceOf(ProviderTimeoutError);
+    expect(await new AlipayProvider(certified.settings()).findRefund(sent.idempotencyKey, sent.paymentId)).toMatchObject({ status: 'settled' });
+  });
+
+  it('opens a notification signed with the key in Alipay’s certificate', () => {
+    const refund = { outTradeNo: 'pay_1', outRequestNo: 'rf_1-a1', tradeNo: '2026000000000001', amount: 500, refundedAt: '2026-12-07 10:00:00' };
+    certified.refunds.push(refund);
+    const form = (forged: boolean) => Object.fromEntries(new URLSearchParams(certified.notification(refund, forged)));
+    expect(openAlipayNotification(alipaySdk(certified.settings()), certified.appId, form(false))).toMatchObject({ ok: true, notice: { idempotencyKey: 'rf_1-a1', amount: 500 } });
+    expect(openAlipayNotification(alipaySdk(certified.settings()), certified.appId, form(true))).toMatchObject({ ok: false });
   });
 });
 

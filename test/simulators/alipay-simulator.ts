@@ -9,7 +9,11 @@
  * only some time later (why Alipay asks for 10 s between a refund and its query). Keys are generated
  * when it starts.
  */
-import { createSign, createVerify, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { createHash, createSign, createVerify, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AlipaySettings } from '../../src/config';
@@ -73,12 +77,27 @@ export class AlipaySimulator {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
+  /**
+   * Public-key-certificate mode (公钥证书模式): Alipay's root CA issues the app's certificate and its
+   * own; each request names the app certificate and the root chain by their serial (app_cert_sn,
+   * alipay_root_cert_sn: md5 of issuer and serial number), each answer names Alipay's (alipay_cert_sn).
+   */
+  readonly certificates?: { app: string; alipay: string; root: string; appSn: string; alipaySn: string; rootSn: string };
+
+  constructor(options: { certificates?: boolean } = {}) {
+    if (options.certificates) this.certificates = issueCertificates(this.app.privateKey, this.alipay.privateKey);
+  }
+
   settings(): AlipaySettings {
-    return { appId: this.appId, privateKey: this.app.privateKey, alipayPublicKey: this.alipay.publicKey, gateway: this.url };
+    const keys = this.certificates ? { certificates: { app: this.certificates.app, alipay: this.certificates.alipay, root: this.certificates.root } } : { alipayPublicKey: this.alipay.publicKey };
+    return { appId: this.appId, privateKey: this.app.privateKey, ...keys, gateway: this.url };
   }
 
   env(): Record<string, string> {
-    return { PROVIDER_ALIPAY: 'alipay', ALIPAY_APP_ID: this.appId, ALIPAY_PRIVATE_KEY: this.app.privateKey, ALIPAY_PUBLIC_KEY: this.alipay.publicKey, ALIPAY_GATEWAY: this.url };
+    const keys: Record<string, string> = this.certificates
+      ? { ALIPAY_APP_CERT: this.certificates.app, ALIPAY_PUBLIC_CERT: this.certificates.alipay, ALIPAY_ROOT_CERT: this.certificates.root }
+      : { ALIPAY_PUBLIC_KEY: this.alipay.publicKey };
+    return { PROVIDER_ALIPAY: 'alipay', ALIPAY_APP_ID: this.appId, ALIPAY_PRIVATE_KEY: this.app.privateKey, ...keys, ALIPAY_GATEWAY: this.url };
   }
 
   plan(outTradeNo: string, plan: AlipayPlan): void {
@@ -130,11 +149,15 @@ export class AlipaySimulator {
     const answer = (node: Record<string, unknown>) => {
       this.requests.push({ method, answer: String(node.sub_code ?? node.code), ...named });
       const json = JSON.stringify(node);
-      res.writeHead(200, { 'Content-Type': 'application/json;charset=utf-8' }).end(`{"${key}":${json},"sign":"${sign(json, this.alipay.privateKey)}"}`);
+      const certSn = this.certificates ? `,"alipay_cert_sn":"${this.certificates.alipaySn}"` : '';
+      res.writeHead(200, { 'Content-Type': 'application/json;charset=utf-8' }).end(`{"${key}":${json}${certSn},"sign":"${sign(json, this.alipay.privateKey)}"}`);
     };
     const { sign: signature, ...signedParams } = params;
     if (params.app_id !== this.appId || !signature || !verify(sortedPairs(signedParams), signature, this.app.publicKey)) {
       return answer({ code: '40002', msg: 'Invalid Arguments', sub_code: 'isv.invalid-signature', sub_msg: '验签出错' });
+    }
+    if (this.certificates && (params.app_cert_sn !== this.certificates.appSn || params.alipay_root_cert_sn !== this.certificates.rootSn)) {
+      return answer({ code: '40002', msg: 'Invalid Arguments', sub_code: 'isv.invalid-cert-sn', sub_msg: '应用公钥证书序列号或支付宝根证书序列号不匹配' });
     }
     const biz = JSON.parse(params.biz_content ?? '{}') as { out_trade_no: string; out_request_no: string; refund_amount?: string };
     const known = this.refunds.find((r) => r.outTradeNo === biz.out_trade_no && r.outRequestNo === biz.out_request_no);
@@ -196,6 +219,34 @@ function yuanOf(fen: number): string {
 function fenOf(yuan: string): number {
   const [whole, part = ''] = yuan.split('.');
   return Number(whole) * 100 + Number(part.padEnd(2, '0'));
+}
+
+/** A root CA, and the app's and Alipay's certificates issued by it (openssl, in a folder removed at once), with their serials as Alipay computes them. */
+function issueCertificates(appKey: string, alipayKey: string): NonNullable<AlipaySimulator['certificates']> {
+  const folder = mkdtempSync(path.join(tmpdir(), 'alipay-certs-'));
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: folder, stdio: 'pipe' });
+  try {
+    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'root.key', '-out', 'root.pem', '-days', '30', '-subj', '/C=CN/O=Ant Financial/OU=Certification Authority/CN=Ant Financial Certification Authority Class 1 R1');
+    const issue = (name: string, key: string, subject: string) => {
+      writeFileSync(path.join(folder, `${name}.key`), key);
+      openssl('req', '-new', '-key', `${name}.key`, '-out', `${name}.csr`, '-subj', subject);
+      openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'root.pem', '-CAkey', 'root.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '30');
+      return readFileSync(path.join(folder, `${name}.pem`), 'utf8');
+    };
+    const app = issue('app', appKey, '/C=CN/O=refundflow test merchant/OU=Alipay/CN=2088000000000001');
+    const alipay = issue('alipay', alipayKey, '/C=CN/O=Ant Financial/OU=Alipay/CN=Alipay public key certificate');
+    const root = readFileSync(path.join(folder, 'root.pem'), 'utf8');
+    return { app, alipay, root, appSn: certificateSn(app), alipaySn: certificateSn(alipay), rootSn: certificateSn(root) };
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+/** Alipay's certificate serial: md5 of the issuer (its names last to first, `CN=…,OU=…,O=…,C=…`) and the serial number in decimal. */
+function certificateSn(pem: string): string {
+  const certificate = new X509Certificate(pem);
+  const issuer = certificate.issuer.split('\n').reverse().join(',');
+  return createHash('md5').update(issuer + BigInt(`0x${certificate.serialNumber}`).toString(10), 'utf8').digest('hex');
 }
 
 function sortedPairs(params: Record<string, string>): string {

@@ -4,9 +4,9 @@
  * (WeChat Pay: 204; Alipay: the text `success`); a notification that does not verify is refused
  * with 401 and changes nothing, and the wallet delivers it again later.
  */
-import { AlipaySdk } from 'alipay-sdk';
 import type { AlipaySettings, WechatPaySettings } from '../../config';
 import { openAlipayNotification } from '../../providers/alipay/alipay-notifications';
+import { alipaySdk } from '../../providers/alipay/alipay-provider';
 import { wechatPayKeys } from '../../providers/wechatpay/wechatpay-keys';
 import { openWechatNotification } from '../../providers/wechatpay/wechatpay-notifications';
 import { WechatPayProvider } from '../../providers/wechatpay/wechatpay-provider';
@@ -55,7 +55,7 @@ function wechatpayWebhook(deps: ApiDeps, settings: WechatPaySettings): RouteSpec
 }
 
 function alipayWebhook(deps: ApiDeps, settings: AlipaySettings): RouteSpec {
-  const sdk = new AlipaySdk({ appId: settings.appId, privateKey: settings.privateKey, keyType: 'PKCS8', alipayPublicKey: settings.alipayPublicKey, gateway: settings.gateway });
+  const sdk = alipaySdk(settings);
   return route({
     method: 'post',
     path: '/v1/webhooks/alipay',

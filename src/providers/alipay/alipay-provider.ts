@@ -17,6 +17,27 @@ import {
 import { RefundsAreFinal } from '../refunds-are-final';
 import { ALIPAY_SUCCESS, errorHandlingOf, providerRefundOf, yuanOf, type AlipayAnswer } from './alipay-protocol';
 
+/**
+ * The official SDK, set up for the app's key mode: Alipay's public key, or certificates (the SDK
+ * then sends app_cert_sn and alipay_root_cert_sn with each request and verifies with the key in
+ * Alipay's certificate). Answers come back snake_case, as Alipay documents them.
+ */
+export function alipaySdk(settings: AlipaySettings, timeoutMs = 20_000): AlipaySdk {
+  return new AlipaySdk({
+    appId: settings.appId,
+    privateKey: settings.privateKey,
+    // Configuration keeps every private key as PKCS#8, whatever form it was given in.
+    keyType: settings.privateKey.includes('BEGIN RSA PRIVATE KEY') ? 'PKCS1' : 'PKCS8',
+    ...(settings.certificates
+      ? { appCertContent: settings.certificates.app, alipayPublicCertContent: settings.certificates.alipay, alipayRootCertContent: settings.certificates.root }
+      : { alipayPublicKey: settings.alipayPublicKey }),
+    gateway: settings.gateway,
+    signType: 'RSA2',
+    camelcase: false,
+    timeout: timeoutMs,
+  });
+}
+
 export class AlipayProvider extends RefundsAreFinal implements RefundProvider {
   protected readonly label = 'Alipay';
   readonly name = 'alipay' as const;
@@ -28,18 +49,7 @@ export class AlipayProvider extends RefundsAreFinal implements RefundProvider {
 
   constructor(settings: AlipaySettings, options: { timeoutMs?: number } = {}) {
     super();
-    this.sdk = new AlipaySdk({
-      appId: settings.appId,
-      privateKey: settings.privateKey,
-      alipayPublicKey: settings.alipayPublicKey,
-      gateway: settings.gateway,
-      // Configuration keeps every private key as PKCS#8, whatever form it was given in.
-      keyType: settings.privateKey.includes('BEGIN RSA PRIVATE KEY') ? 'PKCS1' : 'PKCS8',
-      signType: 'RSA2',
-      // Our own shape (snake_case, as Alipay documents it), not the SDK's camelCase copy.
-      camelcase: false,
-      timeout: options.timeoutMs ?? 20_000,
-    });
+    this.sdk = alipaySdk(settings, options.timeoutMs ?? 20_000);
   }
 
   async submitRefund(request: ProviderRefundRequest): Promise<ProviderRefund> {
