@@ -468,6 +468,7 @@ export function loadPolicy(env: Env): RefundPolicy {
   const policy: RefundPolicy = {
     autoApproveMax: integerSetting(env, 'REFUND_AUTO_APPROVE_MAX', 0) ?? DEFAULT_POLICY.autoApproveMax,
     dualApprovalMin: integerSetting(env, 'REFUND_DUAL_APPROVAL_MIN', 1) ?? DEFAULT_POLICY.dualApprovalMin,
+    dailyAutoApproveMax: integerSetting(env, 'REFUND_DAILY_AUTO_APPROVE_MAX', 0),
     windowMs,
     approvalReminderMs: durationSetting(env, 'REFUND_APPROVAL_REMINDER') ?? DEFAULT_POLICY.approvalReminderMs,
     approvalEscalateMs: durationSetting(env, 'REFUND_APPROVAL_ESCALATE') ?? DEFAULT_POLICY.approvalEscalateMs,

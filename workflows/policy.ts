@@ -12,6 +12,11 @@ export interface RefundPolicy {
   autoApproveMax: number;
   /** From this many minor units two different supervisors must approve. */
   dualApprovalMin: number;
+  /**
+   * At most this many minor units a day (per API key and currency, business days) go out without
+   * approval; past it, a refund that would have been automatic needs one supervisor. Absent: no cap.
+   */
+  dailyAutoApproveMax?: number;
   /** How long after capture each channel still takes refunds. */
   windowMs: Record<PaymentChannel, number>;
   approvalReminderMs: number;
@@ -49,6 +54,11 @@ export const DEFAULT_POLICY: RefundPolicy = {
 
 export interface ApprovalQuestion {
   amount: number;
+  /**
+   * What the payment has refunded or holds for refunds in flight before this one: the thresholds
+   * apply to the payment's running total, so a refund split into parts needs what the whole would.
+   */
+  refundedBefore: number;
   reason: RefundReason;
   /** False when the money goes somewhere other than back to the original payer account. */
   toOriginalDestination: boolean;
@@ -56,8 +66,9 @@ export interface ApprovalQuestion {
 
 /** How many different supervisors must approve before the refund may be sent: 0, 1 or 2. */
 export function requiredApprovals(question: ApprovalQuestion, policy: RefundPolicy): 0 | 1 | 2 {
-  if (question.amount >= policy.dualApprovalMin) return 2;
-  if (question.amount > policy.autoApproveMax) return 1;
+  const total = question.refundedBefore + question.amount;
+  if (total >= policy.dualApprovalMin) return 2;
+  if (total > policy.autoApproveMax) return 1;
   if (question.reason === 'fraud' || !question.toOriginalDestination) return 1;
   return 0;
 }

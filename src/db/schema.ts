@@ -238,6 +238,22 @@ export const idempotencyKeys = pgTable(
   (t) => [primaryKey({ columns: [t.principal, t.key] })],
 );
 
+/**
+ * What each API key's refunds sent without approval came to on one business day, when
+ * REFUND_DAILY_AUTO_APPROVE_MAX caps it: a key cannot spread refunds over many payments to move
+ * more than that unapproved in a day.
+ */
+export const automaticRefundTotals = pgTable(
+  'automatic_refund_totals',
+  {
+    principal: text('principal').notNull(),
+    businessDay: text('business_day').notNull(),
+    currency: text('currency').notNull(),
+    total: money('total').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.principal, t.businessDay, t.currency] })],
+);
+
 /** One row per submission route of a refund; a reroute is a new attempt with a new provider key. */
 export const providerAttempts = pgTable(
   'provider_attempts',

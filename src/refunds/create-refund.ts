@@ -16,7 +16,9 @@ import { markWorkflowStarted } from '../db/queries/workflow-starts';
 import { startRefundWorkflow } from '../temporal/refund-workflows';
 import type { Actor, RefundReason } from '../../workflows/lifecycle';
 import type { RefundWorkflowInput } from '../../workflows/messages';
+import { localDate } from '../../workflows/business-days';
 import { refundFee, refundWindowClosesAt, requiredApprovals, type RefundPolicy } from '../../workflows/policy';
+import { addToAutomaticTotal } from '../db/queries/automatic-refund-totals';
 import { RefundRequestError } from './refund-errors';
 import { requireRouteOpen, type RouteAdapters } from './routes';
 
@@ -125,7 +127,13 @@ async function recordRefund(
   checkRefundable(payment, request, policy, new Date());
 
   const fee = refundFee(request.amount, request.reason, policy);
-  const approvals = requiredApprovals({ amount: request.amount, reason: request.reason, toOriginalDestination: true }, policy);
+  // Judged on the payment's total with this refund, under the payment's lock: parts sent at once are
+  // counted one after another, so splitting a refund never needs fewer approvals than the whole.
+  const refundedBefore = payment.refundedAmount + payment.reservedAmount;
+  let approvals = requiredApprovals({ amount: request.amount, refundedBefore, reason: request.reason, toOriginalDestination: true }, policy);
+  // Nor can one key spread refunds over many payments: past its daily automatic total, a supervisor approves.
+  const businessDay = localDate(Date.now(), policy.utcOffsetMinutes);
+  if (approvals === 0 && policy.dailyAutoApproveMax !== undefined && !(await addToAutomaticTotal(tx, caller.principal, businessDay, request.currency, request.amount, policy.dailyAutoApproveMax))) approvals = 1;
   const refundId = newRefundId();
   // Millisecond precision, like the list cursor that pages on it and the workflow's timers.
   const createdAt = new Date();
@@ -160,7 +168,7 @@ async function recordRefund(
         eventKey: 'created',
         type: 'created',
         actor: caller,
-        detail: { amount: request.amount, currency: request.currency, reason: request.reason, requiredApprovals: approvals, reserved: request.amount },
+        detail: { amount: request.amount, currency: request.currency, reason: request.reason, requiredApprovals: approvals, reserved: request.amount, refundedBefore },
       },
     ),
   ]);

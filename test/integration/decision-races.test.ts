@@ -172,3 +172,38 @@ it('a proposal approved and rejected at once: carried out exactly once, or not a
     await expectBooksMatchMoney(running.call, paymentId, refundId);
   });
 });
+
+/**
+ * The approval policy cannot be split around (issue #20): its thresholds apply to the payment's
+ * refunded-plus-in-flight total, counted under the payment's lock, so parts sent at the same moment
+ * are judged one after another and the part that brings the total over a threshold needs what the
+ * whole would. Nothing beyond REFUND_AUTO_APPROVE_MAX ever goes out without a supervisor.
+ */
+it('three parts of a large refund sent at once need the approvals the whole does, and at most the automatic limit goes unapproved', async () => {
+  const parts = [
+    { part: 700_000, whole: 2 }, // 2,100,000 in all: two supervisors, as one refund of it would need
+    { part: 30_000, whole: 1 }, // 90,000 in all: above the automatic limit of 50,000
+  ];
+  for (const { part, whole } of parts) {
+    await rounds(async () => {
+      const payment = paymentRegistration({ amount: 3_000_000, payerAccount: '6222020200112345678' });
+      expect((await call('POST', '/v1/payments', 'dev-service', payment)).status).toBe(201);
+      const created = await Promise.all(
+        [0, 1, 2].map(() => call('POST', '/v1/refunds', 'dev-service', { paymentId: payment.id, amount: part, currency: 'CNY', reason: 'defective' }, { 'Idempotency-Key': uniqueId('k') })),
+      );
+      expect(created.map((c) => c.status)).toEqual([201, 201, 201]);
+      // In the order they were put on record: each judged on the payment's total with it.
+      const inOrder = created.map((c) => c.body).sort((a, b) => a.requiredApprovals - b.requiredApprovals);
+      expect(Math.max(...inOrder.map((r) => r.requiredApprovals))).toBe(whole);
+      const unapproved = inOrder.filter((r) => r.requiredApprovals === 0).reduce((sum, r) => sum + r.amount, 0);
+      expect(unapproved).toBeLessThanOrEqual(50_000);
+      expect(inOrder.filter((r) => r.requiredApprovals === 0).map((r) => r.status)).toEqual(inOrder.filter((r) => r.requiredApprovals === 0).map(() => 'processing'));
+      expect(inOrder.filter((r) => r.requiredApprovals > 0).map((r) => r.status)).toEqual(inOrder.filter((r) => r.requiredApprovals > 0).map(() => 'pending_approval'));
+      // On record: each refund's `created` event names the payment's total it was judged on.
+      const judgedOn = await Promise.all(created.map(async (c) => (await call('GET', `/v1/refunds/${c.body.id}`, 'dev-support')).body.timeline[0].detail.refundedBefore as number));
+      expect(judgedOn.sort((a, b) => a - b)).toEqual([0, part, 2 * part]);
+      const paymentNow = (await call('GET', `/v1/payments/${payment.id}`, 'dev-support')).body;
+      expect(paymentNow.reservedAmount + paymentNow.refundedAmount).toBe(3 * part);
+    });
+  }
+}, 120_000);

@@ -158,6 +158,11 @@ describe('a refund end to end over HTTP', () => {
     expect(during.refundedAmount + during.reservedAmount).toBe(98_000);
     expect(during.refundableAmount).toBe(2_000);
 
+    // The approval policy counts the payment's running total (7 × 7,000 = 49,000 ≤ 50,000): the rest wait for a supervisor.
+    const held = accepted.filter((r) => r.body.status === 'pending_approval');
+    expect(accepted.map((r) => r.body.requiredApprovals).sort()).toEqual([...Array(7).fill(0), ...Array(7).fill(1)]);
+    expect(held).toHaveLength(7);
+    for (const r of held) expect((await call('POST', `/v1/refunds/${r.body.id}/approve`, { key: 'dev-supervisor-a', body: {} })).status).toBe(200);
     await Promise.all(accepted.map((r) => untilRefundStatus(r.body.id, 'succeeded')));
     const after = (await call('GET', `/v1/payments/${payment.id}`)).body;
     expect(after).toMatchObject({ refundedAmount: 98_000, reservedAmount: 0, refundableAmount: 2_000 });

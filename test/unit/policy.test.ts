@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { DAY_MS, parseDuration } from '../../workflows/durations';
 import { DEFAULT_POLICY, refundFee, refundWindowClosesAt, requiredApprovals } from '../../workflows/policy';
 import { addBusinessDays, isBusinessDay } from '../../workflows/business-days';
@@ -6,7 +7,7 @@ const policy = DEFAULT_POLICY;
 
 describe('approval policy', () => {
   it('approves small refunds automatically, holds larger ones for one supervisor, the largest for two', () => {
-    const ask = (amount: number) => requiredApprovals({ amount, reason: 'defective', toOriginalDestination: true }, policy);
+    const ask = (amount: number) => requiredApprovals({ amount, refundedBefore: 0, reason: 'defective', toOriginalDestination: true }, policy);
     expect(ask(1)).toBe(0);
     expect(ask(50_000)).toBe(0);
     expect(ask(50_001)).toBe(1);
@@ -15,9 +16,9 @@ describe('approval policy', () => {
   });
 
   it('always holds fraud refunds and refunds to another destination', () => {
-    expect(requiredApprovals({ amount: 100, reason: 'fraud', toOriginalDestination: true }, policy)).toBe(1);
-    expect(requiredApprovals({ amount: 100, reason: 'defective', toOriginalDestination: false }, policy)).toBe(1);
-    expect(requiredApprovals({ amount: 3_000_000, reason: 'fraud', toOriginalDestination: false }, policy)).toBe(2);
+    expect(requiredApprovals({ amount: 100, refundedBefore: 0, reason: 'fraud', toOriginalDestination: true }, policy)).toBe(1);
+    expect(requiredApprovals({ amount: 100, refundedBefore: 0, reason: 'defective', toOriginalDestination: false }, policy)).toBe(1);
+    expect(requiredApprovals({ amount: 3_000_000, refundedBefore: 0, reason: 'fraud', toOriginalDestination: false }, policy)).toBe(2);
   });
 
   it('keeps the configured fee per reason', () => {
@@ -63,5 +64,24 @@ describe('business days', () => {
     expect(addBusinessDays(wednesday, 0, calendar)).toBe(wednesday);
     // Zero days from a Saturday is the next Monday.
     expect(new Date(addBusinessDays(Date.parse('2026-10-03T02:00:00Z'), 0, calendar)).toISOString()).toBe('2026-10-05T02:00:00.000Z');
+  });
+});
+
+describe('approval policy on the payment’s running total (issue #20)', () => {
+  it('a refund split into any parts needs, for the part that completes it, what the whole needs; the parts that go unapproved stay within the automatic limit', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 3_000_000 }), { minLength: 1, maxLength: 8 }), fc.constantFrom('defective', 'fraud') as fc.Arbitrary<'defective' | 'fraud'>, (parts, reason) => {
+        let refundedBefore = 0;
+        const needs = parts.map((amount) => {
+          const approvals = requiredApprovals({ amount, refundedBefore, reason, toOriginalDestination: true }, policy);
+          refundedBefore += amount;
+          return { amount, approvals };
+        });
+        const whole = requiredApprovals({ amount: refundedBefore, refundedBefore: 0, reason, toOriginalDestination: true }, policy);
+        expect(needs.at(-1)!.approvals).toBe(whole);
+        expect(Math.max(...needs.map((n) => n.approvals))).toBe(whole);
+        expect(needs.filter((n) => n.approvals === 0).reduce((sum, n) => sum + n.amount, 0)).toBeLessThanOrEqual(policy.autoApproveMax);
+      }),
+    );
   });
 });
