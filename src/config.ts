@@ -19,6 +19,13 @@ export interface ApiKey {
 export interface Config {
   production: boolean;
   port: number;
+  /** The address the API listens on: loopback outside production unless HOST says otherwise. */
+  host: string;
+  /**
+   * Which proxies in front of the API to believe about the client (X-Forwarded-For, -Proto): Express's
+   * `trust proxy` (false, true, a hop count, or addresses and subnets such as `loopback, 10.0.0.0/8`).
+   */
+  trustProxy: boolean | number | string;
   dataDir: string;
   /** Absent: the dev stack starts an embedded PostgreSQL. */
   databaseUrl?: string;
@@ -169,7 +176,32 @@ export const SECRET_SETTINGS = [
 export const DEVELOPMENT_API_KEYS =
   'dev-service=service:pos-backend,dev-support=support:support-1,dev-supervisor-a=supervisor:supervisor-a,dev-supervisor-b=supervisor:supervisor-b,dev-supervisor-c=supervisor:supervisor-c';
 const DEVELOPMENT_WEBHOOK_SECRET = 'dev-provider-webhook-secret';
+const DEVELOPMENT_MERCHANT_WEBHOOK_SECRET = 'dev-merchant-webhook-secret';
 const DEVELOPMENT_SEAL_KEY = 'dev-destination-seal-key';
+/** The published development values: never accepted where the service is reachable by others. */
+const DEVELOPMENT_KEY_VALUES = new Set([...DEVELOPMENT_API_KEYS.split(',').map((entry) => entry.split('=')[0]!), DEVELOPMENT_WEBHOOK_SECRET, DEVELOPMENT_MERCHANT_WEBHOOK_SECRET, DEVELOPMENT_SEAL_KEY]);
+/** The shortest API key or webhook secret production takes: 32 characters, as `openssl rand -hex 16` gives. */
+export const MIN_SECRET_LENGTH = 32;
+
+/** TRUST_PROXY: unset or `false` trusts no proxy; `true`, a hop count, or addresses/subnets (comma list) as Express reads them. */
+function trustProxySetting(env: Env): boolean | number | string {
+  const value = env.TRUST_PROXY?.trim();
+  if (!value || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  if (!/^[0-9A-Za-z.:/,\s]+$/.test(value)) throw new ConfigError('TRUST_PROXY must be true, false, a hop count, or addresses and subnets (e.g. loopback, 10.0.0.0/8)');
+  return value;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** A secret production relies on: long enough not to be guessed, and not one the README publishes. */
+function requireStrongSecret(name: string, value: string, published: Set<string>): void {
+  if (published.has(value)) throw new ConfigError(`${name} holds a development value, published in the README: give a secret of your own (\`openssl rand -hex 32\`)`);
+  if (value.length < MIN_SECRET_LENGTH) throw new ConfigError(`${name} holds a key shorter than ${MIN_SECRET_LENGTH} characters: give a longer one (\`openssl rand -hex 32\`)`);
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -182,16 +214,26 @@ export function loadConfig(given: Env = process.env): Config {
   const production = env.NODE_ENV === 'production';
   // PORT=0 asks for any free port.
   const port = integerSetting(env, 'PORT', 0, 65_535) ?? 3000;
+  // Containers listen on every interface; a development machine only on itself.
+  const host = env.HOST || (production ? '0.0.0.0' : '127.0.0.1');
+  if (!env.API_KEYS && !production && !isLoopback(host)) {
+    throw new ConfigError(`HOST=${host} reaches beyond this machine, where the development API keys must not work: set API_KEYS (keys of ${MIN_SECRET_LENGTH} characters or more), or HOST=127.0.0.1`);
+  }
   const apiKeysText = env.API_KEYS ?? (production ? undefined : DEVELOPMENT_API_KEYS);
   if (!apiKeysText) throw new ConfigError('API_KEYS must be set in production (key=role:principal,...)');
+  const apiKeys = parseApiKeys(apiKeysText);
+  // Where anyone else can reach the API, no key anybody could guess or has read in our README.
+  if (production || !isLoopback(host)) for (const key of apiKeys.keys()) requireStrongSecret('API_KEYS', key, DEVELOPMENT_KEY_VALUES);
   const sandboxEnabled = booleanSetting(env, 'SANDBOX_ENABLED') ?? !production;
   // The generic signed webhook is the sandbox's: real providers sign their own way.
   const providerWebhookSecret = env.PROVIDER_WEBHOOK_SECRET || (production && sandboxEnabled ? undefined : DEVELOPMENT_WEBHOOK_SECRET);
   if (!providerWebhookSecret) throw new ConfigError('PROVIDER_WEBHOOK_SECRET must be set in production when SANDBOX_ENABLED=true');
 
   const merchantWebhooks = parseMerchantWebhooks(env.MERCHANT_WEBHOOKS ?? '');
-  const merchantWebhookSecret = env.MERCHANT_WEBHOOK_SECRET || (production && merchantWebhooks.size > 0 ? undefined : 'dev-merchant-webhook-secret');
+  const merchantWebhookSecret = env.MERCHANT_WEBHOOK_SECRET || (production && merchantWebhooks.size > 0 ? undefined : DEVELOPMENT_MERCHANT_WEBHOOK_SECRET);
   if (!merchantWebhookSecret) throw new ConfigError('MERCHANT_WEBHOOK_SECRET must be set in production when MERCHANT_WEBHOOKS is');
+  if (production && env.PROVIDER_WEBHOOK_SECRET) requireStrongSecret('PROVIDER_WEBHOOK_SECRET', env.PROVIDER_WEBHOOK_SECRET, DEVELOPMENT_KEY_VALUES);
+  if (production && env.MERCHANT_WEBHOOK_SECRET) requireStrongSecret('MERCHANT_WEBHOOK_SECRET', env.MERCHANT_WEBHOOK_SECRET, DEVELOPMENT_KEY_VALUES);
   const destinationSealKey = env.DESTINATION_SEAL_KEY || (production ? undefined : DEVELOPMENT_SEAL_KEY);
   if (!destinationSealKey) throw new ConfigError('DESTINATION_SEAL_KEY must be set in production (32 random bytes, base64: `openssl rand -base64 32`)');
   if (production && !/^[A-Za-z0-9+/]{43}=$/.test(destinationSealKey)) throw new ConfigError('DESTINATION_SEAL_KEY must be 32 bytes, base64 (`openssl rand -base64 32`)');
@@ -199,6 +241,8 @@ export function loadConfig(given: Env = process.env): Config {
   return {
     production,
     port,
+    host,
+    trustProxy: trustProxySetting(env),
     dataDir: path.resolve(env.DATA_DIR ?? '.data'),
     databaseUrl: env.DATABASE_URL || undefined,
     temporalAddress: env.TEMPORAL_ADDRESS || undefined,
@@ -210,7 +254,7 @@ export function loadConfig(given: Env = process.env): Config {
     temporalUiPort: portSetting(env, 'TEMPORAL_UI_PORT'),
     temporalCliPath: env.TEMPORAL_CLI_PATH || undefined,
     temporalTestServerPath: env.TEMPORAL_TEST_SERVER_PATH || undefined,
-    apiKeys: parseApiKeys(apiKeysText),
+    apiKeys,
     providerWebhookSecret,
     merchantWebhooks,
     merchantWebhookSecret,

@@ -39,6 +39,9 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
 export function createApp(deps: ApiDeps) {
   const app = express();
   app.disable('x-powered-by');
+  // Behind a TLS proxy, its X-Forwarded-Proto is what makes a request `secure` (cookies, HSTS): only from proxies we trust.
+  app.set('trust proxy', deps.config.trustProxy);
+  app.use(strictTransportSecurity);
   app.set('query parser', 'simple');
   app.use(requestLog(deps));
   app.use(
@@ -131,4 +134,10 @@ function toProblem(error: unknown, requestId: string): ApiProblem {
   }
   // Not a refusal we know: a fault of ours, named by the request id in our logs. Never called "safe to retry".
   return new ApiProblem(500, 'internal_error', 'Internal error', `The request failed on our side; quote request id ${requestId}`, { requestId });
+}
+
+/** Over HTTPS, browsers are told to come back only over HTTPS (a year, subdomains too). */
+function strictTransportSecurity(req: Request, res: Response, next: NextFunction): void {
+  if (req.secure) res.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+  next();
 }

@@ -18,12 +18,13 @@ export async function startApiServer(options: { config: Config; db: Database; te
   const refunds = { db, temporal, taskQueue: config.taskQueue, routes: config.providers.routes, policy: config.policy, providerPollIntervalMs: config.providerPollIntervalMs, merchantWebhooks: config.merchantWebhooks };
   const app = createApp({ ...options, metrics: createApiMetrics(), seal: destinationSeal(config.destinationSealKey), refunds });
   const server: Server = await new Promise((resolve, reject) => {
-    const listening = app.listen(options.port ?? options.config.port, '0.0.0.0', (error?: Error) => (error ? reject(error) : resolve(listening)));
+    const listening = app.listen(options.port ?? options.config.port, options.config.host, (error?: Error) => (error ? reject(error) : resolve(listening)));
   });
   const port = (server.address() as { port: number }).port;
   return {
     port,
-    url: `http://127.0.0.1:${port}`,
+    // Where this machine reaches it: loopback when it listens on every interface.
+    url: `http://${['0.0.0.0', '::'].includes(config.host) ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     stop: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

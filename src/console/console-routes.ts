@@ -15,7 +15,7 @@ import { ApproveBody, CancelBody, ListRefundsQuery, RejectBody, RetryBody } from
 import { refundView } from '../api/views';
 import { notificationsOfRefund } from '../db/queries/notifications';
 import { findPayment } from '../db/queries/payments';
-import { refundReportGroups, refundReportSummary, type ReportGrouping, type ReportRange } from '../db/queries/reports';
+import { refundReportGroups, refundReportSummary, reportRangeProblem, type ReportGrouping, type ReportRange } from '../db/queries/reports';
 import { awaitingApprovalOldestFirst, findRefund, latestEventsOf, listRefunds, providerAttemptsOf, refundTimeline, stuckOldestFirst } from '../db/queries/refunds';
 import type { RefundRow } from '../db/schema';
 import { decideRefund, decisionViewOf, type RefundDecision } from '../refunds/refund-decisions';
@@ -39,7 +39,22 @@ import {
   type RefundForPage,
   type SearchFields,
 } from './pages';
-import { clearCookie, closeSession, cookiesOf, openSession, personOfKey, SESSION_COOKIE, sessionOf, setCookie, SIGN_IN_COOKIE, token, tokenMatches, type ConsoleSession } from './sessions';
+import {
+  clearCookie,
+  closeSession,
+  cookiesOf,
+  openSession,
+  personOfKey,
+  SESSION_COOKIE,
+  sessionOf,
+  setCookie,
+  SIGN_IN_COOKIE,
+  SIGN_IN_TOKEN_TTL_MS,
+  signInToken,
+  signInTokenValid,
+  tokenMatches,
+  type ConsoleSession,
+} from './sessions';
 import { localeOf, refusalIn, textOf, type Text } from './text';
 
 const LOCALE_COOKIE = 'rf_lang';
@@ -95,36 +110,41 @@ export function consoleRouter(deps: ApiDeps): express.Router {
   router.use('/console/assets/noto-sans-sc', express.static(FONTS, { immutable: true, maxAge: '365d', index: false }));
   router.use('/console', express.urlencoded({ extended: false, limit: '16kb' }), securityHeaders);
 
+  const production = config.production;
+  // The sign-in form's tokens are signed with a key derived from a secret every replica shares.
+  const signInSecret = config.destinationSealKey;
+
   router.get('/console', async (req, res) => {
-    const session = await sessionOf(db, req);
+    const session = await sessionOf(db, req, config.apiKeys);
     res.redirect(303, session ? '/console/inbox' : '/console/sign-in');
   });
 
   router.get('/console/sign-in', (req, res) => {
-    const csrf = token();
-    setCookie(req, res, SIGN_IN_COOKIE, csrf, 3_600_000);
+    const csrf = signInToken(signInSecret);
+    setCookie(req, res, SIGN_IN_COOKIE, csrf, SIGN_IN_TOKEN_TTL_MS, production);
     res.type('html').send(signInPage(contextOf(req, res), csrf));
   });
 
   router.post('/console/sign-in', async (req, res) => {
     const context = contextOf(req, res);
-    if (!tokenMatches(cookiesOf(req)[SIGN_IN_COOKIE], req.body?._csrf)) return refuseForgery(req, res, context);
-    const person = personOfKey(config.apiKeys, typeof req.body?.key === 'string' ? req.body.key : '');
+    if (!signInTokenValid(signInSecret, cookiesOf(req)[SIGN_IN_COOKIE], req.body?._csrf)) return refuseForgery(req, res, context);
+    const key = typeof req.body?.key === 'string' ? req.body.key : '';
+    const person = personOfKey(config.apiKeys, key);
     if (typeof person === 'string') {
-      const csrf = token();
-      setCookie(req, res, SIGN_IN_COOKIE, csrf, 3_600_000);
+      const csrf = signInToken(signInSecret);
+      setCookie(req, res, SIGN_IN_COOKIE, csrf, SIGN_IN_TOKEN_TTL_MS, production);
       const message = person === 'service_key' ? context.text.serviceKey : context.text.unknownKey;
       return res.status(person === 'service_key' ? 403 : 401).type('html').send(signInPage({ ...context, notice: { kind: 'error', message } }, csrf));
     }
-    const { id } = await openSession(db, person, config.consoleSessionTtlMs);
-    clearCookie(req, res, SIGN_IN_COOKIE);
-    setCookie(req, res, SESSION_COOKIE, id, config.consoleSessionTtlMs);
+    const { id } = await openSession(db, person, key, config.consoleSessionTtlMs);
+    clearCookie(req, res, SIGN_IN_COOKIE, production);
+    setCookie(req, res, SESSION_COOKIE, id, config.consoleSessionTtlMs, production);
     res.redirect(303, '/console');
   });
 
   router.post('/console/sign-out', signedIn, async (req, res) => {
     await closeSession(db, req);
-    clearCookie(req, res, SESSION_COOKIE);
+    clearCookie(req, res, SESSION_COOKIE, production);
     res.redirect(303, '/console/sign-in');
   });
 
@@ -287,7 +307,7 @@ export function consoleRouter(deps: ApiDeps): express.Router {
 
   /** Only signed-in people; and every form post with its session's CSRF token. */
   async function signedIn(req: Request, res: Response, next: NextFunction) {
-    const session = await sessionOf(db, req);
+    const session = await sessionOf(db, req, config.apiKeys);
     if (!session) {
       if (req.method === 'GET') return res.redirect(303, '/console/sign-in');
       const context = contextOf(req, res);
@@ -306,13 +326,16 @@ export function consoleRouter(deps: ApiDeps): express.Router {
     const parsed = ReportRangeForm.safeParse(asked);
     if (!parsed.success) return { ok: false, problem: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') };
     const { from, to } = parsed.data;
-    return { ok: true, from, to, range: { from: new Date(localDayStart(from, offset)), to: new Date(localDayEnd(to, offset)), utcOffsetMinutes: offset } };
+    const range = { from: new Date(localDayStart(from, offset)), to: new Date(localDayEnd(to, offset)), utcOffsetMinutes: offset };
+    const problem = reportRangeProblem(range.from, range.to);
+    if (problem) return { ok: false, problem: `to: ${problem}` };
+    return { ok: true, from, to, range };
   }
 
   function contextOf(req: Request, res: Response): PageContext {
     const asked = req.query.lang;
     const locale = localeOf(asked, cookiesOf(req)[LOCALE_COOKIE], req.get('accept-language'));
-    if (asked === locale) setCookie(req, res, LOCALE_COOKIE, locale, 365 * 86_400_000);
+    if (asked === locale) setCookie(req, res, LOCALE_COOKIE, locale, 365 * 86_400_000, config.production);
     return { locale, text: textOf(locale), session: res.locals.session as ConsoleSession | undefined };
   }
 }

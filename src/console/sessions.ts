@@ -1,10 +1,12 @@
 /**
  * Console sessions: who signed in, for how long, and the CSRF token their forms carry. A person
  * signs in with their API key (SPEC §5: the key names the principal and the role); service keys
- * belong to machines and cannot sign in. The cookie is HttpOnly, SameSite=Strict, Secure when the
- * console is served over TLS, and holds a random id whose hash alone is stored.
+ * belong to machines and cannot sign in. The cookie is HttpOnly, SameSite=Strict, Secure in
+ * production and whenever the console is served over TLS (directly, or behind a trusted proxy),
+ * and holds a random id whose hash alone is stored. A session lives only as long as the key it was
+ * opened with: removed from API_KEYS, or given to someone else, its sessions open nothing more.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, eq, gt, lt } from 'drizzle-orm';
 import type { Request, Response } from 'express';
 import { holderOfKey } from '../api/auth';
@@ -27,26 +29,31 @@ export function personOfKey(keys: Map<string, ApiKey>, given: string): ApiKey | 
   return identity.role === 'service' ? 'service_key' : identity;
 }
 
-export async function openSession(db: Database, person: ApiKey, ttlMs: number): Promise<{ id: string; session: ConsoleSession }> {
+export async function openSession(db: Database, person: ApiKey, key: string, ttlMs: number): Promise<{ id: string; session: ConsoleSession }> {
   const id = token();
   const [row] = await db
     .insert(consoleSessions)
-    .values({ idHash: hashOf(id), principal: person.principal, role: person.role as ConsoleSession['role'], csrfToken: token(), expiresAt: new Date(Date.now() + ttlMs) })
+    .values({ idHash: hashOf(id), principal: person.principal, role: person.role as ConsoleSession['role'], keyHash: hashOf(key), csrfToken: token(), expiresAt: new Date(Date.now() + ttlMs) })
     .returning();
   // Sessions long expired go with the next sign-in: the table stays the size of the people using it.
   await db.delete(consoleSessions).where(lt(consoleSessions.expiresAt, new Date(Date.now() - 86_400_000)));
   return { id, session: row! };
 }
 
-/** The live session the request's cookie names, if any. */
-export async function sessionOf(db: Database, request: Request): Promise<ConsoleSession | undefined> {
+/** The live session the request's cookie names, if any, and only while its key still names the same person in API_KEYS. */
+export async function sessionOf(db: Database, request: Request, keys: Map<string, ApiKey>): Promise<ConsoleSession | undefined> {
   const id = cookiesOf(request)[SESSION_COOKIE];
   if (!id) return undefined;
   const [row] = await db
     .select()
     .from(consoleSessions)
     .where(and(eq(consoleSessions.idHash, hashOf(id)), gt(consoleSessions.expiresAt, new Date())));
-  return row;
+  if (!row) return undefined;
+  // Asked of the keys as they are now: a handful of hashes, for a session that must never outlive its key.
+  for (const [key, holder] of keys) {
+    if (hashOf(key) === row.keyHash) return holder.principal === row.principal && holder.role === row.role ? row : undefined;
+  }
+  return undefined;
 }
 
 export async function closeSession(db: Database, request: Request): Promise<void> {
@@ -54,12 +61,37 @@ export async function closeSession(db: Database, request: Request): Promise<void
   if (id) await db.delete(consoleSessions).where(eq(consoleSessions.idHash, hashOf(id)));
 }
 
-export function setCookie(request: Request, response: Response, name: string, value: string, maxAgeMs: number): void {
-  response.cookie(name, value, { httpOnly: true, sameSite: 'strict', secure: request.secure, path: '/console', maxAge: maxAgeMs });
+/** Cookies go over TLS only in production, whatever a proxy says, and whenever the request came over TLS. */
+export function setCookie(request: Request, response: Response, name: string, value: string, maxAgeMs: number, production: boolean): void {
+  response.cookie(name, value, { httpOnly: true, sameSite: 'strict', secure: production || request.secure, path: '/console', maxAge: maxAgeMs });
 }
 
-export function clearCookie(request: Request, response: Response, name: string): void {
-  response.clearCookie(name, { httpOnly: true, sameSite: 'strict', secure: request.secure, path: '/console' });
+export function clearCookie(request: Request, response: Response, name: string, production: boolean): void {
+  response.clearCookie(name, { httpOnly: true, sameSite: 'strict', secure: production || request.secure, path: '/console' });
+}
+
+/**
+ * The sign-in form's CSRF token, before there is a session: random, stamped with when it lapses and
+ * signed with a key only the service holds, so a token an attacker makes up (or plants in a cookie)
+ * never passes; the form must also send back the same one its cookie holds.
+ */
+export function signInToken(secret: string, nowMs = Date.now()): string {
+  const body = `${randomBytes(18).toString('base64url')}.${nowMs + SIGN_IN_TOKEN_TTL_MS}`;
+  return `${body}.${signatureOf(secret, body)}`;
+}
+
+export function signInTokenValid(secret: string, cookie: string | undefined, given: unknown, nowMs = Date.now()): boolean {
+  if (!tokenMatches(cookie, given)) return false;
+  const [nonce, lapses, signature] = (given as string).split('.');
+  if (!nonce || !lapses || !signature || !/^\d+$/.test(lapses) || Number(lapses) < nowMs) return false;
+  return tokenMatches(signatureOf(secret, `${nonce}.${lapses}`), signature);
+}
+
+export const SIGN_IN_TOKEN_TTL_MS = 3_600_000;
+
+function signatureOf(secret: string, body: string): string {
+  const key = Buffer.from(hkdfSync('sha256', secret, 'refundflow', 'console sign-in CSRF', 32));
+  return createHmac('sha256', key).update(body).digest('base64url');
 }
 
 /** True when the form's token is the one expected (constant time). */

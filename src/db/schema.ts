@@ -398,6 +398,8 @@ export const consoleSessions = pgTable(
     idHash: text('id_hash').primaryKey(),
     principal: text('principal').notNull(),
     role: text('role').$type<'supervisor' | 'support'>().notNull(),
+    /** SHA-256 of the API key signed in with: a key removed from API_KEYS ends its sessions at once. */
+    keyHash: text('key_hash').notNull().default(''),
     csrfToken: text('csrf_token').notNull(),
     createdAt: createdAt(),
     expiresAt: instant('expires_at').notNull(),

@@ -7,11 +7,10 @@
 import '../support/quiet-temporal';
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { DEVELOPMENT_API_KEYS } from '../../src/config';
 import { freePort } from '../../src/dev/ports';
 import { WechatPaySimulator } from '../simulators/wechatpay-simulator';
 import { eventually, paymentRegistration, uniqueId } from '../support/refund-fixtures';
-import { startTestService, type TestService } from '../support/test-service';
+import { productionKeys, startTestService, type TestService } from '../support/test-service';
 
 const wechat = new WechatPaySimulator(200);
 let running: TestService;
@@ -19,17 +18,24 @@ let running: TestService;
 beforeAll(async () => {
   await wechat.start();
   const port = await freePort();
+  const keys = productionKeys();
   running = await startTestService({
     NODE_ENV: 'production',
     PORT: String(port),
-    API_KEYS: DEVELOPMENT_API_KEYS,
+    API_KEYS: keys.API_KEYS,
     DESTINATION_SEAL_KEY: randomBytes(32).toString('base64'),
     PROVIDER_CARD: 'off',
     PROVIDER_ALIPAY: 'off',
     PROVIDER_BANK_TRANSFER: 'off',
     ...wechat.env(`http://127.0.0.1:${port}/v1/webhooks/wechatpay`),
-  });
+  }, undefined, { worker: true, keyValues: keys.values });
 }, 60_000);
+
+it('takes only its own keys: the development ones published in the README are unknown here', async () => {
+  expect((await running.call('GET', '/v1/refunds', { key: 'dev-support' })).status).toBe(200);
+  const published = await fetch(`${running.service.apiUrl}/v1/refunds`, { headers: { authorization: 'Bearer dev-support' } });
+  expect(published.status).toBe(401);
+});
 
 afterAll(async () => {
   await running?.stop();

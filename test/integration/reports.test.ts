@@ -85,5 +85,10 @@ it('groups by channel and status, and refuses a backwards range or the service r
     ['succeeded', 3],
   ]);
   expect((await running.call('GET', '/v1/reports/refunds?from=2026-03-03T00:00:00Z&to=2026-03-01T00:00:00Z', { key: 'dev-support' })).status).toBe(400);
+  // A period is at most a year and a day: 0001 to 9999 is refused before anything is scanned (issue #20).
+  const ages = await running.call('GET', '/v1/reports/refunds?from=0001-01-01T00:00:00Z&to=9999-12-31T00:00:00Z', { key: 'dev-support' });
+  expect(ages.status).toBe(400);
+  expect(JSON.stringify(ages.body)).toContain('at most 367 days after from');
+  expect((await running.call('GET', '/v1/reports/refunds?from=2025-03-01T00:00:00Z&to=2026-03-03T00:00:00Z', { key: 'dev-support' })).status).toBe(200);
   expect((await running.call('GET', `/v1/reports/refunds?${range}`, { key: 'dev-service' })).status).toBe(403);
 });

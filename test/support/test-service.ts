@@ -2,6 +2,7 @@
  * The whole service (API and worker) for an integration test file: its own database in the
  * suite's PostgreSQL, its own task queue on the suite's Temporal dev server, any free port.
  */
+import { randomBytes } from 'node:crypto';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger, type Logger } from '../../src/logger';
 import { startService, type RunningService } from '../../src/service';
@@ -32,10 +33,20 @@ export type ApiCall = (
   options?: { key?: ApiKeyName; body?: unknown; raw?: string; headers?: Record<string, string> },
 ) => Promise<ApiResponse>;
 
+/**
+ * Keys of production strength under the development keys' names, for a service that must not take
+ * the published ones (NODE_ENV=production): `API_KEYS` to start it with, and what each name sends.
+ */
+export function productionKeys(): { API_KEYS: string; values: Record<string, string> } {
+  const roles = { 'dev-service': 'service:pos-backend', 'dev-support': 'support:support-1', 'dev-supervisor-a': 'supervisor:supervisor-a', 'dev-supervisor-b': 'supervisor:supervisor-b', 'dev-supervisor-c': 'supervisor:supervisor-c' };
+  const values = Object.fromEntries(Object.keys(roles).map((name) => [name, randomBytes(24).toString('hex')]));
+  return { API_KEYS: Object.entries(roles).map(([name, who]) => `${values[name]}=${who}`).join(','), values };
+}
+
 export async function startTestService(
   env: Record<string, string> = {},
   logger: Logger = createLogger({ level: 'error' }),
-  parts: { worker: boolean } = { worker: true },
+  parts: { worker: boolean; keyValues?: Record<string, string> } = { worker: true },
 ): Promise<TestService> {
   // The service migrates what its configuration needs (the sandbox's tables only where it is enabled).
   const database = await createTestDatabase({ sandbox: false });
@@ -52,7 +63,7 @@ export async function startTestService(
     config,
     service,
     database,
-    call: apiCaller(service.apiUrl!),
+    call: apiCaller(service.apiUrl!, parts.keyValues),
     async stop() {
       await service.stop();
       await database.close();
@@ -60,10 +71,11 @@ export async function startTestService(
   };
 }
 
-/** Calls the API as a client would; `key` defaults to the service key, null sends none. */
-export function apiCaller(baseUrl: string): ApiCall {
+/** Calls the API as a client would; `key` defaults to the service key, null sends none; `keyValues` turns a key's name into what is sent. */
+export function apiCaller(baseUrl: string, keyValues: Record<string, string> = {}): ApiCall {
   return async (method, path, options = {}) => {
-    const key = options.key === undefined ? 'dev-service' : options.key;
+    const named = options.key === undefined ? 'dev-service' : options.key;
+    const key = named && (keyValues[named] ?? named);
     const response = await fetch(`${baseUrl}${path}`, {
       method,
       headers: {

@@ -6,6 +6,9 @@ import { ConfigError, loadConfig, parseApiKeys } from '../../src/config';
 import { DAY_MS } from '../../workflows/durations';
 
 const SEAL_KEY = Buffer.alloc(32, 7).toString('base64');
+/** API keys and secrets of production strength: 32 characters or more, none of the published development values. */
+const PRODUCTION_KEYS = `${'k'.repeat(40)}=service:pos`;
+const WEBHOOK_SECRET = 'w'.repeat(32);
 /** A production deployment that pays out along no route: enough for the settings under test. */
 const ROUTES_OFF = { PROVIDER_CARD: 'off', PROVIDER_WECHAT: 'off', PROVIDER_ALIPAY: 'off', PROVIDER_BANK_TRANSFER: 'off' };
 
@@ -18,15 +21,31 @@ describe('configuration', () => {
   });
 
   it('wants a 32-byte destination seal key in production, shared by API and worker', () => {
-    const production = { NODE_ENV: 'production', API_KEYS: 'k=service:pos', ...ROUTES_OFF };
+    const production = { NODE_ENV: 'production', API_KEYS: PRODUCTION_KEYS, ...ROUTES_OFF };
     expect(() => loadConfig(production)).toThrow(/DESTINATION_SEAL_KEY/);
     expect(() => loadConfig({ ...production, DESTINATION_SEAL_KEY: 'short' })).toThrow(/DESTINATION_SEAL_KEY must be 32 bytes/);
     expect(loadConfig({ ...production, DESTINATION_SEAL_KEY: SEAL_KEY }).destinationSealKey).toBe(SEAL_KEY);
   });
 
+  it('keeps the development keys to this machine, and takes only strong keys where others can reach the API (issue #20)', () => {
+    expect(loadConfig({}).host).toBe('127.0.0.1');
+    expect(() => loadConfig({ HOST: '0.0.0.0' })).toThrow(/HOST=0\.0\.0\.0 reaches beyond this machine, where the development API keys must not work: set API_KEYS/);
+    expect(() => loadConfig({ HOST: '0.0.0.0', API_KEYS: 'short=service:pos' })).toThrow(/API_KEYS holds a key shorter than 32 characters/);
+    expect(loadConfig({ HOST: '0.0.0.0', API_KEYS: PRODUCTION_KEYS }).host).toBe('0.0.0.0');
+    expect(loadConfig({ API_KEYS: 'short=service:pos' }).apiKeys.size).toBe(1); // loopback: a developer's own keys
+    const production = { NODE_ENV: 'production', ...ROUTES_OFF, DESTINATION_SEAL_KEY: SEAL_KEY };
+    expect(loadConfig({ ...production, API_KEYS: PRODUCTION_KEYS }).host).toBe('0.0.0.0');
+    for (const key of ['dev-service', 'dev-supervisor-a']) {
+      expect(() => loadConfig({ ...production, API_KEYS: `${key}=service:pos` })).toThrow(/API_KEYS holds a development value, published in the README/);
+    }
+    expect(() => loadConfig({ ...production, API_KEYS: `${'x'.repeat(31)}=service:pos` })).toThrow(/API_KEYS holds a key shorter than 32 characters/);
+    expect(() => loadConfig({ ...production, API_KEYS: PRODUCTION_KEYS, PROVIDER_CARD: 'sandbox', SANDBOX_ENABLED: 'true', PROVIDER_WEBHOOK_SECRET: 'dev-provider-webhook-secret' })).toThrow(/PROVIDER_WEBHOOK_SECRET holds a development value/);
+    expect(() => loadConfig({ ...production, API_KEYS: PRODUCTION_KEYS, MERCHANT_WEBHOOKS: 'm1=https://pos.example/h', MERCHANT_WEBHOOK_SECRET: 'short' })).toThrow(/MERCHANT_WEBHOOK_SECRET holds a key shorter than 32/);
+  });
+
   it('refuses to start in production without API_KEYS, or with the sandbox but no webhook secret', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production', PROVIDER_WEBHOOK_SECRET: 's' })).toThrow(/API_KEYS/);
-    expect(() => loadConfig({ NODE_ENV: 'production', API_KEYS: 'k=service:pos', SANDBOX_ENABLED: 'true' })).toThrow(/PROVIDER_WEBHOOK_SECRET/);
+    expect(() => loadConfig({ NODE_ENV: 'production', PROVIDER_WEBHOOK_SECRET: WEBHOOK_SECRET })).toThrow(/API_KEYS/);
+    expect(() => loadConfig({ NODE_ENV: 'production', API_KEYS: PRODUCTION_KEYS, SANDBOX_ENABLED: 'true' })).toThrow(/PROVIDER_WEBHOOK_SECRET/);
   });
 
   it('reads policy settings, one SLA for every channel included', () => {
@@ -55,9 +74,9 @@ describe('merchant webhooks', () => {
       ['m2', 'http://10.0.0.5:8080/refunds'],
     ]);
     expect(() => loadConfig({ MERCHANT_WEBHOOKS: 'm1=ftp://x' })).toThrow(/MERCHANT_WEBHOOKS/);
-    const production = { NODE_ENV: 'production', API_KEYS: 'k=service:pos', ...ROUTES_OFF, DESTINATION_SEAL_KEY: SEAL_KEY, MERCHANT_WEBHOOKS: 'm1=https://pos.example/hooks' };
+    const production = { NODE_ENV: 'production', API_KEYS: PRODUCTION_KEYS, ...ROUTES_OFF, DESTINATION_SEAL_KEY: SEAL_KEY, MERCHANT_WEBHOOKS: 'm1=https://pos.example/hooks' };
     expect(() => loadConfig({ ...production, MERCHANT_WEBHOOK_SECRET: '' })).toThrow(/MERCHANT_WEBHOOK_SECRET/);
-    expect(loadConfig({ ...production, MERCHANT_WEBHOOK_SECRET: 'm' }).merchantWebhookSecret).toBe('m');
+    expect(loadConfig({ ...production, MERCHANT_WEBHOOK_SECRET: WEBHOOK_SECRET }).merchantWebhookSecret).toBe(WEBHOOK_SECRET);
   });
 });
 
@@ -100,7 +119,7 @@ describe('customer message delivery', () => {
 });
 
 describe('providers per route', () => {
-  const production = { NODE_ENV: 'production', API_KEYS: 'k=service:pos', DESTINATION_SEAL_KEY: SEAL_KEY };
+  const production = { NODE_ENV: 'production', API_KEYS: PRODUCTION_KEYS, DESTINATION_SEAL_KEY: SEAL_KEY };
   const merchantKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
   const wechat = {
     PROVIDER_WECHAT: 'wechatpay',
@@ -125,7 +144,7 @@ describe('providers per route', () => {
     expect(loadConfig(allOff).sandbox.enabled).toBe(false);
     expect(() => loadConfig({ ...allOff, PROVIDER_CARD: 'sandbox' })).toThrow(/PROVIDER_CARD=sandbox needs SANDBOX_ENABLED=true/);
     expect(() => loadConfig({ ...allOff, PROVIDER_CARD: 'sandbox', SANDBOX_ENABLED: 'true' })).toThrow(/PROVIDER_WEBHOOK_SECRET must be set/);
-    expect(loadConfig({ ...allOff, PROVIDER_CARD: 'sandbox', SANDBOX_ENABLED: 'true', PROVIDER_WEBHOOK_SECRET: 's' }).providers.routes.card).toBe('sandbox');
+    expect(loadConfig({ ...allOff, PROVIDER_CARD: 'sandbox', SANDBOX_ENABLED: 'true', PROVIDER_WEBHOOK_SECRET: WEBHOOK_SECRET }).providers.routes.card).toBe('sandbox');
     expect(() => loadConfig({ ...allOff, PROVIDER_CARD: 'wechatpay' })).toThrow(/PROVIDER_CARD: "wechatpay" is not one of sandbox, off/);
     for (const name of Object.keys(wechat).filter((n) => n.startsWith('WECHATPAY_'))) {
       expect(() => loadConfig({ ...allOff, ...wechat, [name]: '' })).toThrow(new RegExp(`${name} must`));

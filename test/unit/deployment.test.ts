@@ -24,6 +24,12 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(services)).toEqual(expect.arrayContaining(['postgres', 'temporal', 'temporal-ui', 'api', 'worker']));
   });
 
+  it('keeps Temporal’s Web UI read-only and on this host’s loopback: it has no sign-in, and can terminate refunds (issue #20)', () => {
+    const ui = services['temporal-ui']!;
+    expect(ui.environment?.TEMPORAL_DISABLE_WRITE_ACTIONS).toBe('true');
+    expect(ui.ports).toEqual(['127.0.0.1:8080:8080']);
+  });
+
   it('builds one image and starts the API and the worker from it', () => {
     expect(services.api!.build).toBe('.');
     expect(services.worker!.build).toBe('.');

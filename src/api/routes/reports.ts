@@ -1,5 +1,5 @@
 import type { ApiDeps } from '../deps';
-import { refundReport } from '../../db/queries/reports';
+import { refundReport, reportRangeProblem } from '../../db/queries/reports';
 import { invalidField } from '../problems';
 import { route } from '../route';
 import { Problem, RefundReport, ReportQuery } from '../schemas';
@@ -17,9 +17,8 @@ export function reportRoutes(deps: ApiDeps) {
       async handle({ query }) {
         const from = new Date(query.from);
         const to = new Date(query.to);
-        if (!(from < to)) {
-          throw invalidField('query', 'to', 'must be after from');
-        }
+        const problem = reportRangeProblem(from, to);
+        if (problem) throw invalidField('query', 'to', problem);
         const report = await refundReport(deps.db, { from, to, groupBy: query.groupBy, utcOffsetMinutes: deps.config.policy.utcOffsetMinutes });
         return { status: 200, body: { from: from.toISOString(), to: to.toISOString(), groupBy: query.groupBy, ...report } };
       },

@@ -32,12 +32,20 @@ export async function findRefund(db: Executor, refundId: string): Promise<Refund
   return refund;
 }
 
+/** How long an Idempotency-Key answers for the request it first came with (as Stripe's): 24 hours. */
+export const IDEMPOTENCY_KEY_TTL_MS = 24 * 3_600_000;
+
+/**
+ * The request a key of the caller's was first used for, within the last 24 hours. An older record is
+ * removed here, in the caller's transaction, so the key may start something new: a client that
+ * retries a day later is not answered with a refund it has long forgotten.
+ */
 export async function findIdempotencyRecord(db: Executor, principal: string, key: string) {
-  const [record] = await db
-    .select()
-    .from(idempotencyKeys)
-    .where(and(eq(idempotencyKeys.principal, principal), eq(idempotencyKeys.key, key)));
-  return record;
+  const mine = and(eq(idempotencyKeys.principal, principal), eq(idempotencyKeys.key, key));
+  const [record] = await db.select().from(idempotencyKeys).where(mine);
+  if (!record || Date.now() - record.createdAt.getTime() < IDEMPOTENCY_KEY_TTL_MS) return record;
+  await db.delete(idempotencyKeys).where(and(mine, lt(idempotencyKeys.createdAt, new Date(Date.now() - IDEMPOTENCY_KEY_TTL_MS))));
+  return undefined;
 }
 
 /**

@@ -38,6 +38,15 @@ function groupKey(groupBy: ReportGrouping, utcOffsetMinutes: number) {
   }
 }
 
+/** The longest period one report covers: a year and a day (a leap year's business days and the day it ends). */
+export const MAX_REPORT_DAYS = 367;
+
+/** Why a report's period cannot be had, or null: nobody scans ten thousand years of refunds by accident. */
+export function reportRangeProblem(from: Date, to: Date): string | null {
+  if (!(from < to)) return 'must be after from';
+  return to.getTime() - from.getTime() > MAX_REPORT_DAYS * 86_400_000 ? `must be at most ${MAX_REPORT_DAYS} days after from` : null;
+}
+
 export interface ReportRange {
   from: Date;
   to: Date;

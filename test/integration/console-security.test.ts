@@ -1,0 +1,90 @@
+/**
+ * The console's transport and sessions (issue #20), through HTTP as a browser speaks it: behind a
+ * TLS proxy it trusts, its cookies are Secure and HSTS is sent; the sign-in form's CSRF token is one
+ * only the service can make, so one an attacker picks (in the form and a planted cookie alike)
+ * fails; and a session lives only as long as the API key it was opened with.
+ */
+import '../support/quiet-temporal';
+import type { Request } from 'express';
+import type { ApiKey } from '../../src/config';
+import { openSession, SESSION_COOKIE, sessionOf } from '../../src/console/sessions';
+import { startTestService, type TestService } from '../support/test-service';
+
+let running: TestService;
+
+beforeAll(async () => {
+  running = await startTestService({ TRUST_PROXY: 'loopback' }, undefined, { worker: false });
+});
+
+afterAll(async () => {
+  await running?.stop();
+});
+
+const url = (path: string) => `${running.service.apiUrl}${path}`;
+
+/** The sign-in form's token, as its page sets it in a cookie. */
+async function signInForm(headers: Record<string, string> = {}) {
+  const page = await fetch(url('/console/sign-in'), { headers });
+  const cookie = page.headers.getSetCookie().find((c) => c.startsWith('rf_sign_in='))!;
+  return { page, cookie, token: decodeURIComponent(cookie.split(';')[0]!.slice('rf_sign_in='.length)) };
+}
+
+function signIn(token: string, key: string, headers: Record<string, string> = {}) {
+  return fetch(url('/console/sign-in'), {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `rf_sign_in=${encodeURIComponent(token)}`, ...headers },
+    body: new URLSearchParams({ _csrf: token, key }).toString(),
+  });
+}
+
+it('behind a TLS proxy it trusts (X-Forwarded-Proto: https), cookies are Secure and HSTS is sent; over plain HTTP on this machine, neither', async () => {
+  const proxied = await signInForm({ 'x-forwarded-proto': 'https' });
+  expect(proxied.cookie).toMatch(/; Secure/);
+  expect(proxied.page.headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains');
+  const signedIn = await signIn(proxied.token, 'dev-supervisor-a', { 'x-forwarded-proto': 'https' });
+  expect(signedIn.status).toBe(303);
+  expect(signedIn.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`))).toMatch(/HttpOnly.*Secure|Secure.*HttpOnly/);
+  expect(signedIn.headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains');
+
+  const plain = await signInForm();
+  expect(plain.cookie).not.toMatch(/Secure/);
+  expect(plain.page.headers.get('strict-transport-security')).toBeNull();
+});
+
+it('refuses a sign-in whose CSRF token the client made up, even when its cookie says the same', async () => {
+  for (const forged of ['abc', `${'A'.repeat(24)}.${Date.now() + 60_000}.${'B'.repeat(43)}`]) {
+    const answer = await signIn(forged, 'dev-supervisor-a');
+    expect(answer.status).toBe(403);
+    expect(answer.headers.getSetCookie().some((c) => c.startsWith(`${SESSION_COOKIE}=`))).toBe(false);
+  }
+  const { token } = await signInForm();
+  expect((await signIn(token, 'dev-supervisor-a')).status).toBe(303);
+});
+
+it('a session opens nothing once its key is gone from API_KEYS, or names someone else', async () => {
+  const keys = new Map<string, ApiKey>([['key-of-ann-0123456789abcdef0123456789', { role: 'supervisor', principal: 'ann' }]]);
+  const { id } = await openSession(running.database.db, keys.get('key-of-ann-0123456789abcdef0123456789')!, 'key-of-ann-0123456789abcdef0123456789', 3_600_000);
+  const request = { headers: { cookie: `${SESSION_COOKIE}=${id}` } } as Request;
+  expect(await sessionOf(running.database.db, request, keys)).toMatchObject({ principal: 'ann' });
+  // The key removed (a restart with a new API_KEYS): the cookie still names the session, which opens nothing.
+  expect(await sessionOf(running.database.db, request, new Map())).toBeUndefined();
+  // The same key now given to someone else: not ann's session any more.
+  expect(await sessionOf(running.database.db, request, new Map([['key-of-ann-0123456789abcdef0123456789', { role: 'supervisor', principal: 'bob' }]]))).toBeUndefined();
+});
+
+it('a session opened through the console ends when its key is removed: the next page asks to sign in', async () => {
+  const { token } = await signInForm();
+  const signedIn = await signIn(token, 'dev-supervisor-b');
+  const session = signedIn.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`))!.split(';')[0]!;
+  const inbox = () => fetch(url('/console/inbox'), { redirect: 'manual', headers: { cookie: session } });
+  expect((await inbox()).status).toBe(200);
+  running.config.apiKeys.delete('dev-supervisor-b');
+  try {
+    const after = await inbox();
+    expect(after.status).toBe(303);
+    expect(after.headers.get('location')).toBe('/console/sign-in');
+  } finally {
+    running.config.apiKeys.set('dev-supervisor-b', { role: 'supervisor', principal: 'supervisor-b' });
+  }
+});
