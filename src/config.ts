@@ -29,6 +29,13 @@ export interface Config {
   dataDir: string;
   /** Absent: the dev stack starts an embedded PostgreSQL. */
   databaseUrl?: string;
+  /**
+   * The database's owner, who runs the migrations; DATABASE_URL is then the service's own login, a
+   * member of refundflow_service (no DDL, the audit trail insert-only). Absent: DATABASE_URL migrates too.
+   */
+  databaseOwnerUrl?: string;
+  /** Migrate at start (the default); false where a migration job runs as the owner before the service starts. */
+  migrateOnStart: boolean;
   /** Absent: the dev stack starts a Temporal dev server. */
   temporalAddress?: string;
   temporalNamespace: string;
@@ -154,6 +161,7 @@ export interface TemporalSecurity {
 export const SECRET_SETTINGS = [
   'API_KEYS',
   'DATABASE_URL',
+  'DATABASE_OWNER_URL',
   'PROVIDER_WEBHOOK_SECRET',
   'MERCHANT_WEBHOOK_SECRET',
   'DESTINATION_SEAL_KEY',
@@ -245,6 +253,8 @@ export function loadConfig(given: Env = process.env): Config {
     trustProxy: trustProxySetting(env),
     dataDir: path.resolve(env.DATA_DIR ?? '.data'),
     databaseUrl: env.DATABASE_URL || undefined,
+    databaseOwnerUrl: env.DATABASE_OWNER_URL || undefined,
+    migrateOnStart: booleanSetting(env, 'MIGRATE_ON_START') ?? true,
     temporalAddress: env.TEMPORAL_ADDRESS || undefined,
     temporalNamespace: env.TEMPORAL_NAMESPACE ?? 'default',
     temporalSecurity: temporalSecurity(env),

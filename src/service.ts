@@ -6,7 +6,7 @@
 import type { Client } from '@temporalio/client';
 import { startApiServer } from './api/server';
 import { workerPoolSize, type Config } from './config';
-import { connectDatabase, migrateDatabase } from './db/client';
+import { connectDatabase, migrateDatabase, SERVICE_ROLE } from './db/client';
 import { startEmbeddedPostgres } from './dev/embedded-postgres';
 import { choosePort } from './dev/ports';
 import { startTemporalDevServer } from './dev/temporal-dev-server';
@@ -48,11 +48,13 @@ export async function startService(baseConfig: Config, logger: Logger, parts: Se
       if (!parts.embedded) throw new Error('DATABASE_URL and TEMPORAL_ADDRESS must be set (or run `npm start` for the embedded stack)');
       if (config.production) throw new Error('NODE_ENV=production needs DATABASE_URL and TEMPORAL_ADDRESS: embedded servers are for development');
     }
+    let ownerUrl = config.databaseOwnerUrl;
+    let embeddedPostgres: Awaited<ReturnType<typeof startEmbeddedPostgres>> | undefined;
     if (!databaseUrl) {
-      const postgres = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort, logger });
+      const postgres = (embeddedPostgres = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort, logger }));
       stops.push(() => postgres.stop());
       await postgres.createDatabase('refundflow');
-      databaseUrl = postgres.databaseUrl('refundflow');
+      ownerUrl = databaseUrl = postgres.databaseUrl('refundflow');
       logger.info('embedded PostgreSQL started', { port: postgres.port, databaseDir: postgres.databaseDir });
     }
     if (!temporalAddress) {
@@ -68,7 +70,10 @@ export async function startService(baseConfig: Config, logger: Logger, parts: Se
       temporalUiUrl = temporal.uiUrl;
       logger.info('Temporal dev server started', { address: temporal.address, webUi: temporal.uiUrl });
     }
-    await migrateDatabase(databaseUrl, { sandbox: config.sandbox.enabled });
+    // The owner migrates; the service works as its own login, which can change no schema nor any audit row.
+    if (config.migrateOnStart || embeddedPostgres) await migrateDatabase(ownerUrl ?? databaseUrl, { sandbox: config.sandbox.enabled });
+    if (embeddedPostgres) databaseUrl = await embeddedPostgres.serviceLogin('refundflow', SERVICE_ROLE);
+    else if (config.migrateOnStart && !ownerUrl && config.production) logger.warn('DATABASE_OWNER_URL is not set: the service migrates as its own login, which can then change the schema and the audit trail');
     // The API and the worker each have their own pool, so neither waits on the other's connections.
     const database = connectDatabase(databaseUrl, { max: config.databasePoolSize });
     stops.push(() => database.close());

@@ -42,6 +42,9 @@ export function databaseErrorMessage(error: unknown): string {
   return error instanceof Error && !/^Failed query:/.test(error.message) ? maskText(error.message) : 'the database refused the write';
 }
 
+/** The role the service's own login belongs to (migration 0016): data in and out, the audit trail insert-only, no DDL. */
+export const SERVICE_ROLE = 'refundflow_service';
+
 export const MIGRATIONS_FOLDER = path.join(PROJECT_ROOT, 'src', 'db', 'migrations');
 /** The sandbox providers' tables, migrated only where the sandbox is enabled. */
 export const SANDBOX_MIGRATIONS_FOLDER = path.join(PROJECT_ROOT, 'src', 'providers', 'sandbox', 'migrations');

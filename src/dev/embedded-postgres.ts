@@ -22,12 +22,19 @@ export interface RunningPostgres {
   databaseDir: string;
   /** URL of the server's maintenance database; `databaseUrl(name)` for others. */
   databaseUrl(database: string): string;
+  /**
+   * The service's own login (a member of `memberOf`, made once the migrations have made that role):
+   * the URL the API and the worker connect with, while the superuser only migrates.
+   */
+  serviceLogin(database: string, memberOf: string): Promise<string>;
   createDatabase(database: string): Promise<void>;
   stop(): Promise<void>;
 }
 
 const USER = 'postgres';
 const PASSWORD = 'refundflow';
+/** The embedded stack's service login: the API and the worker connect as it, never as the superuser. */
+const SERVICE_LOGIN = 'refundflow_app';
 /** English whatever the machine's locale: readiness is read from what the server says. */
 const ENGLISH = { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C' };
 
@@ -54,6 +61,17 @@ export async function startEmbeddedPostgres(options: PlacementOptions & { port?:
         } finally {
           await admin.end({ timeout: 5 });
         }
+      },
+      async serviceLogin(database, memberOf) {
+        const admin = postgres(databaseUrl('postgres'), { max: 1, onnotice: () => undefined });
+        try {
+          const [exists] = await admin`SELECT 1 FROM pg_roles WHERE rolname = ${SERVICE_LOGIN}`;
+          if (!exists) await admin.unsafe(`CREATE ROLE ${SERVICE_LOGIN} LOGIN PASSWORD '${PASSWORD}'`);
+          await admin.unsafe(`GRANT ${memberOf.replace(/\W/g, '')} TO ${SERVICE_LOGIN}`);
+        } finally {
+          await admin.end({ timeout: 5 });
+        }
+        return `postgres://${SERVICE_LOGIN}:${PASSWORD}@127.0.0.1:${port}/${database}`;
       },
       stop: () => stopServer(server),
     };

@@ -14,6 +14,7 @@ import { REFUND_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 const root = path.join(__dirname, '..', '..');
 const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
   services: Record<string, { image?: string; build?: string; command?: string[] | string; depends_on?: Record<string, unknown>; environment?: Record<string, string>; ports?: string[] }>;
+  configs: Record<string, { content: string }>;
 };
 const configSource = readFileSync(path.join(root, 'src', 'config.ts'), 'utf8');
 
@@ -71,6 +72,29 @@ describe('docker-compose.yml', () => {
       for (const variable of Object.keys(env)) expect([variable, reads(variable)]).toEqual([variable, true]);
     }
     expect(services.worker!.environment!.SANDBOX_WEBHOOK_URL).toBe('http://api:3000/v1/webhooks/providers');
+  });
+
+  it('gives each its own database user: the owner only migrates, the service logs in as its own role, Temporal as its own (issue #20)', () => {
+    for (const name of ['api', 'worker']) {
+      const env = services[name]!.environment!;
+      expect(env.DATABASE_URL).toMatch(/^postgres:\/\/refundflow_app:\$\{REFUNDFLOW_DB_PASSWORD:\?/);
+      expect(env.DATABASE_OWNER_URL).toBeUndefined();
+      expect(env.MIGRATE_ON_START).toBe('false');
+      expect(services[name]!.depends_on!.migrate).toEqual({ condition: 'service_completed_successfully' });
+    }
+    const migrate = services.migrate!;
+    expect(migrate.command).toEqual(['node', 'dist/src/migrate-main.js']);
+    expect(migrate.environment!.DATABASE_OWNER_URL).toMatch(/^postgres:\/\/refundflow:\$\{POSTGRES_PASSWORD:\?/);
+    expect(existsSync(path.join(root, 'dist', 'src', 'migrate-main.js'))).toBe(true);
+    // Temporal never sees refundflow's users, nor refundflow Temporal's.
+    expect(services.temporal!.environment!.POSTGRES_USER).toBe('temporal');
+    expect(services['temporal-schema']!.environment!.SQL_PASSWORD).toContain('TEMPORAL_DB_PASSWORD');
+    expect(String(services['temporal-schema']!.command)).toContain('-u temporal');
+    const roles = compose.configs['postgres-roles']!.content;
+    expect(roles).toContain("CREATE ROLE refundflow_app LOGIN PASSWORD :'app_password' IN ROLE refundflow_service");
+    expect(roles).toContain("CREATE ROLE temporal LOGIN CREATEDB PASSWORD :'temporal_password'");
+    // The role the migrations grant to is the one the service's login belongs to.
+    expect(readFileSync(path.join(root, 'src', 'db', 'migrations', '0016_service_role.sql'), 'utf8')).toContain('REVOKE UPDATE, DELETE, TRUNCATE ON refund_events FROM refundflow_service');
   });
 
   it('runs Temporal on images still built: temporalio/server, its schema set up by admin-tools of the same release', () => {

@@ -1,0 +1,23 @@
+/**
+ * `npm run migrate`: brings the database to the current schema as its owner (DATABASE_OWNER_URL,
+ * else DATABASE_URL), then ends. Compose runs it as a one-shot job, so the API and the workers log in
+ * with the service's own role only, which can change no schema and no audit row.
+ */
+import { loadConfig } from './config';
+import { migrateDatabase } from './db/client';
+import { createLogger } from './logger';
+
+const config = loadConfig();
+const logger = createLogger({ level: config.logLevel, base: { service: 'refundflow-migrate' } });
+const url = config.databaseOwnerUrl ?? config.databaseUrl;
+if (!url) {
+  logger.error('DATABASE_OWNER_URL (or DATABASE_URL) must be set: the database to migrate');
+  process.exit(1);
+}
+migrateDatabase(url, { sandbox: config.sandbox.enabled }).then(
+  () => logger.info('database migrated'),
+  (error: unknown) => {
+    logger.error('migration failed', { error: error instanceof Error ? error.message : String(error) });
+    process.exit(1);
+  },
+);
