@@ -26,7 +26,17 @@ export function maskEmail(email: string | null | undefined): string | null {
   return `${email[0]}***@${domain[0] ?? ''}***${tld}`;
 }
 
+/** `李伟` → `李*`, `Li Wei` → `L*****`: enough for support to tell two customers apart in a log, no more. */
+export function maskName(name: string | null | undefined): string | null {
+  if (!name) return null;
+  const letters = [...name.trim()];
+  return letters.length === 0 ? null : `${letters[0]}${'*'.repeat(Math.max(letters.length - 1, 1))}`;
+}
+
 const ACCOUNT_FIELDS = new Set(['payeraccount', 'account', 'destinationaccount', 'phone', 'recipient', 'cardnumber']);
+/** People's names, by field (a bank account's holder, the customer): `name` itself only under a customer or holder. */
+const NAME_FIELDS = new Set(['accountname', 'account_name', 'destinationaccountname', 'customername', 'realname', 'real_name', 'holdername', 'cardholder']);
+const NAMED_PARENTS = new Set(['customer', 'holder', 'payer']);
 const EMAIL_FIELDS = new Set(['email']);
 const SECRET_FIELDS = new Set(['authorization', 'x-signature', 'password', 'secret']);
 // Ten digits or more standing alone (card, account and phone numbers); dates like 2026-11-22
@@ -46,11 +56,11 @@ export function maskText(text: string): string {
  * text scrubbed, numbers long enough to be an account number (a PAN sent as a JSON number) masked,
  * and field names scrubbed too (an unknown field's name is the caller's text).
  */
-export function maskForLog(value: unknown, depth = 0): unknown {
+export function maskForLog(value: unknown, depth = 0, parent = ''): unknown {
   if (depth > 8) return '[deep]';
   if (typeof value === 'string') return maskText(value);
   if (typeof value === 'number' || typeof value === 'bigint') return maskNumber(value);
-  if (Array.isArray(value)) return value.map((item) => maskForLog(item, depth + 1));
+  if (Array.isArray(value)) return value.map((item) => maskForLog(item, depth + 1, parent));
   if (value && typeof value === 'object' && !(value instanceof Date)) {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
@@ -59,7 +69,8 @@ export function maskForLog(value: unknown, depth = 0): unknown {
       if (SECRET_FIELDS.has(name)) out[safeKey] = '[redacted]';
       else if (ACCOUNT_FIELDS.has(name) && (typeof item === 'string' || typeof item === 'number' || typeof item === 'bigint')) out[safeKey] = maskAccount(String(item));
       else if (EMAIL_FIELDS.has(name) && typeof item === 'string') out[safeKey] = maskEmail(item);
-      else out[safeKey] = maskForLog(item, depth + 1);
+      else if ((NAME_FIELDS.has(name) || (name === 'name' && NAMED_PARENTS.has(parent))) && typeof item === 'string') out[safeKey] = maskName(item);
+      else out[safeKey] = maskForLog(item, depth + 1, name);
     }
     return out;
   }

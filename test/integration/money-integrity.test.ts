@@ -190,11 +190,14 @@ describe('what leaves the service', () => {
     await call('POST', '/v1/payments', 'dev-service', { ...paymentRegistration(), payerAccount: Number(pan) });
     await call('POST', '/v1/payments', 'dev-service', { ...paymentRegistration(), orderId: `paid with card ${pan} at the till` });
     await call('POST', '/v1/payments', 'dev-service', { ...paymentRegistration(), cardNo: Number(pan), [pan]: 'as a field name' });
+    // A person's name, where a request carries one (and a bad request is logged with what it carried).
+    await call('POST', '/v1/payments', 'dev-service', { ...paymentRegistration(), customer: { name: 'Zhang Xiaoming', email: 'zx@example.com' } });
+    await call('POST', '/v1/payments', 'dev-service', { ...paymentRegistration(), customer: { name: 'Zhang Xiaoming', email: 'not an email' } });
     const paid = await payment();
     await call('POST', '/v1/refunds', 'dev-service', { paymentId: paid.id, amount: 100, currency: 'CNY', reason: 'other', note: `card 4111 1111 1111 1111, call 13800138000` }, { 'Idempotency-Key': uniqueId('k') });
     const logs = logLines.join('\n');
     expect(logs).toContain('"path":"/v1/payments"');
-    for (const secret of [pan, '4111 1111 1111 1111', '13800138000']) expect(logs).not.toContain(secret);
+    for (const secret of [pan, '4111 1111 1111 1111', '13800138000', 'Zhang Xiaoming', 'zx@example.com']) expect(logs).not.toContain(secret);
   });
 
   it('keeps the problem body’s status the HTTP status; the refund’s status has its own member', async () => {

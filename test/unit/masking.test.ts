@@ -1,5 +1,5 @@
 import { createLogger } from '../../src/logger';
-import { maskAccount, maskEmail, maskForLog, maskText } from '../../src/masking';
+import { maskAccount, maskEmail, maskForLog, maskName, maskText } from '../../src/masking';
 
 describe('masking', () => {
   it('keeps only the last four digits of accounts and phones', () => {
@@ -43,5 +43,27 @@ describe('masking leaves identifiers alone', () => {
   it('does not mistake digits inside a request id or refund id for an account', () => {
     const text = 'request 27ecf111-4949-8886-1234-ef39f6b987a5 refund rf_01M82H33V6RZBQM5A81NJ8PSJN key 20261122103000123456x';
     expect(maskText(text)).toBe(text);
+  });
+});
+
+describe('names in logs (issue #20)', () => {
+  it('keeps a name’s first letter only: the customer’s, a bank account holder’s, a card holder’s', () => {
+    expect(maskName('李伟')).toBe('李*');
+    expect(maskName('Li Wei')).toBe('L*****');
+    expect(maskName('')).toBeNull();
+    const masked = maskForLog({
+      customer: { name: 'Li Wei', email: 'li.wei@example.com', locale: 'en' },
+      destination: { type: 'bank_transfer', account: '6217000010001234', accountName: '王小明' },
+      redirectedTo: { bankType: 'ICBC_DEBIT', real_name: '张三' },
+      error: { name: 'ProviderUnavailableError', message: 'WeChat Pay SYSTEM_ERROR' },
+    });
+    expect(JSON.stringify(masked)).not.toMatch(/Li Wei|王小明|张三/);
+    expect(masked).toMatchObject({
+      customer: { name: 'L*****', email: 'l***@e***.com', locale: 'en' },
+      destination: { account: '****1234', accountName: '王**' },
+      redirectedTo: { real_name: '张*' },
+      // A name that is no person's stays readable.
+      error: { name: 'ProviderUnavailableError' },
+    });
   });
 });
