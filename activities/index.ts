@@ -4,6 +4,7 @@
  */
 import type { Database } from '../src/db/client';
 import type { DestinationSeal } from '../src/destination-seal';
+import type { FieldSeal } from '../src/field-seal';
 import type { ProviderRegistry } from '../src/providers/provider';
 import { createMerchantEventActivities } from './merchant-event-activities';
 import { createProviderActivities } from './provider-activities';
@@ -19,12 +20,14 @@ export interface ActivityDependencies {
   merchantWebhookSecret: string;
   /** Opens the bank accounts people give for reroutes and corrections. */
   seal: DestinationSeal;
+  /** Seals and opens account numbers at rest. */
+  fields: FieldSeal;
 }
 
-export function createActivities({ db, providers, utcOffsetMinutes, merchantWebhooks, merchantWebhookSecret, seal }: ActivityDependencies) {
+export function createActivities({ db, providers, utcOffsetMinutes, merchantWebhooks, merchantWebhookSecret, seal, fields }: ActivityDependencies) {
   return {
-    ...createRecordActivities(db, utcOffsetMinutes, seal),
-    ...createProviderActivities(db, providers),
+    ...createRecordActivities(db, utcOffsetMinutes, seal, fields),
+    ...createProviderActivities(db, providers, fields),
     ...createMerchantEventActivities({ db, merchantWebhooks, merchantWebhookSecret }),
     ...createReconciliationActivities(db, providers),
   };

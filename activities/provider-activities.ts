@@ -10,6 +10,7 @@ import type { Database } from '../src/db/client';
 import { findPayment } from '../src/db/queries/payments';
 import { allowResend, claimProviderAttempt, findProviderAttempt, findRefund, updateProviderAttempt } from '../src/db/queries/refunds';
 import type { ProviderAttemptRow } from '../src/db/schema';
+import { place, type FieldSeal } from '../src/field-seal';
 import {
   ProviderBalanceShortError,
   ProviderCannotCancelError,
@@ -46,7 +47,7 @@ export type ProviderCheck = Omit<ProviderOutcome, 'state'> & { state: ProviderSt
 /** What the provider holds under an attempt's key: its refund, provably nothing, or nothing yet (its query may still miss it). */
 type Lookup = { found: ProviderRefund } | { found: null; final: boolean };
 
-export function createProviderActivities(db: Database, providers: ProviderRegistry) {
+export function createProviderActivities(db: Database, providers: ProviderRegistry, fields: FieldSeal) {
   async function loadAttempt({ refundId, attempt }: ProviderAttemptRef) {
     const [refund, providerAttempt] = await Promise.all([findRefund(db, refundId), findProviderAttempt(db, refundId, attempt)]);
     if (!refund || !providerAttempt) {
@@ -117,7 +118,8 @@ export function createProviderActivities(db: Database, providers: ProviderRegist
             paymentAmount: payment.amount,
             amount,
             currency: refund.currency,
-            account: providerAttempt.destinationAccount,
+            // Opened here, for the provider and nowhere else.
+            account: fields.open(providerAttempt.destinationAccount, place.attempt(ref.refundId, ref.attempt)),
             accountName: providerAttempt.destinationAccountName,
             redirect: cardTransferOf(providerAttempt),
           }),

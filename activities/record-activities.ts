@@ -13,6 +13,7 @@ import { findPayment } from '../src/db/queries/payments';
 import { applyWorkflowStep, findProviderAttempt, findRefund, type NewProviderAttempt, type RefundChanges } from '../src/db/queries/refunds';
 import type { ApprovalRecord, CorrectionRecord, RefundRow } from '../src/db/schema';
 import type { DestinationSeal } from '../src/destination-seal';
+import { lastFourOf, place, type FieldSeal } from '../src/field-seal';
 import { providerIdempotencyKey } from '../src/ids';
 import { queueCustomerNotice, queueStaffNotice, type CustomerNotice, type StaffNotice } from '../src/notifications/step-notices';
 import type { Actor, ProviderName, ProviderState, RefundStatus } from '../workflows/lifecycle';
@@ -84,25 +85,26 @@ export type StepOutcome = { recorded: true } | { recorded: false; refusal: { cod
 
 const INSTANT_FIELDS = ['approvalDueAt', 'settlementDueAt', 'expectedArrivalAt', 'hardDeadlineAt', 'settledAt'] as const;
 
-export function createRecordActivities(db: Database, utcOffsetMinutes: number, seal: DestinationSeal) {
-  /** Where a destination pays: the payer's own account on the payment's channel, or a bank account. */
+export function createRecordActivities(db: Database, utcOffsetMinutes: number, seal: DestinationSeal, fields: FieldSeal) {
+  /** Where a destination pays: the payer's own account on the payment's channel, or a bank account (the account opened). */
   async function routeOf(tx: Executor, refund: RefundRow, destination: NewAttempt['destination']) {
     if (destination.type === 'current') {
       const current = (await findProviderAttempt(tx, refund.id, refund.providerAttempt))!;
-      return { provider: current.provider, destinationType: current.destinationType, destinationAccount: current.destinationAccount, destinationAccountName: current.destinationAccountName };
+      const account = fields.open(current.destinationAccount, place.attempt(refund.id, current.attempt));
+      return { provider: current.provider, destinationType: current.destinationType, destinationAccount: account, destinationAccountName: current.destinationAccountName };
     }
     if (destination.type === 'original') {
       const payment = (await findPayment(tx, refund.paymentId))!;
-      return { provider: payment.channel, destinationType: 'original' as const, destinationAccount: payment.payerAccount, destinationAccountName: null };
+      return { provider: payment.channel, destinationType: 'original' as const, destinationAccount: fields.open(payment.payerAccount, place.payment(payment.id)), destinationAccountName: null };
     }
     if (destination.type === 'wechat_bank_card') throw new Error('WeChat Pay’s own transfer continues an attempt (redirectAttempt); it opens none');
     const { account, accountName } = seal.open(destination);
     return { provider: 'bank_transfer' as const, destinationType: 'bank_transfer' as const, destinationAccount: account, destinationAccountName: accountName };
   }
 
-  function cardOnAttempt({ attempt, destination }: NonNullable<RefundStep['redirectAttempt']>) {
+  function cardOnAttempt(refundId: string, { attempt, destination }: NonNullable<RefundStep['redirectAttempt']>) {
     const { account, accountName } = seal.open(destination);
-    return { attempt, destinationAccount: account, destinationAccountName: accountName, bankType: destination.bankType! };
+    return { attempt, destinationAccount: fields.seal(account, place.attempt(refundId, attempt)), destinationLast4: lastFourOf(account), destinationAccountName: accountName, bankType: destination.bankType! };
   }
 
   return {
@@ -131,13 +133,16 @@ export function createRecordActivities(db: Database, utcOffsetMinutes: number, s
       const refund = (await findRefund(tx, step.refundId))!;
       if (step.requireNewDestination) {
         const route = await routeOf(tx, refund, step.requireNewDestination);
-        if (digits(route.destinationAccount) === digits(refund.destinationAccount)) {
+        if (digits(route.destinationAccount) === digits(fields.open(refund.destinationAccount, place.attempt(refund.id, refund.providerAttempt)))) {
           throw new RefundRequestError('correction_not_needed', 'the refund already went to that account');
         }
       }
       if (step.newAttempt) {
         const { attempt, destination, amount, requestedBy } = step.newAttempt;
-        newAttempt = { refundId: step.refundId, attempt, idempotencyKey: providerIdempotencyKey(step.refundId, attempt), amount, requestedBy, ...(await routeOf(tx, refund, destination)) };
+        const route = await routeOf(tx, refund, destination);
+        // At rest the account is sealed to the new attempt's row; its last four stay readable.
+        const destinationAccount = fields.seal(route.destinationAccount, place.attempt(step.refundId, attempt));
+        newAttempt = { refundId: step.refundId, attempt, idempotencyKey: providerIdempotencyKey(step.refundId, attempt), amount, requestedBy, ...route, destinationAccount, destinationLast4: lastFourOf(route.destinationAccount) };
       }
     }
     await applyWorkflowStep(
@@ -155,7 +160,7 @@ export function createRecordActivities(db: Database, utcOffsetMinutes: number, s
         paymentShift: step.paymentShift,
         newAttempt,
         switchToAttempt: step.switchToAttempt,
-        redirectAttempt: step.redirectAttempt && cardOnAttempt(step.redirectAttempt),
+        redirectAttempt: step.redirectAttempt && cardOnAttempt(step.refundId, step.redirectAttempt),
         alsoWrite: async (tx) => {
           if (step.notify) await queueCustomerNotice(tx, step.refundId, step.notify, utcOffsetMinutes);
           if (step.tellStaff) await queueStaffNotice(tx, step.refundId, step.tellStaff);

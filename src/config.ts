@@ -9,6 +9,7 @@ import { DEFAULT_POOL_SIZE } from './db/client';
 import { parseDuration } from '../workflows/durations';
 import { REFUND_TASK_QUEUE } from '../workflows/messages';
 import { DEFAULT_POLICY, type RefundPolicy } from '../workflows/policy';
+import type { SealKey } from './field-seal';
 import { PAYMENT_CHANNELS, PROVIDER_NAMES, REFUND_REASONS, type ProviderName, type Role } from '../workflows/lifecycle';
 
 export interface ApiKey {
@@ -54,6 +55,8 @@ export interface Config {
   merchantWebhookSecret: string;
   /** Seals bank accounts people give on their way to a refund's workflow (API and worker must share it). */
   destinationSealKey: string;
+  /** Keys sealing account numbers at rest, the first sealing (ACCOUNT_SEAL_KEYS); absent: one derived from DESTINATION_SEAL_KEY. */
+  accountSealKeys?: SealKey[];
   /** Customer email: through this SMTP server (smtp:// or smtps://, credentials in the URL); absent: to the log. */
   smtpUrl?: string;
   smtpFrom: string;
@@ -165,6 +168,7 @@ export const SECRET_SETTINGS = [
   'PROVIDER_WEBHOOK_SECRET',
   'MERCHANT_WEBHOOK_SECRET',
   'DESTINATION_SEAL_KEY',
+  'ACCOUNT_SEAL_KEYS',
   'TEMPORAL_API_KEY',
   'TEMPORAL_TLS_CERT',
   'TEMPORAL_TLS_KEY',
@@ -269,6 +273,7 @@ export function loadConfig(given: Env = process.env): Config {
     merchantWebhooks,
     merchantWebhookSecret,
     destinationSealKey,
+    accountSealKeys: accountSealKeysSetting(env),
     smtpUrl: urlSetting(env, 'SMTP_URL', ['smtp:', 'smtps:']),
     smtpFrom: env.SMTP_FROM || 'refundflow <refunds@refundflow.local>',
     smsGatewayUrl: urlSetting(env, 'SMS_GATEWAY_URL', ['http:', 'https:']),
@@ -447,6 +452,17 @@ function wechatPayKeySettings(env: Env): Pick<WechatPaySettings, 'publicKeyId' |
     publicKey: hasPublicKey ? pemSetting(env, 'WECHATPAY_PUBLIC_KEY', 'PUBLIC KEY') : undefined,
     platformCertificates: certificates,
   };
+}
+
+/** ACCOUNT_SEAL_KEYS: `id:base64,…`, each key 32 bytes; the first seals, all open (rotation: put the new one first). */
+function accountSealKeysSetting(env: Env): SealKey[] | undefined {
+  const text = env.ACCOUNT_SEAL_KEYS?.trim();
+  if (!text) return undefined;
+  return text.split(',').map((entry) => {
+    const match = /^([A-Za-z0-9_-]{1,16}):([A-Za-z0-9+/]{43}=)$/.exec(entry.trim());
+    if (!match) throw new ConfigError('ACCOUNT_SEAL_KEYS must be id:key pairs, comma-separated, each key 32 bytes base64 (`openssl rand -base64 32`)');
+    return { id: match[1]!, key: Buffer.from(match[2]!, 'base64') };
+  });
 }
 
 /** One or more PEM certificates, each of which must parse. */

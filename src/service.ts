@@ -7,6 +7,8 @@ import type { Client } from '@temporalio/client';
 import { startApiServer } from './api/server';
 import { workerPoolSize, type Config } from './config';
 import { connectDatabase, migrateDatabase, SERVICE_ROLE } from './db/client';
+import { sealAccountsAtRest } from './db/queries/sealed-accounts';
+import { fieldSealOf } from './field-seal';
 import { startEmbeddedPostgres } from './dev/embedded-postgres';
 import { choosePort } from './dev/ports';
 import { startTemporalDevServer } from './dev/temporal-dev-server';
@@ -77,6 +79,9 @@ export async function startService(baseConfig: Config, logger: Logger, parts: Se
     // The API and the worker each have their own pool, so neither waits on the other's connections.
     const database = connectDatabase(databaseUrl, { max: config.databasePoolSize });
     stops.push(() => database.close());
+    // Account numbers still in the clear (a database from before sealing) or under an older key: sealed now.
+    const resealed = await sealAccountsAtRest(database.db, fieldSealOf(config));
+    if (resealed > 0) logger.info('account numbers sealed at rest', { rows: resealed });
     // Before the first native connection: the SDK's runtime takes its logger once.
     if (parts.installSdkLogging !== false) installTemporalLogging(logger, config.logLevel === 'debug' ? 'INFO' : 'WARN');
     const { connection, client: temporal } = await connectTemporal(temporalAddress, config.temporalNamespace, config.temporalSecurity);

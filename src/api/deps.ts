@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Database } from '../db/client';
 import type { DestinationSeal } from '../destination-seal';
+import type { FieldSeal } from '../field-seal';
 import type { Logger } from '../logger';
 import type { RefundServiceDeps } from '../refunds/create-refund';
 import type { ApiMetrics } from './metrics';
@@ -14,6 +15,8 @@ export interface ApiDeps {
   logger: Logger;
   metrics: ApiMetrics;
   seal: DestinationSeal;
+  /** Seals account numbers at rest (field-seal.ts). */
+  fields: FieldSeal;
   /** What taking a refund and starting its workflow need. */
   refunds: RefundServiceDeps;
 }

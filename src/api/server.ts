@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import type { Database } from '../db/client';
 import type { Logger } from '../logger';
 import { destinationSeal } from '../destination-seal';
+import { fieldSealOf } from '../field-seal';
 import { createApp } from './app';
 import { createApiMetrics } from './metrics';
 
@@ -15,8 +16,9 @@ export interface RunningApi {
 
 export async function startApiServer(options: { config: Config; db: Database; temporal: Client; logger: Logger; port?: number }): Promise<RunningApi> {
   const { config, db, temporal } = options;
-  const refunds = { db, temporal, taskQueue: config.taskQueue, routes: config.providers.routes, policy: config.policy, providerPollIntervalMs: config.providerPollIntervalMs, merchantWebhooks: config.merchantWebhooks };
-  const app = createApp({ ...options, metrics: createApiMetrics(), seal: destinationSeal(config.destinationSealKey), refunds });
+  const fields = fieldSealOf(config);
+  const refunds = { db, temporal, taskQueue: config.taskQueue, routes: config.providers.routes, policy: config.policy, providerPollIntervalMs: config.providerPollIntervalMs, merchantWebhooks: config.merchantWebhooks, fields };
+  const app = createApp({ ...options, metrics: createApiMetrics(), seal: destinationSeal(config.destinationSealKey), fields, refunds });
   const server: Server = await new Promise((resolve, reject) => {
     const listening = app.listen(options.port ?? options.config.port, options.config.host, (error?: Error) => (error ? reject(error) : resolve(listening)));
   });

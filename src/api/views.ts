@@ -17,7 +17,7 @@ export function paymentView(payment: PaymentRow, refundIds: string[], orderStatu
     currency: payment.currency,
     status: payment.status,
     capturedAt: payment.capturedAt.toISOString(),
-    payerAccount: maskAccount(payment.payerAccount)!,
+    payerAccount: maskAccount(payment.payerLast4)!,
     customer: {
       name: payment.customerName,
       email: maskEmail(payment.customerEmail),
@@ -52,7 +52,7 @@ export function refundSummaryView(refund: RefundRow) {
     requiredApprovals: refund.requiredApprovals,
     destination: {
       type: refund.destinationType,
-      account: maskAccount(refund.destinationAccount)!,
+      account: maskAccount(refund.destinationLast4)!,
       accountName: refund.destinationAccountName,
     },
     provider: {

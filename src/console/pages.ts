@@ -223,7 +223,7 @@ ${attempts.map(
   (attempt) => html`<tr>
   <td data-label="${text.attempt}">${attempt.attempt}</td>
   <td data-label="${text.provider}">${text.channels[attempt.provider]}</td>
-  <td data-label="${text.destination}">${maskAccount(attempt.destinationAccount)}${attempt.destinationAccountName ? ` (${attempt.destinationAccountName})` : ''}${attempt.requestedBy ? html`<br><span class="muted">${attempt.requestedBy}</span>` : ''}</td>
+  <td data-label="${text.destination}">${maskAccount(attempt.destinationLast4)}${attempt.destinationAccountName ? ` (${attempt.destinationAccountName})` : ''}${attempt.requestedBy ? html`<br><span class="muted">${attempt.requestedBy}</span>` : ''}</td>
   <td data-label="${text.amount}">${attempt.amount === null ? '—' : money(attempt.amount, currency)}</td>
   <td data-label="${text.state}">${text.providerStates[attempt.state]}</td>
   <td data-label="${text.reference}">${attempt.reference ?? '—'}${attempt.traceReference ? html`<br>${attempt.traceReference}` : ''}</td>

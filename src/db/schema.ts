@@ -70,7 +70,10 @@ export const payments = pgTable(
     currency: text('currency').notNull(),
     status: paymentStatus('status').notNull(),
     capturedAt: instant('captured_at').notNull(),
+    /** Sealed (field-seal.ts): the account's number opens only in the service, for the row it belongs to. */
     payerAccount: text('payer_account').notNull(),
+    /** What support searches by and every masked account shows. */
+    payerLast4: text('payer_last4').notNull().default(''),
     customerName: text('customer_name'),
     customerEmail: text('customer_email'),
     customerPhone: text('customer_phone'),
@@ -90,7 +93,7 @@ export const payments = pgTable(
     ),
     index('payments_order_idx').on(t.merchantId, t.orderId),
     // Support finds a customer's refunds by the four characters every masked account shows.
-    index('payments_payer_last4_idx').on(sql`right(${t.payerAccount}, 4)`),
+    index('payments_payer_last4_idx').on(t.payerLast4),
   ],
 );
 
@@ -130,8 +133,9 @@ export const refunds = pgTable(
     /** The open proposal (a reroute or a correction waiting for a second supervisor), masked; null when none. */
     proposal: jsonb('proposal').$type<ProposalView>(),
     destinationType: destinationType('destination_type').notNull().default('original'),
-    /** Full account number: needed to pay out, masked everywhere it leaves the service. */
+    /** Where the money goes, sealed (field-seal.ts); masked everywhere it leaves the service. */
     destinationAccount: text('destination_account').notNull(),
+    destinationLast4: text('destination_last4').notNull().default(''),
     destinationAccountName: text('destination_account_name'),
     provider: providerName('provider').notNull(),
     providerAttempt: integer('provider_attempt').notNull().default(1),
@@ -266,7 +270,9 @@ export const providerAttempts = pgTable(
     idempotencyKey: text('idempotency_key').notNull(),
     /** Where this attempt pays: the original payer account, or a bank account a person gave. */
     destinationType: destinationType('destination_type').notNull().default('original'),
+    /** Sealed (field-seal.ts): opened only to send it to the provider. */
     destinationAccount: text('destination_account').notNull(),
+    destinationLast4: text('destination_last4').notNull().default(''),
     destinationAccountName: text('destination_account_name'),
     /** The card's bank as WeChat Pay names it (`ICBC_DEBIT`…), for a `wechat_bank_card` destination. */
     destinationBankType: text('destination_bank_type'),

@@ -30,7 +30,7 @@ export async function queueCustomerNotice(tx: Executor, refundId: string, notice
     orderId: refund.orderId,
     amount: refund.netAmount,
     currency: refund.currency,
-    maskedAccount: maskAccount(refund.destinationAccount)!,
+    maskedAccount: maskAccount(refund.destinationLast4)!,
     traceReference: refund.traceReference,
     expectedArrivalDate: refund.expectedArrivalAt ? localDate(refund.expectedArrivalAt.getTime(), utcOffsetMinutes) : null,
     settledDate: refund.settledAt ? localDate(refund.settledAt.getTime(), utcOffsetMinutes) : null,

@@ -4,6 +4,7 @@
  * because a refund must be checked against one unambiguous original.
  */
 import type { Database } from '../db/client';
+import { lastFourOf, place, type FieldSeal } from '../field-seal';
 import { insertPaymentOnce } from '../db/queries/payments';
 import type { PaymentRow } from '../db/schema';
 import { requestHash } from '../request-hash';
@@ -23,7 +24,7 @@ export interface PaymentRegistration {
   customer?: { name?: string; email?: string; phone?: string; locale: CustomerLocale };
 }
 
-export async function registerPayment(db: Database, registration: PaymentRegistration): Promise<{ payment: PaymentRow; created: boolean }> {
+export async function registerPayment(db: Database, fields: FieldSeal, registration: PaymentRegistration): Promise<{ payment: PaymentRow; created: boolean }> {
   const hash = requestHash(registration);
   const result = await insertPaymentOnce(db, {
     id: registration.id,
@@ -34,7 +35,9 @@ export async function registerPayment(db: Database, registration: PaymentRegistr
     currency: registration.currency,
     status: registration.status,
     capturedAt: new Date(registration.capturedAt),
-    payerAccount: registration.payerAccount,
+    // At rest, the number is sealed to this payment's row; its last four stay readable for search.
+    payerAccount: fields.seal(registration.payerAccount, place.payment(registration.id)),
+    payerLast4: lastFourOf(registration.payerAccount),
     customerName: registration.customer?.name ?? null,
     customerEmail: registration.customer?.email ?? null,
     customerPhone: registration.customer?.phone ?? null,

@@ -5,6 +5,7 @@
  * payment (the same key sent a hundred times at once among them) queue up and each sees what the
  * previous one left; the table's CHECK constraint backs that up should any path ever skip it.
  */
+import { place, type FieldSeal } from '../field-seal';
 import type { Client } from '@temporalio/client';
 import { pgErrorCode, type Database, type Executor } from '../db/client';
 import { lockPayment, reserveOnPayment } from '../db/queries/payments';
@@ -46,6 +47,8 @@ export interface RefundServiceDeps extends WorkflowDefaults {
   taskQueue: string;
   /** Which routes this deployment pays out along. */
   routes: RouteAdapters;
+  /** Seals account numbers at rest: the payer's, opened from the payment, is sealed again to the refund's row. */
+  fields: FieldSeal;
 }
 
 export interface CreatedRefund {
@@ -86,7 +89,7 @@ export async function startWorkflowOfRefund(deps: RefundServiceDeps, refund: Ref
 
 /** The database half of taking a refund request: checks, reservation, the refund row, in one transaction. */
 export async function recordRefundRequest(
-  deps: Pick<RefundServiceDeps, 'db' | 'policy' | 'routes'>,
+  deps: Pick<RefundServiceDeps, 'db' | 'policy' | 'routes' | 'fields'>,
   caller: Actor,
   idempotencyKey: string,
   request: RefundRequest,
@@ -103,7 +106,7 @@ export async function recordRefundRequest(
 
 async function recordRefund(
   tx: Executor,
-  { policy, routes }: Pick<RefundServiceDeps, 'policy' | 'routes'>,
+  { policy, routes, fields }: Pick<RefundServiceDeps, 'policy' | 'routes' | 'fields'>,
   caller: Actor,
   idempotencyKey: string,
   hash: string,
@@ -135,6 +138,9 @@ async function recordRefund(
   const businessDay = localDate(Date.now(), policy.utcOffsetMinutes);
   if (approvals === 0 && policy.dailyAutoApproveMax !== undefined && !(await addToAutomaticTotal(tx, caller.principal, businessDay, request.currency, request.amount, policy.dailyAutoApproveMax))) approvals = 1;
   const refundId = newRefundId();
+  // The payer's account, opened from the payment and sealed again to the attempt that pays it (the
+  // refund's row holds its current attempt's, as that attempt holds it).
+  const destination = fields.seal(fields.open(payment.payerAccount, place.payment(payment.id)), place.attempt(refundId, 1));
   // Millisecond precision, like the list cursor that pages on it and the workflow's timers.
   const createdAt = new Date();
   const [, { refund, created }] = await Promise.all([
@@ -157,13 +163,14 @@ async function recordRefund(
         requestedBy: request.requestedBy ?? caller.principal,
         createdBy: caller.principal,
         requiredApprovals: approvals,
-        destinationAccount: payment.payerAccount,
+        destinationAccount: destination,
+        destinationLast4: payment.payerLast4,
         provider: payment.channel,
         createdAt,
         approvalDueAt: approvals > 0 ? new Date(createdAt.getTime() + policy.approvalTimeoutMs) : null,
       },
       { principal: caller.principal, key: idempotencyKey, requestHash: hash },
-      providerIdempotencyKey(refundId, 1),
+      { idempotencyKey: providerIdempotencyKey(refundId, 1), destinationAccount: destination },
       {
         eventKey: 'created',
         type: 'created',

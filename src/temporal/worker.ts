@@ -10,6 +10,7 @@ import { createActivities } from '../../activities';
 import type { Config } from '../config';
 import type { Database } from '../db/client';
 import { destinationSeal } from '../destination-seal';
+import { fieldSealOf } from '../field-seal';
 import type { Logger } from '../logger';
 import { channelTransport, gatewayTransport, logTransport, NotificationDispatcher, smtpTransport } from '../notifications/dispatcher';
 import { createProviders } from '../providers/registry';
@@ -48,6 +49,7 @@ export async function startRefundWorker(options: {
       merchantWebhooks: config.merchantWebhooks,
       merchantWebhookSecret: config.merchantWebhookSecret,
       seal: destinationSeal(config.destinationSealKey),
+      fields: fieldSealOf(config),
     }),
     // The worker's database pool has a connection for every slot (workerPoolSize).
     maxConcurrentActivityTaskExecutions: config.worker.activitySlots,

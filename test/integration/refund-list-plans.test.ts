@@ -12,8 +12,8 @@ let database: TestDatabase;
 beforeAll(async () => {
   database = await createTestDatabase();
   await database.db.execute(sql`
-    INSERT INTO payments (id, merchant_id, order_id, channel, amount, currency, status, captured_at, payer_account, request_hash, reserved_amount)
-    SELECT 'pay_' || p, 'm_' || (p % 50), 'ord_' || p, 'card', 9000000000, 'CNY', 'captured', now(), '62220202001' || lpad(p::text, 8, '0'), 'x', 100000000
+    INSERT INTO payments (id, merchant_id, order_id, channel, amount, currency, status, captured_at, payer_account, payer_last4, request_hash, reserved_amount)
+    SELECT 'pay_' || p, 'm_' || (p % 50), 'ord_' || p, 'card', 9000000000, 'CNY', 'captured', now(), 'sealed:v1:t:x:' || p, right(lpad(p::text, 8, '0'), 4), 'x', 100000000
     FROM generate_series(0, 1999) AS p`);
   await database.db.execute(sql`
     INSERT INTO refunds (id, payment_id, merchant_id, order_id, channel, amount, fee, net_amount, currency, reason, status,

@@ -4,6 +4,7 @@
  * whether the API died between its commit and the start or Temporal was away. This file runs its
  * own Temporal dev server, so it can pause it.
  */
+import { fieldSealOf } from '../../src/field-seal';
 import '../support/quiet-temporal';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -73,7 +74,7 @@ it('starts the workflow of a refund whose process died between its commit and th
   expect((await running.call('POST', '/v1/payments', { body: payment })).status).toBe(201);
   // The database half of POST /v1/refunds, and then the crash: no workflow started.
   const { refund } = await recordRefundRequest(
-    { db: running.database.db, policy: running.config.policy, routes: running.config.providers.routes },
+    { db: running.database.db, policy: running.config.policy, routes: running.config.providers.routes, fields: fieldSealOf(running.config) },
     { principal: 'pos-backend', role: 'service' },
     uniqueId('k'),
     { paymentId: payment.id, amount: 2_000, currency: 'CNY', reason: 'defective' },

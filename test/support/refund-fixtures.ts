@@ -1,6 +1,7 @@
 /**
  * Payments and refunds for tests, made through the same service functions the API calls.
  */
+import { fieldSealOf } from '../../src/field-seal';
 import { SANDBOX_ROUTES } from '../../src/config';
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
@@ -33,8 +34,11 @@ export function paymentRegistration(overrides: Partial<PaymentRegistration> = {}
   };
 }
 
+/** How the workflow tests seal account numbers at rest: their worker's activities open with the same. */
+export const TEST_FIELDS = fieldSealOf({ destinationSealKey: 'workflow-test-seal-key' });
+
 export async function createPayment(db: Database, overrides: Partial<PaymentRegistration> = {}) {
-  const { payment } = await registerPayment(db, paymentRegistration(overrides));
+  const { payment } = await registerPayment(db, TEST_FIELDS, paymentRegistration(overrides));
   return payment;
 }
 
@@ -60,6 +64,7 @@ export async function startRefund(
       routes: SANDBOX_ROUTES,
       policy: starter.policy ?? DEFAULT_POLICY,
       providerPollIntervalMs: starter.providerPollIntervalMs ?? 60_000,
+      fields: TEST_FIELDS,
     },
     SERVICE_CALLER,
     uniqueId('key'),

@@ -36,7 +36,7 @@ import { RefundStatusKey, NeedsAttentionKey } from '../../workflows/search-attri
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { WechatPaySimulator } from '../simulators/wechatpay-simulator';
 import { DEFAULT_POLICY } from '../../workflows/policy';
-import { createPayment, eventually, SERVICE_CALLER, startRefund, uniqueId } from '../support/refund-fixtures';
+import { createPayment, eventually, SERVICE_CALLER, startRefund, TEST_FIELDS, uniqueId } from '../support/refund-fixtures';
 
 const TASK_QUEUE = 'refunds-workflow-tests';
 const seal = destinationSeal('workflow-test-seal-key');
@@ -70,6 +70,7 @@ beforeAll(async () => {
       merchantWebhooks: new Map(),
       merchantWebhookSecret: 'unused',
       seal,
+      fields: TEST_FIELDS,
     }),
     // Bundled from source here, so these tests always run the workflow code as it is now.
     workflowsPath: WORKFLOWS_ENTRY,
@@ -899,7 +900,7 @@ describe('exactly once, without assumptions', () => {
   /** A refund on record, its workflow not started (as if the process died right after the commit). */
   async function refundOnRecord(account = '6222020200112341234') {
     const payment = await createPayment(database.db, { payerAccount: account });
-    const { refund } = await recordRefundRequest({ db: database.db, policy: DEFAULT_POLICY, routes: SANDBOX_ROUTES }, SERVICE_CALLER, uniqueId('k'), { paymentId: payment.id, amount: 25_000, currency: 'CNY', reason: 'defective' });
+    const { refund } = await recordRefundRequest({ db: database.db, policy: DEFAULT_POLICY, routes: SANDBOX_ROUTES, fields: TEST_FIELDS }, SERVICE_CALLER, uniqueId('k'), { paymentId: payment.id, amount: 25_000, currency: 'CNY', reason: 'defective' });
     return refund;
   }
 
@@ -913,7 +914,7 @@ describe('exactly once, without assumptions', () => {
         return sandbox.card.submitRefund(request);
       },
     });
-    const activities = createProviderActivities(database.db, { ...sandbox, card: slowCard });
+    const activities = createProviderActivities(database.db, { ...sandbox, card: slowCard }, TEST_FIELDS);
     // The run that loses the claim fails on purpose (to be retried); the SDK's warning about it is noise here.
     const quiet = new DefaultLogger('ERROR');
     const submit = () => new MockActivityEnvironment(undefined, { logger: quiet }).run(activities.submitRefundToProvider, { refundId: refund.id, attempt: 1 }) as ReturnType<typeof activities.submitRefundToProvider>;

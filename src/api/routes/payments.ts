@@ -32,7 +32,7 @@ export function paymentRoutes(deps: ApiDeps) {
         409: { description: 'Same id, different details (payment_conflict)', schema: Problem },
       },
       async handle({ body }) {
-        const { payment, created } = await registerPayment(deps.db, body);
+        const { payment, created } = await registerPayment(deps.db, deps.fields, body);
         return { status: created ? 201 : 200, body: await showPayment(payment.id) };
       },
     }),

@@ -22,7 +22,7 @@ export async function recordMerchantEvents(tx: Executor, refund: RefundRow, step
     netAmount: refund.netAmount,
     currency: refund.currency,
     reason: refund.reason,
-    destination: { type: refund.destinationType, account: maskAccount(refund.destinationAccount) },
+    destination: { type: refund.destinationType, account: maskAccount(refund.destinationLast4) },
     provider: { name: refund.provider, state: refund.providerState, reference: refund.providerReference, traceReference: refund.traceReference },
     needsAttention: refund.needsAttention,
   };

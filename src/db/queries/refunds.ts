@@ -57,7 +57,7 @@ export async function insertRefund(
   tx: Executor,
   refund: NewRefund,
   idempotency: { principal: string; key: string; requestHash: string },
-  providerKey: string,
+  firstAttempt: { idempotencyKey: string; destinationAccount: string },
   event: NewRefundEvent,
 ): Promise<{ refund: RefundRow; created: RefundEventRow }> {
   const [row] = await tx.insert(refunds).values(refund).returning();
@@ -68,8 +68,9 @@ export async function insertRefund(
       refundId: refund.id,
       attempt: 1,
       provider: refund.provider,
-      idempotencyKey: providerKey,
-      destinationAccount: refund.destinationAccount,
+      idempotencyKey: firstAttempt.idempotencyKey,
+      destinationAccount: firstAttempt.destinationAccount,
+      destinationLast4: refund.destinationLast4,
       amount: refund.netAmount,
     }),
     tx.insert(idempotencyKeys).values({ ...idempotency, refundId: refund.id }),
@@ -105,7 +106,7 @@ export interface StepEffects {
   /** The refund pays through this provider attempt from now on: copy its route and destination. */
   switchToAttempt?: number;
   /** A failed attempt its provider will send on to a bank card (WeChat Pay's abnormal refund): the card, and sendable again. */
-  redirectAttempt?: { attempt: number; destinationAccount: string; destinationAccountName: string; bankType: string };
+  redirectAttempt?: { attempt: number; destinationAccount: string; destinationLast4: string; destinationAccountName: string; bankType: string };
   /** Further writes in the same transaction (the customer's message). */
   alsoWrite?: (tx: Executor) => Promise<void>;
 }
@@ -121,11 +122,11 @@ export async function applyWorkflowStep(tx: Executor, refundId: string, seq: num
   if (!(await appendRefundEvent(tx, refundId, event))) return; // this step was applied before: a retry
   if (effects.newAttempt) await tx.insert(providerAttempts).values(effects.newAttempt).onConflictDoNothing();
   if (effects.redirectAttempt) {
-    const { attempt, destinationAccount, destinationAccountName, bankType } = effects.redirectAttempt;
+    const { attempt, destinationAccount, destinationLast4, destinationAccountName, bankType } = effects.redirectAttempt;
     // Only a failed attempt: the claim (`not_sent → in_doubt`) then lets exactly one run send the redirect.
     const redirected = await tx
       .update(providerAttempts)
-      .set({ destinationType: 'wechat_bank_card', destinationAccount, destinationAccountName, destinationBankType: bankType, state: 'not_sent', failureReason: null, updatedAt: sql`now()` })
+      .set({ destinationType: 'wechat_bank_card', destinationAccount, destinationLast4, destinationAccountName, destinationBankType: bankType, state: 'not_sent', failureReason: null, updatedAt: sql`now()` })
       .where(and(eq(providerAttempts.refundId, refundId), eq(providerAttempts.attempt, attempt), eq(providerAttempts.state, 'failed')))
       .returning({ attempt: providerAttempts.attempt });
     if (redirected.length === 0) throw new RefundRequestError('route_unavailable', `provider attempt ${attempt} is no longer one its provider holds as failed`);
@@ -139,7 +140,9 @@ export async function applyWorkflowStep(tx: Executor, refundId: string, seq: num
       provider: attempt.provider,
       providerAttempt: attempt.attempt,
       destinationType: attempt.destinationType,
+      // The current attempt's account, still sealed to that attempt's row (field-seal.ts).
       destinationAccount: attempt.destinationAccount,
+      destinationLast4: attempt.destinationLast4,
       destinationAccountName: attempt.destinationAccountName,
       providerReference: null,
       traceReference: null,
@@ -303,7 +306,7 @@ export function listRefundsQuery(db: Executor, filter: RefundListFilter) {
   if (filter.paymentId) conditions.push(eq(refunds.paymentId, filter.paymentId));
   if (filter.orderId) conditions.push(eq(refunds.orderId, filter.orderId));
   if (filter.payerLast4) {
-    const payers = db.select({ id: payments.id }).from(payments).where(sql`right(${payments.payerAccount}, 4) = ${filter.payerLast4}`);
+    const payers = db.select({ id: payments.id }).from(payments).where(eq(payments.payerLast4, filter.payerLast4));
     conditions.push(inArray(refunds.paymentId, payers));
   }
   if (filter.needsAttention) conditions.push(eq(refunds.needsAttention, true));
