@@ -73,15 +73,19 @@ export async function startService(baseConfig: Config, logger: Logger, parts: Se
       logger.info('Temporal dev server started', { address: temporal.address, webUi: temporal.uiUrl });
     }
     // The owner migrates; the service works as its own login, which can change no schema nor any audit row.
-    if (config.migrateOnStart || embeddedPostgres) await migrateDatabase(ownerUrl ?? databaseUrl, { sandbox: config.sandbox.enabled });
+    const migrating = config.migrateOnStart || embeddedPostgres !== undefined;
+    if (migrating) await migrateDatabase(ownerUrl ?? databaseUrl, { sandbox: config.sandbox.enabled });
     if (embeddedPostgres) databaseUrl = await embeddedPostgres.serviceLogin('refundflow', SERVICE_ROLE);
     else if (config.migrateOnStart && !ownerUrl && config.production) logger.warn('DATABASE_OWNER_URL is not set: the service migrates as its own login, which can then change the schema and the audit trail');
     // The API and the worker each have their own pool, so neither waits on the other's connections.
     const database = connectDatabase(databaseUrl, { max: config.databasePoolSize });
     stops.push(() => database.close());
-    // Account numbers still in the clear (a database from before sealing) or under an older key: sealed now.
-    const resealed = await sealAccountsAtRest(database.db, fieldSealOf(config));
-    if (resealed > 0) logger.info('account numbers sealed at rest', { rows: resealed });
+    // With the migrations, once per deployment (not in every worker): account numbers still in the
+    // clear (a database from before sealing) or under an older key are sealed now.
+    if (migrating) {
+      const resealed = await sealAccountsAtRest(database.db, fieldSealOf(config));
+      if (resealed > 0) logger.info('account numbers sealed at rest', { rows: resealed });
+    }
     // Before the first native connection: the SDK's runtime takes its logger once.
     if (parts.installSdkLogging !== false) installTemporalLogging(logger, config.logLevel === 'debug' ? 'INFO' : 'WARN');
     const { connection, client: temporal } = await connectTemporal(temporalAddress, config.temporalNamespace, config.temporalSecurity);

@@ -67,7 +67,6 @@ export async function payOut(run: RefundRun): Promise<void> {
  */
 async function follow(run: RefundRun, outcome: ProviderOutcome, type: 'submitted' | 'found_at_provider', noticeKey: string, detail: Record<string, unknown> = {}): Promise<void> {
   const { state, input } = run;
-  Object.assign(state, { providerReference: outcome.reference, traceReference: outcome.traceReference, providerState: outcome.state });
   const now = Date.now();
   state.deadlines = {
     ...state.deadlines,
@@ -95,7 +94,7 @@ export async function foundAtProvider(run: RefundRun, outcome: ProviderOutcome):
   const { state } = run;
   if (state.proposal) await closeProposal(run, 'proposal_withdrawn', 'the provider holds the refund on its route after all');
   run.noteAttempt(state.attempt, state.provider, outcome.amount, outcome.reference);
-  state.redirectable = false;
+  Object.assign(state, { providerReference: outcome.reference, traceReference: outcome.traceReference, providerState: outcome.state, redirectable: false });
   await follow(run, outcome, 'found_at_provider', `sent-a${state.attempt}`, { providerState: outcome.state });
 }
 

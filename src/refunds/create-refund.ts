@@ -135,8 +135,10 @@ async function recordRefund(
   const refundedBefore = payment.refundedAmount + payment.reservedAmount;
   let approvals = requiredApprovals({ amount: request.amount, refundedBefore, reason: request.reason, toOriginalDestination: true }, policy);
   // Nor can one key spread refunds over many payments: past its daily automatic total, a supervisor approves.
-  const businessDay = localDate(Date.now(), policy.utcOffsetMinutes);
-  if (approvals === 0 && policy.dailyAutoApproveMax !== undefined && !(await addToAutomaticTotal(tx, caller.principal, businessDay, request.currency, request.amount, policy.dailyAutoApproveMax))) approvals = 1;
+  if (approvals === 0 && policy.dailyAutoApproveMax !== undefined) {
+    const businessDay = localDate(Date.now(), policy.utcOffsetMinutes);
+    if (!(await addToAutomaticTotal(tx, caller.principal, businessDay, request.currency, request.amount, policy.dailyAutoApproveMax))) approvals = 1;
+  }
   const refundId = newRefundId();
   // The payer's account, opened from the payment and sealed again to the attempt that pays it (the
   // refund's row holds its current attempt's, as that attempt holds it).
