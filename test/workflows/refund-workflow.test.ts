@@ -747,12 +747,14 @@ describe('wallet answers nobody can rely on (issue #19)', () => {
         expect(await eventTypes(refund.id)).toEqual(['created', 'submission_in_doubt']);
         expect(await findProviderAttempt(database.db, refund.id, 1)).toMatchObject({ state: 'in_doubt', failureReason: expect.stringContaining('FREQUENCY_LIMITED') });
         await decide(support, refund.id, { kind: 'retry', destination: bankAccount, reason: 'WeChat Pay keeps refusing' });
-        // Asked before the bank transfer may pay: WeChat Pay holds the refund, so nothing goes another way.
-        const refusal = await decide(supervisorA, refund.id, { kind: 'approveProposal' }).then(
-          () => undefined,
-          (error: unknown) => error as RefundRequestError,
-        );
-        expect(refusal).toBeInstanceOf(RefundRequestError);
+        // Asked before the bank transfer may pay, and a cancel sent at the same moment: WeChat Pay holds
+        // the refund, so neither sends the money another way nor lets it go.
+        const [approval, cancelation] = await Promise.allSettled([decide(supervisorA, refund.id, { kind: 'approveProposal' }), decide(support, refund.id, { kind: 'cancel', reason: 'paid in cash' })]);
+        expect([approval.status, cancelation.status]).toEqual(['rejected', 'rejected']);
+        const refusals = [approval, cancelation].map((answer) => (answer as PromiseRejectedResult).reason as RefundRequestError);
+        for (const refused of refusals) expect(refused).toBeInstanceOf(RefundRequestError);
+        // Whichever asked WeChat Pay first is refused with its evidence; the other was refused too (held, or after).
+        const refusal = refusals.find((refused) => refused.code === 'provider_cannot_cancel');
         expect(refusal).toMatchObject({ code: 'provider_cannot_cancel', facts: { attempt: 1, providerState: expect.stringMatching(/accepted|settled/) } });
         expect(refusal!.message).toMatch(/WeChat Pay|wechat/);
         await untilStatus(refund.id, 'succeeded');
