@@ -202,8 +202,6 @@ it('three parts of a large refund sent at once need the approvals the whole does
       // On record: each refund's `created` event names the payment's total it was judged on.
       const judgedOn = await Promise.all(created.map(async (c) => (await call('GET', `/v1/refunds/${c.body.id}`, 'dev-support')).body.timeline[0].detail.refundedBefore as number));
       expect(judgedOn.sort((a, b) => a - b)).toEqual([0, part, 2 * part]);
-      const paymentNow = (await call('GET', `/v1/payments/${payment.id}`, 'dev-support')).body;
-      expect(paymentNow.reservedAmount + paymentNow.refundedAmount).toBe(3 * part);
     });
   }
 }, 120_000);
