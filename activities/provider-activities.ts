@@ -10,7 +10,7 @@ import type { Database } from '../src/db/client';
 import { findPayment } from '../src/db/queries/payments';
 import { allowResend, claimProviderAttempt, findProviderAttempt, findRefund, updateProviderAttempt } from '../src/db/queries/refunds';
 import type { ProviderAttemptRow } from '../src/db/schema';
-import { place, type FieldSeal } from '../src/field-seal';
+import { openName, place, type FieldSeal } from '../src/field-seal';
 import {
   ProviderBalanceShortError,
   ProviderCannotCancelError,
@@ -120,7 +120,7 @@ export function createProviderActivities(db: Database, providers: ProviderRegist
             currency: refund.currency,
             // Opened here, for the provider and nowhere else.
             account: fields.open(providerAttempt.destinationAccount, place.attempt(ref.refundId, ref.attempt)),
-            accountName: providerAttempt.destinationAccountName,
+            accountName: openName(fields, providerAttempt.destinationAccountName, place.holder(ref.refundId, ref.attempt)),
             redirect: cardTransferOf(providerAttempt),
           }),
         );

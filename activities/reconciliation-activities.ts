@@ -1,15 +1,18 @@
 /**
  * The daily reconciliation sweep's side: ask the providers about every attempt of every open
  * refund, and of every refund settled in the last week, and report where their books and ours disagree. It changes nothing itself; the
- * reconciliation workflow hands each finding to the refund's own workflow.
+ * reconciliation workflow hands each finding to the refund's own workflow. An attempt its provider
+ * gives no answer about we can rely on (unreachable, unsigned) is listed as unanswered and the sweep
+ * goes on: the next sweep asks again, and the refund's own workflow keeps asking meanwhile.
  */
-import { heartbeat } from '@temporalio/activity';
+import { heartbeat, log } from '@temporalio/activity';
 import { and, asc, eq, gt, inArray, ne, or } from 'drizzle-orm';
 import type { Database } from '../src/db/client';
 import { providerAttempts, refunds } from '../src/db/schema';
-import { providerStateOf, type ProviderRegistry } from '../src/providers/provider';
+import { maskText } from '../src/masking';
+import { providerStateOf, type ProviderRegistry, type RefundProvider } from '../src/providers/provider';
 import type { ReconciliationFinding } from '../workflows/messages';
-import type { ProviderState, RefundStatus } from '../workflows/lifecycle';
+import type { ProviderName, ProviderState, RefundStatus } from '../workflows/lifecycle';
 
 /** Refunds whose money may still be moving: the ones worth asking the providers about. */
 const OPEN_STATUSES: RefundStatus[] = ['processing', 'awaiting_settlement', 'delayed', 'requires_action', 'correcting'];
@@ -20,9 +23,18 @@ export interface ReconciliationBatch {
   limit: number;
 }
 
+/** An attempt the sweep could not check: what the provider call failed with. */
+export interface UnansweredAttempt {
+  refundId: string;
+  attempt: number;
+  provider: ProviderName;
+  error: string;
+}
+
 export interface ReconciliationResult {
   checked: number;
   findings: ReconciliationFinding[];
+  unanswered: UnansweredAttempt[];
   /** The last refund checked: the next batch starts after it; null when the sweep is done. */
   nextAfter: string | null;
 }
@@ -48,6 +60,7 @@ export function createReconciliationActivities(db: Database, providers: Provider
         .orderBy(asc(refunds.id))
         .limit(limit);
       const findings: ReconciliationFinding[] = [];
+      const unanswered: UnansweredAttempt[] = [];
       for (const { id, paymentId } of open) {
         const attempts = await db
           .select()
@@ -55,7 +68,15 @@ export function createReconciliationActivities(db: Database, providers: Provider
           .where(and(eq(providerAttempts.refundId, id), ne(providerAttempts.state, 'not_sent')))
           .orderBy(asc(providerAttempts.attempt));
         for (const attempt of attempts) {
-          const found = await providers[attempt.provider].findRefund(attempt.idempotencyKey, paymentId);
+          let found: Awaited<ReturnType<RefundProvider['findRefund']>>;
+          try {
+            found = await providers[attempt.provider].findRefund(attempt.idempotencyKey, paymentId);
+          } catch (error) {
+            const why = maskText(error instanceof Error ? error.message : String(error));
+            log.warn('reconciliation: no answer to rely on, asked again next sweep', { refundId: id, attempt: attempt.attempt, provider: attempt.provider, error: why });
+            unanswered.push({ refundId: id, attempt: attempt.attempt, provider: attempt.provider, error: why });
+            continue;
+          }
           const theirs: ProviderState | 'missing' = found ? providerStateOf(found) : 'missing';
           if (!agree(attempt.state, theirs)) {
             findings.push({ refundId: id, attempt: attempt.attempt, provider: attempt.provider, ours: attempt.state, theirs, reference: found?.reference ?? null });
@@ -63,7 +84,7 @@ export function createReconciliationActivities(db: Database, providers: Provider
         }
         heartbeat(id);
       }
-      return { checked: open.length, findings, nextAfter: open.length === limit ? open[open.length - 1]!.id : null };
+      return { checked: open.length, findings, unanswered, nextAfter: open.length === limit ? open[open.length - 1]!.id : null };
     },
   };
 }

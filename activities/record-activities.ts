@@ -13,7 +13,7 @@ import { findPayment } from '../src/db/queries/payments';
 import { applyWorkflowStep, findProviderAttempt, findRefund, type NewProviderAttempt, type RefundChanges } from '../src/db/queries/refunds';
 import type { ApprovalRecord, CorrectionRecord, RefundRow } from '../src/db/schema';
 import type { DestinationSeal } from '../src/destination-seal';
-import { lastFourOf, place, type FieldSeal } from '../src/field-seal';
+import { lastFourOf, openName, place, sealName, type FieldSeal } from '../src/field-seal';
 import { providerIdempotencyKey } from '../src/ids';
 import { queueCustomerNotice, queueStaffNotice, type CustomerNotice, type StaffNotice } from '../src/notifications/step-notices';
 import type { Actor, ProviderName, ProviderState, RefundStatus } from '../workflows/lifecycle';
@@ -91,7 +91,8 @@ export function createRecordActivities(db: Database, utcOffsetMinutes: number, s
     if (destination.type === 'current') {
       const current = (await findProviderAttempt(tx, refund.id, refund.providerAttempt))!;
       const account = fields.open(current.destinationAccount, place.attempt(refund.id, current.attempt));
-      return { provider: current.provider, destinationType: current.destinationType, destinationAccount: account, destinationAccountName: current.destinationAccountName };
+      const holder = openName(fields, current.destinationAccountName, place.holder(refund.id, current.attempt));
+      return { provider: current.provider, destinationType: current.destinationType, destinationAccount: account, destinationAccountName: holder };
     }
     if (destination.type === 'original') {
       const payment = (await findPayment(tx, refund.paymentId))!;
@@ -104,7 +105,13 @@ export function createRecordActivities(db: Database, utcOffsetMinutes: number, s
 
   function cardOnAttempt(refundId: string, { attempt, destination }: NonNullable<RefundStep['redirectAttempt']>) {
     const { account, accountName } = seal.open(destination);
-    return { attempt, destinationAccount: fields.seal(account, place.attempt(refundId, attempt)), destinationLast4: lastFourOf(account), destinationAccountName: accountName, bankType: destination.bankType! };
+    return {
+      attempt,
+      destinationAccount: fields.seal(account, place.attempt(refundId, attempt)),
+      destinationLast4: lastFourOf(account),
+      destinationAccountName: fields.seal(accountName, place.holder(refundId, attempt)),
+      bankType: destination.bankType!,
+    };
   }
 
   return {
@@ -140,9 +147,18 @@ export function createRecordActivities(db: Database, utcOffsetMinutes: number, s
       if (step.newAttempt) {
         const { attempt, destination, amount, requestedBy } = step.newAttempt;
         const route = await routeOf(tx, refund, destination);
-        // At rest the account is sealed to the new attempt's row; its last four stay readable.
-        const destinationAccount = fields.seal(route.destinationAccount, place.attempt(step.refundId, attempt));
-        newAttempt = { refundId: step.refundId, attempt, idempotencyKey: providerIdempotencyKey(step.refundId, attempt), amount, requestedBy, ...route, destinationAccount, destinationLast4: lastFourOf(route.destinationAccount) };
+        // At rest the account and its holder are sealed to the new attempt's row; the last four stay readable.
+        newAttempt = {
+          refundId: step.refundId,
+          attempt,
+          idempotencyKey: providerIdempotencyKey(step.refundId, attempt),
+          amount,
+          requestedBy,
+          ...route,
+          destinationAccount: fields.seal(route.destinationAccount, place.attempt(step.refundId, attempt)),
+          destinationLast4: lastFourOf(route.destinationAccount),
+          destinationAccountName: sealName(fields, route.destinationAccountName, place.holder(step.refundId, attempt)),
+        };
       }
     }
     await applyWorkflowStep(
@@ -162,7 +178,7 @@ export function createRecordActivities(db: Database, utcOffsetMinutes: number, s
         switchToAttempt: step.switchToAttempt,
         redirectAttempt: step.redirectAttempt && cardOnAttempt(step.refundId, step.redirectAttempt),
         alsoWrite: async (tx) => {
-          if (step.notify) await queueCustomerNotice(tx, step.refundId, step.notify, utcOffsetMinutes);
+          if (step.notify) await queueCustomerNotice(tx, fields, step.refundId, step.notify, utcOffsetMinutes);
           if (step.tellStaff) await queueStaffNotice(tx, step.refundId, step.tellStaff);
         },
       },

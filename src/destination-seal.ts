@@ -2,10 +2,11 @@
  * Account numbers a person gives for a reroute or a correction travel to the refund's workflow
  * sealed: AES-256-GCM under DESTINATION_SEAL_KEY, opened only by the activity that writes the
  * payout down. Workflow history (and so the Temporal UI, and every replay file) never holds the
- * number; the workflow sees its last four digits. The API seals, the worker opens: both need the
+ * number nor the holder's name; the workflow sees the last four digits and the name masked. The API seals, the worker opens: both need the
  * same key. A tampered or foreign box does not open.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { maskName } from './masking';
 import type { SealedBankAccount } from '../workflows/messages';
 
 const VERSION = 'v1';
@@ -34,7 +35,8 @@ export function destinationSeal(key: string): DestinationSeal {
       const body = Buffer.concat([cipher.update(JSON.stringify({ account, accountName }), 'utf8'), cipher.final()]);
       const sealed = [VERSION, iv, body, cipher.getAuthTag()].map((part) => (typeof part === 'string' ? part : part.toString('base64url'))).join('.');
       const last4 = account.replace(/\D/g, '').slice(-4);
-      return destination.type === 'wechat_bank_card' ? { type: destination.type, sealed, last4, accountName, bankType: destination.bankType } : { type: 'bank_transfer', sealed, last4, accountName };
+      const holder = maskName(accountName) ?? '*';
+      return destination.type === 'wechat_bank_card' ? { type: destination.type, sealed, last4, holder, bankType: destination.bankType } : { type: 'bank_transfer', sealed, last4, holder };
     },
     open({ sealed }) {
       const [version, iv, body, tag] = sealed.split('.');

@@ -1,5 +1,5 @@
 /**
- * Account numbers at rest (issue #20): each value sealed on its own with AES-256-GCM, its
+ * Account numbers and people's names at rest (issue #20): each value sealed on its own with AES-256-GCM, its
  * additional data naming the table, column and row it belongs to, so a sealed value copied into
  * another row (or column) does not open there. Keys carry an id and rotate: the first of
  * ACCOUNT_SEAL_KEYS seals, every one of them opens, and values under an older key (or from before
@@ -64,9 +64,24 @@ export function lastFourOf(account: string): string {
   return account.replace(/[\s-]/g, '').slice(-4);
 }
 
-/** Where each sealed account lives: the additional data that binds it to its row. */
+/** Where each sealed value lives: the additional data that binds it to its row and column. */
 export const place = {
   payment: (paymentId: string) => `payments.payer_account:${paymentId}`,
+  customerName: (paymentId: string) => `payments.customer_name:${paymentId}`,
   /** A provider attempt's account; the refund's row holds a copy of its current attempt's. */
   attempt: (refundId: string, attempt: number) => `provider_attempts.destination_account:${refundId}:${attempt}`,
+  /** The attempt's account holder; the refund's row holds a copy, as it does the account. */
+  holder: (refundId: string, attempt: number) => `provider_attempts.destination_account_name:${refundId}:${attempt}`,
+  /** A customer's message as sent (it greets them by name). */
+  notice: (refundId: string, noticeKey: string) => `notifications.body:${refundId}:${noticeKey}`,
 };
+
+/** A name sealed for its place, or null for none. */
+export function sealName(fields: FieldSeal, name: string | null | undefined, at: string): string | null {
+  return name ? fields.seal(name, at) : null;
+}
+
+/** A sealed name opened, or null for none. */
+export function openName(fields: FieldSeal, stored: string | null, at: string): string | null {
+  return stored === null ? null : fields.open(stored, at);
+}

@@ -75,7 +75,8 @@ export interface SealedBankAccount {
   type: 'bank_transfer' | 'wechat_bank_card';
   sealed: string;
   last4: string;
-  accountName: string;
+  /** The account holder's name, masked (first letter): the name itself is only in `sealed`. */
+  holder: string;
   /** For `wechat_bank_card`: the card's bank as WeChat Pay names it (`ICBC_DEBIT`…). */
   bankType?: string;
 }

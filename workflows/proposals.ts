@@ -13,7 +13,7 @@ import type { CorrectionRequest, CorrectionState, Destination, ProposalDecision,
 import { actorOf, iso, provider, type RefundRun } from './refund-run';
 import { RefundRequestError } from './refusals';
 
-/** A proposal as the read model and the API show it: the destination masked to its last four digits. */
+/** A proposal as the read model and the API show it: the destination masked to its last four digits, its holder to a first letter. */
 export interface ProposalView {
   id: string;
   kind: ProposalState['kind'];
@@ -39,7 +39,7 @@ export function proposalView(proposal: ProposalState): ProposalView {
       destination &&
       (destination.type === 'original'
         ? { type: 'original', account: null, accountName: null }
-        : { type: destination.type, account: `****${destination.last4}`, accountName: destination.accountName, ...(destination.bankType ? { bankType: destination.bankType } : {}) }),
+        : { type: destination.type, account: `****${destination.last4}`, accountName: destination.holder, ...(destination.bankType ? { bankType: destination.bankType } : {}) }),
     reason: proposal.reason,
     proposedBy: proposal.proposedBy,
     requiredApprovals: proposal.requiredApprovals,

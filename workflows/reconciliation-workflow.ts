@@ -5,7 +5,7 @@
  */
 import { getExternalWorkflowHandle, log, proxyActivities } from '@temporalio/workflow';
 import type { RefundActivities } from '../activities';
-import type { ReconciliationResult } from '../activities/reconciliation-activities';
+import type { ReconciliationResult, UnansweredAttempt } from '../activities/reconciliation-activities';
 import { reconciliationFindingSignal, type ReconciliationFinding } from './messages';
 
 const { reconcileOpenRefunds } = proxyActivities<RefundActivities>({
@@ -19,14 +19,17 @@ const BATCH = 200;
 export interface ReconciliationSummary {
   checked: number;
   findings: ReconciliationFinding[];
+  /** Attempts no provider answer could be relied on for: left to the next sweep. */
+  unanswered: UnansweredAttempt[];
 }
 
 export async function reconciliationWorkflow(): Promise<ReconciliationSummary> {
-  const summary: ReconciliationSummary = { checked: 0, findings: [] };
+  const summary: ReconciliationSummary = { checked: 0, findings: [], unanswered: [] };
   let afterRefundId: string | null = null;
   do {
     const batch: ReconciliationResult = await reconcileOpenRefunds({ afterRefundId, limit: BATCH });
     summary.checked += batch.checked;
+    summary.unanswered.push(...batch.unanswered);
     for (const finding of batch.findings) {
       summary.findings.push(finding);
       try {

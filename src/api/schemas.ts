@@ -195,7 +195,14 @@ export const Refund = z.object({
       kind: z.enum(['reroute', 'correction']),
       correction: z.enum(['reversal', 'supplementary', 'reissue']).nullable(),
       amount: z.number().int().meta({ description: 'The refund’s total once carried out.' }),
-      destination: z.object({ type: z.enum(DESTINATION_TYPES), account: z.string().nullable(), accountName: z.string().nullable(), bankType: z.string().optional() }).nullable(),
+      destination: z
+        .object({
+          type: z.enum(DESTINATION_TYPES),
+          account: z.string().nullable(),
+          accountName: z.string().nullable().meta({ description: 'The holder, masked to a first letter: the name given is sealed until the payout.' }),
+          bankType: z.string().optional(),
+        })
+        .nullable(),
       reason: z.string(),
       proposedBy: z.string(),
       requiredApprovals: z.number().int(),

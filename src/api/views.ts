@@ -1,12 +1,14 @@
 /**
- * Rows as the API shows them: money as integer minor units, instants as ISO strings, and account
- * numbers and contact details masked (SPEC §2 rule 13).
+ * Rows as the API shows them: money as integer minor units, instants as ISO strings, account
+ * numbers and contact details masked (SPEC §2 rule 13), and people's names (sealed at rest) opened
+ * for the staff who read them.
  */
-import type { PaymentRow, RefundEventRow, RefundRow } from '../db/schema';
+import type { PaymentRow, ProviderAttemptRow, RefundEventRow, RefundRow } from '../db/schema';
+import { openName, place, type FieldSeal } from '../field-seal';
 import type { SandboxOperationRow } from '../providers/sandbox/sandbox-schema';
 import { maskAccount, maskEmail, maskPhone } from '../masking';
 
-export function paymentView(payment: PaymentRow, refundIds: string[], orderStatus: string | null) {
+export function paymentView(fields: FieldSeal, payment: PaymentRow, refundIds: string[], orderStatus: string | null) {
   return {
     id: payment.id,
     merchantId: payment.merchantId,
@@ -19,7 +21,7 @@ export function paymentView(payment: PaymentRow, refundIds: string[], orderStatu
     capturedAt: payment.capturedAt.toISOString(),
     payerAccount: maskAccount(payment.payerLast4)!,
     customer: {
-      name: payment.customerName,
+      name: openName(fields, payment.customerName, place.customerName(payment.id)),
       email: maskEmail(payment.customerEmail),
       phone: maskPhone(payment.customerPhone),
       locale: payment.customerLocale,
@@ -32,7 +34,7 @@ export function paymentView(payment: PaymentRow, refundIds: string[], orderStatu
   };
 }
 
-export function refundSummaryView(refund: RefundRow) {
+export function refundSummaryView(fields: FieldSeal, refund: RefundRow) {
   return {
     id: refund.id,
     paymentId: refund.paymentId,
@@ -53,7 +55,8 @@ export function refundSummaryView(refund: RefundRow) {
     destination: {
       type: refund.destinationType,
       account: maskAccount(refund.destinationLast4)!,
-      accountName: refund.destinationAccountName,
+      // The current attempt's holder: the refund's row holds that attempt's sealed copy.
+      accountName: openName(fields, refund.destinationAccountName, place.holder(refund.id, refund.providerAttempt)),
     },
     provider: {
       name: refund.provider,
@@ -76,11 +79,16 @@ export function refundSummaryView(refund: RefundRow) {
   };
 }
 
-export function refundView(refund: RefundRow, events: RefundEventRow[]) {
+export function refundView(fields: FieldSeal, refund: RefundRow, events: RefundEventRow[]) {
   return {
-    ...refundSummaryView(refund),
+    ...refundSummaryView(fields, refund),
     timeline: events.map((event) => ({ at: event.at.toISOString(), type: event.type, actor: event.actor, detail: event.detail })),
   };
+}
+
+/** A provider attempt with its account holder's name opened (the console's table of attempts). */
+export function withHolderOpened(fields: FieldSeal, attempt: ProviderAttemptRow): ProviderAttemptRow {
+  return { ...attempt, destinationAccountName: openName(fields, attempt.destinationAccountName, place.holder(attempt.refundId, attempt.attempt)) };
 }
 
 export function sandboxOperationView(operation: SandboxOperationRow) {

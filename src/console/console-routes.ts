@@ -12,12 +12,13 @@ import type { ApiDeps } from '../api/deps';
 import { problemForRefundError } from '../api/problems';
 import { refundListFilter } from '../api/routes/refunds';
 import { ApproveBody, CancelBody, ListRefundsQuery, RejectBody, RetryBody } from '../api/schemas';
-import { refundView } from '../api/views';
+import { refundView, withHolderOpened } from '../api/views';
 import { notificationsOfRefund } from '../db/queries/notifications';
 import { findPayment } from '../db/queries/payments';
 import { refundReportGroups, refundReportSummary, reportRangeProblem, type ReportGrouping, type ReportRange } from '../db/queries/reports';
 import { awaitingApprovalOldestFirst, findRefund, latestEventsOf, listRefunds, providerAttemptsOf, refundTimeline, stuckOldestFirst } from '../db/queries/refunds';
 import type { RefundRow } from '../db/schema';
+import type { FieldSeal } from '../field-seal';
 import { decideRefund, decisionViewOf, type RefundDecision } from '../refunds/refund-decisions';
 import { RefundRequestError } from '../refunds/refund-errors';
 import { localDate, localDayEnd, localDayStart } from '../../workflows/business-days';
@@ -158,7 +159,7 @@ export function consoleRouter(deps: ApiDeps): express.Router {
         : null;
     const rows = inboxRows(
       context,
-      refunds.map((refund) => ({ refund: forPage(refund), choices: choicesOf(refund, sessionIn(res), context.text), schedule: scheduleOf(refund) })),
+      refunds.map((refund) => ({ refund: forPage(deps.fields, refund), choices: choicesOf(refund, sessionIn(res), context.text), schedule: scheduleOf(refund) })),
       Date.now(),
     );
     // The page refreshes its list by asking for it alone.
@@ -172,7 +173,7 @@ export function consoleRouter(deps: ApiDeps): express.Router {
     const whys = await latestEventsOf(db, refunds.map((refund) => refund.id), WHY_STUCK);
     const rows = deskRows(
       context,
-      refunds.map((refund) => ({ refund: forPage(refund), why: whys.get(refund.id)?.type ?? null, may: deskChoicesOf(refund, sessionIn(res), context.text) })),
+      refunds.map((refund) => ({ refund: forPage(deps.fields, refund), why: whys.get(refund.id)?.type ?? null, may: deskChoicesOf(refund, sessionIn(res), context.text) })),
     );
     if (req.get('X-Console-Fragment') === 'live') return res.type('html').send(rows.value);
     res.type('html').send(livePage(context, context.text.desk, rows));
@@ -215,7 +216,7 @@ export function consoleRouter(deps: ApiDeps): express.Router {
       return res.status(400).type('html').send(searchPage({ ...context, notice }, fields, null, false));
     }
     const rows = await listRefunds(db, { ...refundListFilter(query.data), limit: query.data.limit });
-    res.type('html').send(searchPage(context, fields, rows.slice(0, SEARCH_LIMIT).map((refund) => forPage(refund)), rows.length > SEARCH_LIMIT));
+    res.type('html').send(searchPage(context, fields, rows.slice(0, SEARCH_LIMIT).map((refund) => forPage(deps.fields, refund)), rows.length > SEARCH_LIMIT));
   });
 
   router.get('/console/reports', signedIn, async (req, res) => {
@@ -299,10 +300,10 @@ export function consoleRouter(deps: ApiDeps): express.Router {
     const [timeline, payment, attempts, messages] = await Promise.all([
       refundTimeline(db, refund.id),
       findPayment(db, refund.paymentId),
-      providerAttemptsOf(db, refund.id),
+      providerAttemptsOf(db, refund.id).then((rows) => rows.map((attempt) => withHolderOpened(deps.fields, attempt))),
       notificationsOfRefund(db, refund.id),
     ]);
-    res.status(status).type('html').send(refundPage({ ...context, notice }, forPage(refund, timeline), choicesOf(refund, sessionIn(res), context.text), payment, attempts, messages));
+    res.status(status).type('html').send(refundPage({ ...context, notice }, forPage(deps.fields, refund, timeline), choicesOf(refund, sessionIn(res), context.text), payment, attempts, messages));
   }
 
   /** Only signed-in people; and every form post with its session's CSRF token. */
@@ -357,8 +358,8 @@ function securityHeaders(_req: Request, res: Response, next: NextFunction) {
   next();
 }
 
-function forPage(refund: RefundRow, timeline: Awaited<ReturnType<typeof refundTimeline>> = []): RefundForPage {
-  return refundView(refund, timeline);
+function forPage(fields: FieldSeal, refund: RefundRow, timeline: Awaited<ReturnType<typeof refundTimeline>> = []): RefundForPage {
+  return refundView(fields, refund, timeline);
 }
 
 /** What this person may decide on the refund, by the same pure rules the API and the workflow run. */

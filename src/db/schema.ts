@@ -239,7 +239,8 @@ export const idempotencyKeys = pgTable(
       .references(() => refunds.id),
     createdAt: createdAt(),
   },
-  (t) => [primaryKey({ columns: [t.principal, t.key] })],
+  // By age too: expired records are purged oldest first (purgeExpiredIdempotencyKeys).
+  (t) => [primaryKey({ columns: [t.principal, t.key] }), index('idempotency_keys_created_idx').on(t.createdAt)],
 );
 
 /**

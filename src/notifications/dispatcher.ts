@@ -6,9 +6,11 @@ import nodemailer from 'nodemailer';
 import type { Database } from '../db/client';
 import type { NotificationRow } from '../db/schema';
 import { deliverPendingNotifications } from '../db/queries/notifications';
+import type { FieldSeal } from '../field-seal';
 import type { Logger } from '../logger';
 import { startPollingLoop, type PollingLoop } from '../polling-loop';
 import { maskAccount, maskEmail } from '../masking';
+import { openedNotice } from './step-notices';
 
 export type NotificationTransport = (notification: NotificationRow) => Promise<void>;
 
@@ -80,13 +82,14 @@ export class NotificationDispatcher {
 
   constructor(
     private readonly db: Database,
+    private readonly fields: FieldSeal,
     private readonly transport: NotificationTransport,
     private readonly logger: Logger,
     private readonly tickMs = 500,
   ) {}
 
   start(): void {
-    this.loop = startPollingLoop('notification delivery', () => deliverPendingNotifications(this.db, this.transport), this.tickMs, this.logger);
+    this.loop = startPollingLoop('notification delivery', () => deliverPendingNotifications(this.db, (notification) => this.transport(openedNotice(this.fields, notification))), this.tickMs, this.logger);
   }
 
   async stop(): Promise<void> {

@@ -4,7 +4,8 @@
  * written together.
  */
 import type { Executor } from '../db/client';
-import type { RefundRow } from '../db/schema';
+import type { NotificationRow, RefundRow } from '../db/schema';
+import { openName, place, type FieldSeal } from '../field-seal';
 import { findPayment } from '../db/queries/payments';
 import { findRefund } from '../db/queries/refunds';
 import { enqueueNotification } from '../db/queries/notifications';
@@ -21,12 +22,12 @@ export interface CustomerNotice {
   correctionAmount?: number;
 }
 
-export async function queueCustomerNotice(tx: Executor, refundId: string, notice: CustomerNotice, utcOffsetMinutes: number): Promise<void> {
+export async function queueCustomerNotice(tx: Executor, fields: FieldSeal, refundId: string, notice: CustomerNotice, utcOffsetMinutes: number): Promise<void> {
   const refund = await findRefund(tx, refundId);
   const payment = refund && (await findPayment(tx, refund.paymentId));
   if (!refund || !payment) throw new Error(`no refund ${refundId}`);
   const { subject, body } = renderNotification(notice.template, payment.customerLocale, {
-    customerName: payment.customerName,
+    customerName: openName(fields, payment.customerName, place.customerName(payment.id)),
     orderId: refund.orderId,
     amount: refund.netAmount,
     currency: refund.currency,
@@ -46,9 +47,15 @@ export async function queueCustomerNotice(tx: Executor, refundId: string, notice
     channel,
     recipient: payment.customerEmail ?? payment.customerPhone,
     subject,
-    body,
+    // The body greets the customer by name: sealed to its row like the name itself (the subject never names them).
+    body: fields.seal(body, place.notice(refund.id, notice.noticeKey)),
     status: channel === 'none' ? 'skipped' : 'pending',
   });
+}
+
+/** A customer's message as it goes out: its body opened. */
+export function openedNotice(fields: FieldSeal, notification: NotificationRow): NotificationRow {
+  return { ...notification, body: fields.open(notification.body, place.notice(notification.refundId, notification.noticeKey)) };
 }
 
 /** A message to staff (approval reminders, escalations, proposals), in the same outbox as customers'. */

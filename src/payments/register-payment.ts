@@ -4,7 +4,7 @@
  * because a refund must be checked against one unambiguous original.
  */
 import type { Database } from '../db/client';
-import { lastFourOf, place, type FieldSeal } from '../field-seal';
+import { lastFourOf, place, sealName, type FieldSeal } from '../field-seal';
 import { insertPaymentOnce } from '../db/queries/payments';
 import type { PaymentRow } from '../db/schema';
 import { requestHash } from '../request-hash';
@@ -35,10 +35,10 @@ export async function registerPayment(db: Database, fields: FieldSeal, registrat
     currency: registration.currency,
     status: registration.status,
     capturedAt: new Date(registration.capturedAt),
-    // At rest, the number is sealed to this payment's row; its last four stay readable for search.
+    // At rest, the number (and the customer's name) sealed to this payment's row; its last four stay readable for search.
     payerAccount: fields.seal(registration.payerAccount, place.payment(registration.id)),
     payerLast4: lastFourOf(registration.payerAccount),
-    customerName: registration.customer?.name ?? null,
+    customerName: sealName(fields, registration.customer?.name, place.customerName(registration.id)),
     customerEmail: registration.customer?.email ?? null,
     customerPhone: registration.customer?.phone ?? null,
     customerLocale: registration.customer?.locale ?? 'zh-CN',

@@ -11,12 +11,16 @@ import type { Config } from '../config';
 import type { Database } from '../db/client';
 import { destinationSeal } from '../destination-seal';
 import { fieldSealOf } from '../field-seal';
+import { purgeExpiredIdempotencyKeys } from '../db/queries/refunds';
+import { startPollingLoop } from '../polling-loop';
 import type { Logger } from '../logger';
 import { channelTransport, gatewayTransport, logTransport, NotificationDispatcher, smtpTransport } from '../notifications/dispatcher';
 import { createProviders } from '../providers/registry';
 import { httpNoticeTransport, SandboxBank, type NoticeTransport } from '../providers/sandbox/sandbox-bank';
 import { prebuiltBundleExists, WORKFLOW_BUNDLE_PATH, WORKFLOWS_ENTRY } from './workflow-bundle';
 import { WorkflowStartRelay } from './workflow-start-relay';
+
+const PURGE_BATCH = 5_000;
 
 export interface RunningWorker {
   worker: Worker;
@@ -38,6 +42,7 @@ export async function startRefundWorker(options: {
   const { config, db, connection, logger, temporal } = options;
   const defaults = { policy: config.policy, providerPollIntervalMs: config.providerPollIntervalMs, merchantWebhooks: config.merchantWebhooks };
   const providers = createProviders(config.providers, db, config.sandbox);
+  const fields = fieldSealOf(config);
   const worker = await Worker.create({
     connection,
     namespace: config.temporalNamespace,
@@ -49,7 +54,7 @@ export async function startRefundWorker(options: {
       merchantWebhooks: config.merchantWebhooks,
       merchantWebhookSecret: config.merchantWebhookSecret,
       seal: destinationSeal(config.destinationSealKey),
-      fields: fieldSealOf(config),
+      fields,
     }),
     // The worker's database pool has a connection for every slot (workerPoolSize).
     maxConcurrentActivityTaskExecutions: config.worker.activitySlots,
@@ -76,12 +81,17 @@ export async function startRefundWorker(options: {
     // Where an SMS gateway plugs in: it gets each message as JSON with an idempotency key.
     sms: config.smsGatewayUrl ? gatewayTransport(config.smsGatewayUrl) : toLog,
   });
-  const dispatcher = new NotificationDispatcher(db, transport, logger);
+  const dispatcher = new NotificationDispatcher(db, fields, transport, logger);
   const relay = new WorkflowStartRelay({ db, temporal, taskQueue: config.taskQueue, defaults, logger: logger.child({ component: 'workflow-start-relay' }) });
+  // Idempotency records past their 24 hours: purged in the background, a batch after another while they fill one.
+  const purge = async () => {
+    while ((await purgeExpiredIdempotencyKeys(db, PURGE_BATCH)) === PURGE_BATCH);
+  };
   bank?.start();
   dispatcher.start();
   relay.start();
-  const done = worker.run().finally(() => Promise.all([bank?.stop(), dispatcher.stop(), relay.stop()]));
+  const purging = startPollingLoop('idempotency key purge', purge, 60_000, logger);
+  const done = worker.run().finally(() => Promise.all([bank?.stop(), dispatcher.stop(), relay.stop(), purging.stop()]));
   return {
     worker,
     done: done.then(() => undefined),

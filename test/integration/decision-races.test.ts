@@ -5,7 +5,7 @@
  * rounds at once (different refunds), so timing varies from round to round.
  */
 import '../support/quiet-temporal';
-import { expectBooksMatchMoney, operationsOfPayment } from '../support/ground-truth';
+import { expectBooksMatchMoney, netPaidOut, operationsOfPayment } from '../support/ground-truth';
 import { oneWon, rounds } from '../support/races';
 import { eventually, paymentRegistration, uniqueId } from '../support/refund-fixtures';
 import { startTestService, type ApiKeyName, type TestService } from '../support/test-service';
@@ -202,6 +202,12 @@ it('three parts of a large refund sent at once need the approvals the whole does
       // On record: each refund's `created` event names the payment's total it was judged on.
       const judgedOn = await Promise.all(created.map(async (c) => (await call('GET', `/v1/refunds/${c.body.id}`, 'dev-support')).body.timeline[0].detail.refundedBefore as number));
       expect(judgedOn.sort((a, b) => a - b)).toEqual([0, part, 2 * part]);
+      // And the money: the unapproved parts paid, the ones waiting for a supervisor paid nothing (they lapse here).
+      for (const r of inOrder) await untilStatus(r.id, [r.requiredApprovals === 0 ? 'succeeded' : 'expired']);
+      const [operations, settled] = await Promise.all([operationsOfPayment(running.call, payment.id), call('GET', `/v1/payments/${payment.id}`, 'dev-support')]);
+      expect(netPaidOut(operations)).toBe(unapproved);
+      expect(new Set(operations.map((op) => op.refundId))).toEqual(new Set(inOrder.filter((r) => r.requiredApprovals === 0).map((r) => r.id)));
+      expect(settled.body).toMatchObject({ refundedAmount: unapproved, reservedAmount: 0 });
     });
   }
-}, 120_000);
+}, 180_000);

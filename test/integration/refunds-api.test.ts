@@ -10,6 +10,7 @@ import { signPayload } from '../../src/webhook-signature';
 import type { TestDatabase } from '../support/database';
 import { startTestService, type ApiCall, type ApiKeyName, type TestService } from '../support/test-service';
 import { eventually, paymentRegistration, uniqueId } from '../support/refund-fixtures';
+import { purgeExpiredIdempotencyKeys } from '../../src/db/queries/refunds';
 
 const PAYER_ACCOUNT = '6222020200112345678';
 const logLines: string[] = [];
@@ -157,6 +158,21 @@ describe('a refund end to end over HTTP', () => {
     // And from then on the key answers for the new request.
     const replay = await requestRefund({ ...body, amount: 2_000 }, key);
     expect([replay.status, replay.body.id]).toEqual([200, later.body.id]);
+  });
+
+  it('purges Idempotency-Key records past their 24 hours and keeps the day’s (issue #20)', async () => {
+    const payment = await registerPayment();
+    const [old, fresh] = [uniqueId('idem'), uniqueId('idem')];
+    const body = { paymentId: payment.id, amount: 1_000, currency: 'CNY', reason: 'duplicate_charge' };
+    expect((await requestRefund(body, old)).status).toBe(201);
+    expect((await requestRefund({ ...body, amount: 1_500 }, fresh)).status).toBe(201);
+    await database.db.execute(sql`UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = ${old}`);
+    const keys = async () => (await database.db.execute<{ key: string }>(sql`SELECT key FROM idempotency_keys WHERE key IN (${old}, ${fresh})`)).map((r) => r.key);
+    // A batch of one: the oldest goes first, and a second pass finds nothing more to remove.
+    expect(await purgeExpiredIdempotencyKeys(database.db, 1)).toBe(1);
+    expect(await keys()).toEqual([fresh]);
+    expect(await purgeExpiredIdempotencyKeys(database.db, 1)).toBe(0);
+    expect(await keys()).toEqual([fresh]);
   });
 
   it('never lets 20 concurrent refunds together exceed the payment', async () => {

@@ -12,6 +12,8 @@ import { freePort } from '../../src/dev/ports';
 import { ProviderTimeoutError, ProviderUnavailableError, type ProviderRefundRequest } from '../../src/providers/provider';
 import { WECHAT_REFUND_ERRORS } from '../../src/providers/wechatpay/wechatpay-protocol';
 import { WechatPayProvider } from '../../src/providers/wechatpay/wechatpay-provider';
+import { reconciliationScheduleId } from '../../src/temporal/reconciliation-schedule';
+import type { ReconciliationSummary } from '../../workflows/reconciliation-workflow';
 import { WECHAT_ERRORS, WechatPaySimulator, type RefundPlan, type Spoiled, type WechatError } from '../simulators/wechatpay-simulator';
 import { operationsOfPayment } from '../support/ground-truth';
 import { oneWon, rounds } from '../support/races';
@@ -271,13 +273,14 @@ describe('inside the service', () => {
     const { paymentId, refundId } = await abnormalRefund();
     const proposed = await call('POST', `/v1/refunds/${refundId}/retry`, { key: 'dev-support', body: toCard('6222 0212 3456 7890') });
     expect(proposed.status).toBe(202);
-    expect(proposed.body.proposal.destination).toEqual({ type: 'wechat_bank_card', account: '****7890', accountName: '李伟', bankType: 'ICBC_DEBIT' });
+    // The holder masked while proposed (the name itself is sealed until the payout), as the card is.
+    expect(proposed.body.proposal.destination).toEqual({ type: 'wechat_bank_card', account: '****7890', accountName: '李*', bankType: 'ICBC_DEBIT' });
     // Nothing reaches WeChat Pay before a second person approves.
     expect(applications(paymentId)).toBe(0);
     expect((await call('POST', `/v1/refunds/${refundId}/proposal/approve`, { key: 'dev-supervisor-a', body: {} })).status).toBe(200);
 
     const paid = await untilStatus(refundId, 'succeeded');
-    expect(paid.destination).toMatchObject({ type: 'wechat_bank_card', account: '****7890' });
+    expect(paid.destination).toMatchObject({ type: 'wechat_bank_card', account: '****7890', accountName: '李伟' });
     expect(paid.provider).toMatchObject({ name: 'wechat', state: 'settled', redirectable: false });
     expect(paid.timeline.find((e: { type: string }) => e.type === 'proposal_approved').detail.redirectedTo).toEqual({ type: 'wechat_bank_card', account: '****7890', bankType: 'ICBC_DEBIT' });
     // WeChat Pay's books: one refund, the same one, paid to the card; ours: one attempt, the payment refunded once.
@@ -431,6 +434,27 @@ describe('inside the service', () => {
     expect((await noticesOf(refundId))[0]!.n).toBe(before);
     expect((await call('GET', `/v1/refunds/${refundId}`)).body.timeline).toHaveLength(refund.timeline.length);
   });
+
+  it('the daily reconciliation lists a refund WeChat Pay gives no signed answer about as unanswered and still checks the rest (issue #20)', async () => {
+    const unsigned: Spoiled = { status: 502, body: 'html', signature: 'none' };
+    const silent = await wechatRefund(1_100, { notify: false, spoiledQueries: { count: 1_000_000, answer: unsigned } });
+    const disputed = await wechatRefund(1_200);
+    await untilStatus(silent.refundId, 'awaiting_settlement');
+    await untilStatus(disputed.refundId, 'succeeded');
+    // WeChat Pay's books say the second one is still on its way: a disagreement to flag.
+    wechat.refundsOf(disputed.paymentId)[0]!.status = 'PROCESSING';
+
+    const schedule = running.service.temporal.schedule.getHandle(reconciliationScheduleId(running.config.taskQueue));
+    await schedule.trigger();
+    const started = await eventually(async () => (await schedule.describe()).info.recentActions.at(-1)?.action.workflow.workflowId, 20_000, 'the sweep started');
+    const summary = (await running.service.temporal.workflow.getHandle(started).result()) as ReconciliationSummary;
+    expect(summary.unanswered).toContainEqual(expect.objectContaining({ refundId: silent.refundId, attempt: 1, provider: 'wechat' }));
+    expect(summary.findings).toContainEqual(expect.objectContaining({ refundId: disputed.refundId, ours: 'settled', theirs: 'accepted' }));
+    expect(summary.findings.map((f) => f.refundId)).not.toContain(silent.refundId);
+    await eventually(async () => (await call('GET', `/v1/refunds/${disputed.refundId}`)).body.needsAttention === true || undefined, 20_000, 'the disagreement flagged');
+    // The unanswered one is as it was: still followed by its own workflow.
+    expect((await call('GET', `/v1/refunds/${silent.refundId}`)).body).toMatchObject({ status: 'awaiting_settlement', needsAttention: false });
+  }, 60_000);
 
   it('the sandbox webhook no longer speaks for WeChat: /v1/webhooks/providers/wechat is 404', async () => {
     const answer = await call('POST', '/v1/webhooks/providers/wechat', { key: null, body: {} });

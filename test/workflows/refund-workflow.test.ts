@@ -36,6 +36,8 @@ import { RefundStatusKey, NeedsAttentionKey } from '../../workflows/search-attri
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { WechatPaySimulator } from '../simulators/wechatpay-simulator';
 import { DEFAULT_POLICY } from '../../workflows/policy';
+import { place } from '../../src/field-seal';
+import { openedNotice } from '../../src/notifications/step-notices';
 import { createPayment, eventually, SERVICE_CALLER, startRefund, TEST_FIELDS, uniqueId } from '../support/refund-fixtures';
 
 const TASK_QUEUE = 'refunds-workflow-tests';
@@ -212,7 +214,11 @@ describe('automatic path', () => {
     expect(timeline[2]!.detail).toMatchObject({ reportedBy: 'webhook', status: 'succeeded' });
     expect(await templatesSent(refund.id)).toEqual(['refund_sent', 'refund_succeeded']);
 
-    const notices = await notificationsOfRefund(database.db, refund.id);
+    const sealedNotices = await notificationsOfRefund(database.db, refund.id);
+    // At rest a message's body is sealed (it greets the customer by name); it opens as sent.
+    expect(sealedNotices[1]!.body).not.toContain('Li Wei');
+    const notices = sealedNotices.map((n) => openedNotice(TEST_FIELDS, n));
+    expect(notices[1]!.body).toMatch(/^Li Wei，您好！/);
     expect(notices[1]!.body).toContain('****1234');
     expect(notices[1]!.body).toContain(settled.traceReference);
     expect(notices[1]!.body).not.toContain('6222020200112341234');
@@ -472,7 +478,7 @@ describe('approval', () => {
     const rejected = await decide(supervisorA, refund.id, { kind: 'reject', reason: 'item not returned' });
     expect(rejected.status).toBe('rejected');
     expect(await findPayment(database.db, payment.id)).toMatchObject({ reservedAmount: 0, refundedAmount: 0 });
-    const [notice] = await notificationsOfRefund(database.db, refund.id);
+    const [notice] = (await notificationsOfRefund(database.db, refund.id)).map((n) => openedNotice(TEST_FIELDS, n));
     expect(notice).toMatchObject({ template: 'refund_rejected' });
     expect(notice!.body).toContain('item not returned');
     expect(await refundHandle(env.client, refund.id).result()).toMatchObject({ status: 'rejected' });
@@ -529,14 +535,18 @@ describe('requires action', () => {
     expect(proposed).toMatchObject({
       status: 'requires_action',
       providerAttempt: 1,
-      proposal: { kind: 'reroute', destination: { type: 'bank_transfer', account: '****9876', accountName: 'Li Wei' }, proposedBy: 'support-1', requiredApprovals: 1 },
+      proposal: { kind: 'reroute', destination: { type: 'bank_transfer', account: '****9876', accountName: 'L*****' }, proposedBy: 'support-1', requiredApprovals: 1 },
     });
-    // The account is sealed on its way: workflow history never holds it.
-    expect(JSON.stringify(await refundHandle(env.client, refund.id).fetchHistory())).not.toContain('6217000010009876');
+    // The account and its holder are sealed on their way: workflow history never holds them.
+    const history = JSON.stringify(await refundHandle(env.client, refund.id).fetchHistory());
+    expect(history).not.toContain('6217000010009876');
+    expect(history).not.toContain('Li Wei');
     expect(await refusedWith(decide(support, refund.id, { kind: 'approveProposal' }))).toBe('decision_forbidden');
     expect(await refusedWith(decide(supervisorA, refund.id, { kind: 'retry' }))).toBe('invalid_state');
     const approved = await decide(supervisorA, refund.id, { kind: 'approveProposal', comment: 'customer called' });
-    expect(approved).toMatchObject({ provider: 'bank_transfer', providerAttempt: 2, destinationType: 'bank_transfer', destinationAccountName: 'Li Wei', proposal: null });
+    expect(approved).toMatchObject({ provider: 'bank_transfer', providerAttempt: 2, destinationType: 'bank_transfer', proposal: null });
+    // At rest the holder is sealed to the attempt, as the account is.
+    expect(TEST_FIELDS.open(approved.destinationAccountName!, place.holder(refund.id, 2))).toBe('Li Wei');
     await untilStatus(refund.id, 'succeeded');
     expect(await findPayment(database.db, payment.id)).toMatchObject({ refundedAmount: refund.amount, reservedAmount: 0 });
     const operations = await operationsOf(refund.id);
@@ -891,7 +901,7 @@ describe('corrections', () => {
     expect(recovery.detail).toMatchObject({ recoveryCase: true, owedByCustomer: 20_000, currency: 'CNY' });
     expect(await findPayment(database.db, payment.id)).toMatchObject({ refundedAmount: 30_000 });
     expect(await netPaidOut(refund.id)).toBe(30_000);
-    const [notice] = (await notificationsOfRefund(database.db, refund.id)).filter((n) => n.template === 'refund_recovery');
+    const [notice] = (await notificationsOfRefund(database.db, refund.id)).filter((n) => n.template === 'refund_recovery').map((n) => openedNotice(TEST_FIELDS, n));
     expect(notice!.body).toContain('200.00');
     expect(await refusedWith(decide(supervisorA, refund.id, { kind: 'cancel' }))).toBe('invalid_state');
     await keepHistory('reversal-refused-0003', refund.id);

@@ -14,7 +14,7 @@ export function paymentRoutes(deps: ApiDeps) {
       refundIdsOfPayment(deps.db, paymentId),
       findOrderStatus(deps.db, payment.merchantId, payment.orderId),
     ]);
-    return paymentView(payment, refundIds, orderStatus ?? null);
+    return paymentView(deps.fields, payment, refundIds, orderStatus ?? null);
   }
 
   return [

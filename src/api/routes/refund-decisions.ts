@@ -30,7 +30,7 @@ const refused403 = (description: string): Record<number, ResponseSpec> => ({ 403
 export function refundDecisionRoutes(deps: ApiDeps) {
   async function decide(caller: Caller | undefined, refundId: string, decision: RefundDecision) {
     const { refund, proposed } = await decideRefund({ ...deps, starts: deps.refunds, routes: deps.config.providers.routes }, caller!, refundId, decision);
-    return { status: proposed ? 202 : 200, body: refundView(refund, await refundTimeline(deps.db, refundId)) };
+    return { status: proposed ? 202 : 200, body: refundView(deps.fields, refund, await refundTimeline(deps.db, refundId)) };
   }
 
   return [

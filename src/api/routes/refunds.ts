@@ -11,7 +11,7 @@ import { refundSummaryView, refundView } from '../views';
 
 export function refundRoutes(deps: ApiDeps) {
   async function showRefund(refundId: string) {
-    return refundView(await requireRefund(deps.db, refundId), await refundTimeline(deps.db, refundId));
+    return refundView(deps.fields, await requireRefund(deps.db, refundId), await refundTimeline(deps.db, refundId));
   }
 
   return [
@@ -41,7 +41,7 @@ export function refundRoutes(deps: ApiDeps) {
           status: replayed ? 200 : 201,
           headers: replayed ? { 'Idempotent-Replayed': 'true' } : { Location: `/v1/refunds/${refund.id}` as string },
           // A new refund is answered as it was written, without reading it back.
-          body: created ? refundView(refund, [created]) : await showRefund(refund.id),
+          body: created ? refundView(deps.fields, refund, [created]) : await showRefund(refund.id),
         };
       },
     }),
@@ -72,7 +72,7 @@ export function refundRoutes(deps: ApiDeps) {
         const last = page[page.length - 1];
         return {
           status: 200,
-          body: { data: page.map(refundSummaryView), nextCursor: rows.length > query.limit && last ? encodeCursor(last, filter) : null },
+          body: { data: page.map((refund) => refundSummaryView(deps.fields, refund)), nextCursor: rows.length > query.limit && last ? encodeCursor(last, filter) : null },
         };
       },
     }),

@@ -49,6 +49,20 @@ export async function findIdempotencyRecord(db: Executor, principal: string, key
 }
 
 /**
+ * Removes idempotency records past their 24 hours, a batch at a time (oldest first, on their own
+ * index), so the table holds about a day of requests however long the service runs. Returns how
+ * many went; the caller comes back while a batch was full.
+ */
+export async function purgeExpiredIdempotencyKeys(db: Executor, batch = 5_000): Promise<number> {
+  const purged = await db.execute(sql`
+    DELETE FROM ${idempotencyKeys} WHERE (principal, key) IN (
+      SELECT principal, key FROM ${idempotencyKeys}
+      WHERE created_at < now() - make_interval(secs => ${IDEMPOTENCY_KEY_TTL_MS / 1000})
+      ORDER BY created_at LIMIT ${batch})`);
+  return purged.count;
+}
+
+/**
  * Writes a new refund with its first provider attempt, its idempotency record, its first event
  * and the order to start its workflow (a transactional outbox: should the process die before it
  * starts the workflow, the worker's relay starts it within seconds).

@@ -1,53 +1,75 @@
 /**
- * Keeps every account number at rest sealed under the current key: run when the service starts, it
- * seals what a database from before sealing still holds in the clear and seals again what an older
- * key sealed (a key rotation: put the new key first in ACCOUNT_SEAL_KEYS, start, then drop the old
- * one). In batches, each row by its own compare-and-set, so API and workers starting together never
- * undo each other's work.
+ * Keeps every account number and person's name at rest sealed under the current key: run with the
+ * migrations, it seals what a database from before sealing still holds in the clear and seals again
+ * what an older key sealed (a key rotation: put the new key first in ACCOUNT_SEAL_KEYS, migrate,
+ * then drop the old one). In batches, each row by its own compare-and-set, so a service writing
+ * meanwhile never has its value undone.
  */
-import { and, eq, notLike, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { lastFourOf, place, type FieldSeal } from '../../field-seal';
 import type { Executor } from '../client';
-import { payments, providerAttempts, refunds } from '../schema';
 
 const BATCH = 500;
+
+/** One sealed column: the row's key columns, where its values are bound, and the last-four column it feeds. */
+interface SealedColumn {
+  table: string;
+  column: string;
+  keys: string[];
+  /** Further columns the place is made of. */
+  also?: string[];
+  /** Rows of the table that hold such a value (staff messages name nobody and stay as written). */
+  only?: string;
+  placeOf(row: Record<string, string | number>): string;
+  last4Column?: string;
+}
+
+const SEALED_COLUMNS: SealedColumn[] = [
+  { table: 'payments', column: 'payer_account', keys: ['id'], placeOf: (r) => place.payment(String(r.id)), last4Column: 'payer_last4' },
+  { table: 'payments', column: 'customer_name', keys: ['id'], placeOf: (r) => place.customerName(String(r.id)) },
+  {
+    table: 'provider_attempts',
+    column: 'destination_account',
+    keys: ['refund_id', 'attempt'],
+    placeOf: (r) => place.attempt(String(r.refund_id), Number(r.attempt)),
+    last4Column: 'destination_last4',
+  },
+  { table: 'provider_attempts', column: 'destination_account_name', keys: ['refund_id', 'attempt'], placeOf: (r) => place.holder(String(r.refund_id), Number(r.attempt)) },
+  { table: 'notifications', column: 'body', keys: ['id'], also: ['refund_id', 'notice_key'], only: "channel <> 'staff'", placeOf: (r) => place.notice(String(r.refund_id), String(r.notice_key)) },
+];
 
 export async function sealAccountsAtRest(db: Executor, fields: FieldSeal): Promise<number> {
   const stale = `${fields.currentPrefix}%`;
   let sealed = 0;
-  for (;;) {
-    const rows = await db.select({ id: payments.id, account: payments.payerAccount }).from(payments).where(notLike(payments.payerAccount, stale)).limit(BATCH);
-    for (const row of rows) {
-      const account = fields.open(row.account, place.payment(row.id));
-      await db
-        .update(payments)
-        .set({ payerAccount: fields.seal(account, place.payment(row.id)), payerLast4: lastFourOf(account) })
-        .where(and(eq(payments.id, row.id), eq(payments.payerAccount, row.account)));
+  for (const column of SEALED_COLUMNS) {
+    const keys = column.keys.map((k) => sql.identifier(k));
+    const selected = sql.join([...column.keys, ...(column.also ?? [])].map((k) => sql.identifier(k)), sql`, `);
+    const table = sql.identifier(column.table);
+    const value = sql.identifier(column.column);
+    const only = column.only ? sql`AND ${sql.raw(column.only)}` : sql``;
+    for (;;) {
+      const rows = await db.execute<Record<string, string | number>>(
+        sql`SELECT ${selected}, ${value} AS value FROM ${table} WHERE ${value} IS NOT NULL AND ${value} NOT LIKE ${stale} ${only} LIMIT ${BATCH}`,
+      );
+      for (const row of rows) {
+        const at = column.placeOf(row);
+        const clear = fields.open(String(row.value), at);
+        const last4 = column.last4Column ? sql`, ${sql.identifier(column.last4Column)} = ${lastFourOf(clear)}` : sql``;
+        const sameRow = sql.join(
+          column.keys.map((k, i) => sql`${keys[i]} = ${row[k]}`),
+          sql` AND `,
+        );
+        await db.execute(sql`UPDATE ${table} SET ${value} = ${fields.seal(clear, at)}${last4} WHERE ${sameRow} AND ${value} = ${row.value}`);
+      }
+      sealed += rows.length;
+      if (rows.length < BATCH) break;
     }
-    sealed += rows.length;
-    if (rows.length < BATCH) break;
   }
-  for (;;) {
-    const rows = await db
-      .select({ refundId: providerAttempts.refundId, attempt: providerAttempts.attempt, account: providerAttempts.destinationAccount })
-      .from(providerAttempts)
-      .where(notLike(providerAttempts.destinationAccount, stale))
-      .limit(BATCH);
-    for (const row of rows) {
-      const account = fields.open(row.account, place.attempt(row.refundId, row.attempt));
-      const resealed = fields.seal(account, place.attempt(row.refundId, row.attempt));
-      await db
-        .update(providerAttempts)
-        .set({ destinationAccount: resealed, destinationLast4: lastFourOf(account) })
-        .where(and(eq(providerAttempts.refundId, row.refundId), eq(providerAttempts.attempt, row.attempt), eq(providerAttempts.destinationAccount, row.account)));
-    }
-    sealed += rows.length;
-    if (rows.length < BATCH) break;
-  }
-  // A refund's row holds its current attempt's sealed account, as that attempt holds it now.
+  // A refund's row holds its current attempt's sealed account and holder, as that attempt holds them now.
   await db.execute(sql`
-    UPDATE ${refunds} r SET destination_account = a.destination_account, destination_last4 = a.destination_last4
-    FROM ${providerAttempts} a
-    WHERE r.destination_account NOT LIKE ${stale} AND a.refund_id = r.id AND a.attempt = r.provider_attempt`);
+    UPDATE refunds r SET destination_account = a.destination_account, destination_last4 = a.destination_last4, destination_account_name = a.destination_account_name
+    FROM provider_attempts a
+    WHERE a.refund_id = r.id AND a.attempt = r.provider_attempt
+      AND (r.destination_account NOT LIKE ${stale} OR r.destination_account_name NOT LIKE ${stale})`);
   return sealed;
 }
