@@ -9,12 +9,17 @@ import { DEFAULT_POOL_SIZE } from './db/client';
 import { parseDuration } from '../workflows/durations';
 import { REFUND_TASK_QUEUE } from '../workflows/messages';
 import { DEFAULT_POLICY, type RefundPolicy } from '../workflows/policy';
+import type { KeyRole } from './api/auth';
+import { sha256Hex } from './api/key-hash';
 import type { SealKey } from './field-seal';
-import { PAYMENT_CHANNELS, PROVIDER_NAMES, REFUND_REASONS, type ProviderName, type Role } from '../workflows/lifecycle';
+import type { MerchantScope } from './merchants/merchant-scope';
+import { PAYMENT_CHANNELS, PROVIDER_NAMES, REFUND_REASONS, type ProviderName } from '../workflows/lifecycle';
 
 export interface ApiKey {
-  role: Role;
+  role: KeyRole;
   principal: string;
+  /** The merchants the key acts for; null: every merchant. */
+  merchants: MerchantScope;
 }
 
 export interface Config {
@@ -233,9 +238,8 @@ export function loadConfig(given: Env = process.env): Config {
   }
   const apiKeysText = env.API_KEYS ?? (production ? undefined : DEVELOPMENT_API_KEYS);
   if (!apiKeysText) throw new ConfigError('API_KEYS must be set in production (key=role:principal,...)');
-  const apiKeys = parseApiKeys(apiKeysText);
   // Where anyone else can reach the API, no key anybody could guess or has read in our README.
-  if (production || !isLoopback(host)) for (const key of apiKeys.keys()) requireStrongSecret('API_KEYS', key, DEVELOPMENT_KEY_VALUES);
+  const apiKeys = parseApiKeys(apiKeysText, production || !isLoopback(host) ? (key) => requireStrongSecret('API_KEYS', key, DEVELOPMENT_KEY_VALUES) : undefined);
   const sandboxEnabled = booleanSetting(env, 'SANDBOX_ENABLED') ?? !production;
   // The generic signed webhook is the sandbox's: real providers sign their own way.
   const providerWebhookSecret = env.PROVIDER_WEBHOOK_SECRET || (production && sandboxEnabled ? undefined : DEVELOPMENT_WEBHOOK_SECRET);
@@ -563,13 +567,20 @@ export function loadPolicy(env: Env): RefundPolicy {
   return policy;
 }
 
-/** `key=role:principal,...` → the keys the API accepts. */
-export function parseApiKeys(text: string): Map<string, ApiKey> {
+/**
+ * `key=role:principal[@merchant+merchant],...` → the keys the API accepts, by their SHA-256. A key
+ * may be given as `sha256:<hex>` (its hash, as `printf %s KEY | sha256sum` prints it) so that the
+ * configuration never holds the key itself. Without `@merchants` a key acts for every merchant.
+ */
+export function parseApiKeys(text: string, checkKey: (key: string) => void = () => {}): Map<string, ApiKey> {
   const keys = new Map<string, ApiKey>();
   for (const entry of text.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const match = /^([^=\s]+)=(service|support|supervisor):([^\s,]+)$/.exec(entry);
-    if (!match) throw new ConfigError(`API_KEYS: "${entry.replace(/=.*/, '=…')}" is not key=role:principal with role service, support or supervisor`);
-    keys.set(match[1]!, { role: match[2] as Role, principal: match[3]! });
+    const match = /^([^=\s]+)=(service|support|supervisor|admin):([^\s,@]+)(?:@([^\s,]+))?$/.exec(entry);
+    if (!match) throw new ConfigError(`API_KEYS: "${entry.replace(/=.*/, '=…')}" is not key=role:principal[@merchant+merchant] with role service, support, supervisor or admin`);
+    const [, key, role, principal, scope] = match;
+    const hashed = /^sha256:([0-9a-f]{64})$/.exec(key!);
+    if (!hashed) checkKey(key!);
+    keys.set(hashed ? hashed[1]! : sha256Hex(key!), { role: role as KeyRole, principal: principal!, merchants: scope ? scope.split('+') : null });
   }
   if (keys.size === 0) throw new ConfigError('API_KEYS holds no key');
   return keys;

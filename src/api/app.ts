@@ -17,6 +17,7 @@ import { paymentRoutes } from './routes/payments';
 import { providerWebhookRoutes } from './routes/provider-webhooks';
 import { refundDecisionRoutes } from './routes/refund-decisions';
 import { reportRoutes } from './routes/reports';
+import { merchantRoutes } from './routes/merchants';
 import { refundRoutes } from './routes/refunds';
 import { sandboxRoutes } from './routes/sandbox';
 import { walletWebhookRoutes } from './routes/wallet-webhooks';
@@ -28,6 +29,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...refundDecisionRoutes(deps),
     ...eventRoutes(deps),
     ...reportRoutes(deps),
+    ...merchantRoutes(deps),
     ...walletWebhookRoutes(deps),
     // The sandbox (its inspection and its generic HMAC-signed webhook) exists only where it is enabled.
     ...(deps.config.sandbox.enabled ? [...providerWebhookRoutes(deps), ...sandboxRoutes(deps)] : []),
@@ -57,7 +59,7 @@ export function createApp(deps: ApiDeps) {
   app.use(consoleRouter(deps));
   const router = express.Router();
   const routes = apiRoutes(deps);
-  mountRoutes(router, routes, deps.config.apiKeys);
+  mountRoutes(router, routes, deps.keys);
   refuseOtherMethods(router, routes);
   app.use(router);
   app.use((req: Request) => {

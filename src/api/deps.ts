@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import type { Database } from '../db/client';
 import type { DestinationSeal } from '../destination-seal';
 import type { FieldSeal } from '../field-seal';
+import type { KeyRing } from './auth';
 import type { Logger } from '../logger';
 import type { RefundServiceDeps } from '../refunds/create-refund';
 import type { ApiMetrics } from './metrics';
@@ -17,6 +18,8 @@ export interface ApiDeps {
   seal: DestinationSeal;
   /** Seals account numbers at rest (field-seal.ts). */
   fields: FieldSeal;
+  /** Who holds each API key (configured and issued), and for which merchants. */
+  keys: KeyRing;
   /** What taking a refund and starting its workflow need. */
   refunds: RefundServiceDeps;
 }

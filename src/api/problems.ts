@@ -44,6 +44,11 @@ export class ApiProblem extends Error {
   }
 }
 
+/** A merchant that does not exist, or not for this caller (issue #17: the same answer either way). */
+export function merchantNotFound(merchantId: string): ApiProblem {
+  return new ApiProblem(404, 'merchant_not_found', 'Merchant not found', `No merchant ${merchantId}`);
+}
+
 /** Each domain refusal's HTTP status and title, in one place. */
 const REFUND_ERRORS: Record<RefundErrorCode, { status: number; title: string }> = {
   payment_not_found: { status: 404, title: 'Payment not found' },

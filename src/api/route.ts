@@ -5,13 +5,11 @@
  */
 import type { Request, Response, Router } from 'express';
 import type { z, ZodType } from 'zod';
-import type { Role } from '../../workflows/lifecycle';
-import { authenticate, requireRole, type Caller } from './auth';
-import type { ApiKey } from '../config';
+import { authenticate, requireRole, type Caller, type KeyRing, type KeyRole } from './auth';
 import { validationProblem } from './problems';
 
 /** Who may call: roles behind bearer keys, anyone, or a provider proving itself by signature. */
-export type Access = readonly Role[] | 'public' | 'signed';
+export type Access = readonly KeyRole[] | 'public' | 'signed';
 
 export interface Reply {
   status: number;
@@ -37,7 +35,7 @@ export interface ResponseSpec {
 }
 
 export interface RouteSpec<P = unknown, Q = unknown, B = unknown, H = unknown> {
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'patch' | 'delete';
   path: string;
   summary: string;
   tag: string;
@@ -68,12 +66,12 @@ export function route<
   return spec as unknown as RouteSpec;
 }
 
-export function mountRoutes(router: Router, routes: readonly RouteSpec[], keys: Map<string, ApiKey>): void {
+export function mountRoutes(router: Router, routes: readonly RouteSpec[], keys: KeyRing): void {
   for (const spec of routes) {
     router[spec.method](spec.path, async (req: Request, res: Response) => {
       let caller: Caller | undefined;
       if (Array.isArray(spec.access)) {
-        caller = authenticate(keys, req.headers.authorization);
+        caller = await authenticate(keys, req.headers.authorization);
         requireRole(caller, spec.access, `${spec.method.toUpperCase()} ${spec.path}`);
       }
       const context: RouteContext<unknown, unknown, unknown, unknown> = {

@@ -336,3 +336,51 @@ export const CorrectionBody = z.union([
   z.strictObject({ amount: correctTotal, destination: correctAccount.optional(), reason: correctionReason }),
   z.strictObject({ amount: correctTotal.optional(), destination: correctAccount, reason: correctionReason }),
 ]);
+
+/** An IANA time zone this runtime knows (`Asia/Shanghai`). */
+const timeZone = z
+  .string()
+  .max(64)
+  .refine((zone) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be an IANA time zone, such as Asia/Shanghai')
+  .meta({ description: 'IANA time zone of the merchant’s business day.' });
+
+export const MerchantIdParams = z.object({ id: reference });
+export const CreateMerchantBody = z.strictObject({
+  id: reference.meta({ description: 'The id its payments name as `merchantId`.' }),
+  name: line(200, 1),
+  timeZone: timeZone.optional(),
+  locale: z.enum(CUSTOMER_LOCALES).optional(),
+});
+export const UpdateMerchantBody = z.strictObject({ name: line(200, 1).optional(), timeZone: timeZone.optional(), locale: z.enum(CUSTOMER_LOCALES).optional() });
+export const Merchant = z.object({ id: z.string(), name: z.string(), timeZone: z.string(), locale: z.enum(CUSTOMER_LOCALES), createdAt: z.string(), updatedAt: z.string() }).meta({ id: 'Merchant' });
+export const MerchantList = z.object({ data: z.array(Merchant) });
+
+export const ApiKeyIdParams = z.object({ id: z.string().regex(/^key_[0-9A-Za-z_-]{1,64}$/, 'is not an API key id') });
+export const CreateApiKeyBody = z.strictObject({
+  role: z.enum(['service', 'support', 'supervisor', 'admin']),
+  principal: z.string().regex(/^[A-Za-z0-9_.@-]{1,128}$/, 'must be 1–128 characters of A–Z, a–z, 0–9, _, ., @ and -').meta({ description: 'Who the audit trail names and maker-checker compares.' }),
+  merchants: z.array(reference).min(1).max(1000).nullable().meta({ description: 'The merchants the key acts for; null: every merchant (the provider’s own staff).' }),
+  label: line(200).optional(),
+});
+export const ApiKeyView = z
+  .object({
+    id: z.string(),
+    role: z.enum(['service', 'support', 'supervisor', 'admin']),
+    principal: z.string(),
+    merchants: z.array(z.string()).nullable(),
+    label: z.string().nullable(),
+    createdBy: z.string(),
+    createdAt: z.string(),
+    revokedAt: z.string().nullable(),
+    lastUsedAt: z.string().nullable(),
+  })
+  .meta({ id: 'ApiKey' });
+export const IssuedApiKey = ApiKeyView.extend({ key: z.string().meta({ description: 'The key itself: shown this once, kept by the service only as its SHA-256.' }) });
+export const ApiKeyList = z.object({ data: z.array(ApiKeyView) });

@@ -6,6 +6,7 @@ import type { Logger } from '../logger';
 import { destinationSeal } from '../destination-seal';
 import { fieldSealOf } from '../field-seal';
 import { createApp } from './app';
+import { keyRing } from './auth';
 import { createApiMetrics } from './metrics';
 
 export interface RunningApi {
@@ -18,7 +19,7 @@ export async function startApiServer(options: { config: Config; db: Database; te
   const { config, db, temporal } = options;
   const fields = fieldSealOf(config);
   const refunds = { db, temporal, taskQueue: config.taskQueue, routes: config.providers.routes, policy: config.policy, providerPollIntervalMs: config.providerPollIntervalMs, merchantWebhooks: config.merchantWebhooks, fields };
-  const app = createApp({ ...options, metrics: createApiMetrics(), seal: destinationSeal(config.destinationSealKey), fields, refunds });
+  const app = createApp({ ...options, metrics: createApiMetrics(), seal: destinationSeal(config.destinationSealKey), fields, refunds, keys: keyRing(db, config.apiKeys) });
   const server: Server = await new Promise((resolve, reject) => {
     const listening = app.listen(options.port ?? options.config.port, options.config.host, (error?: Error) => (error ? reject(error) : resolve(listening)));
   });

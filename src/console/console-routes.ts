@@ -19,6 +19,7 @@ import { refundReportGroups, refundReportSummary, reportRangeProblem, type Repor
 import { awaitingApprovalOldestFirst, findRefund, latestEventsOf, listRefunds, providerAttemptsOf, refundTimeline, stuckOldestFirst } from '../db/queries/refunds';
 import type { RefundRow } from '../db/schema';
 import type { FieldSeal } from '../field-seal';
+import { sees } from '../merchants/merchant-scope';
 import { decideRefund, decisionViewOf, type RefundDecision } from '../refunds/refund-decisions';
 import { RefundRequestError } from '../refunds/refund-errors';
 import { localDate, localDayEnd, localDayStart } from '../../workflows/business-days';
@@ -116,7 +117,7 @@ export function consoleRouter(deps: ApiDeps): express.Router {
   const signInSecret = config.destinationSealKey;
 
   router.get('/console', async (req, res) => {
-    const session = await sessionOf(db, req, config.apiKeys);
+    const session = await sessionOf(db, req, deps.keys);
     res.redirect(303, session ? '/console/inbox' : '/console/sign-in');
   });
 
@@ -130,7 +131,7 @@ export function consoleRouter(deps: ApiDeps): express.Router {
     const context = contextOf(req, res);
     if (!signInTokenValid(signInSecret, cookiesOf(req)[SIGN_IN_COOKIE], req.body?._csrf)) return refuseForgery(req, res, context);
     const key = typeof req.body?.key === 'string' ? req.body.key : '';
-    const person = personOfKey(config.apiKeys, key);
+    const person = await personOfKey(deps.keys, key);
     if (typeof person === 'string') {
       const csrf = signInToken(signInSecret);
       setCookie(req, res, SIGN_IN_COOKIE, csrf, SIGN_IN_TOKEN_TTL_MS, production);
@@ -151,7 +152,7 @@ export function consoleRouter(deps: ApiDeps): express.Router {
 
   router.get('/console/inbox', signedIn, async (req, res) => {
     const context = contextOf(req, res);
-    const refunds = await awaitingApprovalOldestFirst(db, 200);
+    const refunds = await awaitingApprovalOldestFirst(db, 200, sessionIn(res).merchants);
     const { approvalReminderMs, approvalEscalateMs } = config.policy;
     const scheduleOf = (refund: RefundRow) =>
       refund.status === 'pending_approval'
@@ -169,7 +170,7 @@ export function consoleRouter(deps: ApiDeps): express.Router {
 
   router.get('/console/desk', signedIn, async (req, res) => {
     const context = contextOf(req, res);
-    const refunds = await stuckOldestFirst(db, 200);
+    const refunds = await stuckOldestFirst(db, 200, sessionIn(res).merchants);
     const whys = await latestEventsOf(db, refunds.map((refund) => refund.id), WHY_STUCK);
     const rows = deskRows(
       context,
@@ -189,7 +190,7 @@ export function consoleRouter(deps: ApiDeps): express.Router {
     if (Object.keys(fields).length === 0) return res.type('html').send(searchPage(context, fields, null, false));
     if (fields.refundId) {
       const refund = await findRefund(db, fields.refundId);
-      if (refund) return res.redirect(303, `/console/refunds/${encodeURIComponent(refund.id)}`);
+      if (refund && sees(sessionIn(res).merchants, refund.merchantId)) return res.redirect(303, `/console/refunds/${encodeURIComponent(refund.id)}`);
       return res.type('html').send(searchPage(context, fields, [], false));
     }
     // The API's own list query and its schema: the console finds exactly what GET /v1/refunds would.
@@ -215,13 +216,13 @@ export function consoleRouter(deps: ApiDeps): express.Router {
       const notice = { kind: 'error' as const, message: `${context.text.refused}${problems.join('; ')}` };
       return res.status(400).type('html').send(searchPage({ ...context, notice }, fields, null, false));
     }
-    const rows = await listRefunds(db, { ...refundListFilter(query.data), limit: query.data.limit });
+    const rows = await listRefunds(db, { ...refundListFilter(query.data), scope: sessionIn(res).merchants, limit: query.data.limit });
     res.type('html').send(searchPage(context, fields, rows.slice(0, SEARCH_LIMIT).map((refund) => forPage(deps.fields, refund)), rows.length > SEARCH_LIMIT));
   });
 
   router.get('/console/reports', signedIn, async (req, res) => {
     const context = contextOf(req, res);
-    const range = reportRangeOf(req);
+    const range = reportRangeOf(req, res);
     if (!range.ok) return res.status(400).type('html').send(messagePage({ ...context, notice: { kind: 'error', message: `${context.text.refused}${range.problem}` } }, context.text.reports));
     const [summary, byReason, byChannel, byDay] = await Promise.all([
       refundReportSummary(db, range.range),
@@ -231,7 +232,7 @@ export function consoleRouter(deps: ApiDeps): express.Router {
   });
 
   router.get('/console/reports.csv', signedIn, async (req, res) => {
-    const range = reportRangeOf(req);
+    const range = reportRangeOf(req, res);
     if (!range.ok) return res.status(400).type('text/plain').send(`${range.problem}\n`);
     const groupings = await Promise.all(REPORT_GROUPINGS.map(async (grouping) => ({ grouping, groups: await refundReportGroups(db, range.range, grouping) })));
     const lines = [['group_by', 'key', 'currency', 'count', 'amount_minor', 'amount']];
@@ -282,7 +283,7 @@ export function consoleRouter(deps: ApiDeps): express.Router {
       const parsed = schema.safeParse(form);
       if (!parsed.success) return showRefund(req, res, 400, parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
       try {
-        await decideRefund({ ...deps, starts: deps.refunds, routes: deps.config.providers.routes }, { principal: session.principal, role: session.role }, id, decision(parsed.data));
+        await decideRefund({ ...deps, starts: deps.refunds, routes: deps.config.providers.routes }, { principal: session.principal, role: session.role, merchants: session.merchants }, id, decision(parsed.data));
       } catch (error) {
         if (!(error instanceof RefundRequestError)) throw error;
         return showRefund(req, res, problemForRefundError(error.code, error.message, error.facts).status, refusalIn(contextOf(req, res).text, error));
@@ -294,7 +295,8 @@ export function consoleRouter(deps: ApiDeps): express.Router {
   async function showRefund(req: Request, res: Response, status: number, error?: string) {
     const context = contextOf(req, res);
     const refund = await findRefund(db, String(req.params.id));
-    if (!refund) return res.status(404).type('html').send(messagePage(context, context.text.notFound));
+    // Another merchant's refund does not exist for this person.
+    if (!refund || !sees(sessionIn(res).merchants, refund.merchantId)) return res.status(404).type('html').send(messagePage(context, context.text.notFound));
     const done = typeof req.query.done === 'string' && req.query.done in DONE ? context.text[DONE[req.query.done as keyof typeof DONE]] : undefined;
     const notice = error ? { kind: 'error' as const, message: `${context.text.refused}${error}` } : done ? { kind: 'ok' as const, message: done } : undefined;
     const [timeline, payment, attempts, messages] = await Promise.all([
@@ -308,7 +310,7 @@ export function consoleRouter(deps: ApiDeps): express.Router {
 
   /** Only signed-in people; and every form post with its session's CSRF token. */
   async function signedIn(req: Request, res: Response, next: NextFunction) {
-    const session = await sessionOf(db, req, config.apiKeys);
+    const session = await sessionOf(db, req, deps.keys);
     if (!session) {
       if (req.method === 'GET') return res.redirect(303, '/console/sign-in');
       const context = contextOf(req, res);
@@ -320,14 +322,14 @@ export function consoleRouter(deps: ApiDeps): express.Router {
   }
 
   /** The report's business days, from the date pickers; the last 30 days when none are given. */
-  function reportRangeOf(req: Request): { ok: true; from: string; to: string; range: ReportRange } | { ok: false; problem: string } {
+  function reportRangeOf(req: Request, res: Response): { ok: true; from: string; to: string; range: ReportRange } | { ok: false; problem: string } {
     const offset = config.policy.utcOffsetMinutes;
     const today = localDate(Date.now(), offset);
     const asked = { from: req.query.from ?? localDate(localDayStart(today, offset) - 29 * DAY_MS, offset), to: req.query.to ?? today };
     const parsed = ReportRangeForm.safeParse(asked);
     if (!parsed.success) return { ok: false, problem: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') };
     const { from, to } = parsed.data;
-    const range = { from: new Date(localDayStart(from, offset)), to: new Date(localDayEnd(to, offset)), utcOffsetMinutes: offset };
+    const range = { from: new Date(localDayStart(from, offset)), to: new Date(localDayEnd(to, offset)), utcOffsetMinutes: offset, scope: sessionIn(res).merchants };
     const problem = reportRangeProblem(range.from, range.to);
     if (problem) return { ok: false, problem: `to: ${problem}` };
     return { ok: true, from, to, range };

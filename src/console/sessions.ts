@@ -4,61 +4,67 @@
  * belong to machines and cannot sign in. The cookie is HttpOnly, SameSite=Strict, Secure in
  * production and whenever the console is served over TLS (directly, or behind a trusted proxy),
  * and holds a random id whose hash alone is stored. A session lives only as long as the key it was
- * opened with: removed from API_KEYS, or given to someone else, its sessions open nothing more.
+ * opened with: removed from API_KEYS, revoked, or given to someone else, its sessions open nothing
+ * more; and it sees the merchants that key sees, as the key sees them now.
  */
-import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, eq, gt, lt } from 'drizzle-orm';
 import type { Request, Response } from 'express';
-import { holderOfKey } from '../api/auth';
-import type { ApiKey } from '../config';
+import type { KeyRing } from '../api/auth';
+import { sha256Hex } from '../api/key-hash';
 import type { Database } from '../db/client';
 import { consoleSessions, type ConsoleSessionRow } from '../db/schema';
+import type { MerchantScope } from '../merchants/merchant-scope';
 
 export const SESSION_COOKIE = 'rf_session';
 /** Before sign-in there is no session: the sign-in form's token is checked against this cookie (double submit). */
 export const SIGN_IN_COOKIE = 'rf_sign_in';
 
-export type ConsoleSession = Pick<ConsoleSessionRow, 'principal' | 'role' | 'csrfToken' | 'expiresAt'>;
+export type ConsoleSession = Pick<ConsoleSessionRow, 'principal' | 'role' | 'csrfToken' | 'expiresAt'> & { merchants: MerchantScope };
+
+/** A person who may sign in: support or a supervisor (service keys are machines', admin keys manage keys, not refunds). */
+export interface ConsolePerson {
+  principal: string;
+  role: 'support' | 'supervisor';
+}
 
 export type SignInRefusal = 'unknown_key' | 'service_key';
 
 /** The person behind an API key, or why they cannot sign in. */
-export function personOfKey(keys: Map<string, ApiKey>, given: string): ApiKey | SignInRefusal {
-  const identity = holderOfKey(keys, given);
-  if (!identity) return 'unknown_key';
-  return identity.role === 'service' ? 'service_key' : identity;
+export async function personOfKey(keys: KeyRing, given: string): Promise<ConsolePerson | SignInRefusal> {
+  const holder = given ? await keys.holderOf(sha256Hex(given)) : undefined;
+  if (!holder) return 'unknown_key';
+  return holder.role === 'support' || holder.role === 'supervisor' ? { principal: holder.principal, role: holder.role } : 'service_key';
 }
 
-export async function openSession(db: Database, person: ApiKey, key: string, ttlMs: number): Promise<{ id: string; session: ConsoleSession }> {
+export async function openSession(db: Database, person: ConsolePerson, key: string, ttlMs: number): Promise<{ id: string }> {
   const id = token();
-  const [row] = await db
+  await db
     .insert(consoleSessions)
-    .values({ idHash: hashOf(id), principal: person.principal, role: person.role as ConsoleSession['role'], keyHash: hashOf(key), csrfToken: token(), expiresAt: new Date(Date.now() + ttlMs) })
-    .returning();
+    .values({ idHash: sha256Hex(id), principal: person.principal, role: person.role, keyHash: sha256Hex(key), csrfToken: token(), expiresAt: new Date(Date.now() + ttlMs) });
   // Sessions long expired go with the next sign-in: the table stays the size of the people using it.
   await db.delete(consoleSessions).where(lt(consoleSessions.expiresAt, new Date(Date.now() - 86_400_000)));
-  return { id, session: row! };
+  return { id };
 }
 
-/** The live session the request's cookie names, if any, and only while its key still names the same person in API_KEYS. */
-export async function sessionOf(db: Database, request: Request, keys: Map<string, ApiKey>): Promise<ConsoleSession | undefined> {
+/** The live session the request's cookie names, if any, and only while its key still names the same person. */
+export async function sessionOf(db: Database, request: Request, keys: KeyRing): Promise<ConsoleSession | undefined> {
   const id = cookiesOf(request)[SESSION_COOKIE];
   if (!id) return undefined;
   const [row] = await db
     .select()
     .from(consoleSessions)
-    .where(and(eq(consoleSessions.idHash, hashOf(id)), gt(consoleSessions.expiresAt, new Date())));
+    .where(and(eq(consoleSessions.idHash, sha256Hex(id)), gt(consoleSessions.expiresAt, new Date())));
   if (!row) return undefined;
-  // Asked of the keys as they are now: a handful of hashes, for a session that must never outlive its key.
-  for (const [key, holder] of keys) {
-    if (hashOf(key) === row.keyHash) return holder.principal === row.principal && holder.role === row.role ? row : undefined;
-  }
-  return undefined;
+  // Asked of the keys as they are now, on every request: a session never outlives its key.
+  const holder = await keys.holderOf(row.keyHash);
+  if (!holder || holder.principal !== row.principal || holder.role !== row.role) return undefined;
+  return { ...row, merchants: holder.merchants };
 }
 
 export async function closeSession(db: Database, request: Request): Promise<void> {
   const id = cookiesOf(request)[SESSION_COOKIE];
-  if (id) await db.delete(consoleSessions).where(eq(consoleSessions.idHash, hashOf(id)));
+  if (id) await db.delete(consoleSessions).where(eq(consoleSessions.idHash, sha256Hex(id)));
 }
 
 /** Cookies go over TLS only in production, whatever a proxy says, and whenever the request came over TLS. */
@@ -118,8 +124,4 @@ export function cookiesOf(request: Request): Record<string, string> {
     }
   }
   return cookies;
-}
-
-function hashOf(id: string): string {
-  return createHash('sha256').update(id).digest('hex');
 }

@@ -414,3 +414,42 @@ export const consoleSessions = pgTable(
   (t) => [index('console_sessions_expires_idx').on(t.expiresAt)],
 );
 export type ConsoleSessionRow = typeof consoleSessions.$inferSelect;
+
+/**
+ * The merchants this deployment serves (issue #17): a store, a chain's shop, or a provider's
+ * sub-merchant, each refunding under its own id (`payments.merchant_id`). A deployment without
+ * records serves whichever merchant ids its payments name, to keys that see every merchant.
+ */
+export const merchants = pgTable('merchants', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  /** IANA time zone of its business day (refund windows, reports). */
+  timeZone: text('time_zone').notNull().default('Asia/Shanghai'),
+  locale: text('locale').$type<'zh-CN' | 'en'>().notNull().default('zh-CN'),
+  createdAt: createdAt(),
+  updatedAt: instant('updated_at').notNull().defaultNow(),
+});
+export type MerchantRow = typeof merchants.$inferSelect;
+
+/**
+ * API keys issued through the API (issue #17), kept as SHA-256 hashes: the key itself is shown
+ * once, when made. Each names the merchants it acts for (null: every merchant, for the provider's
+ * own staff); a payment, refund, event or report row of any other merchant does not exist for it.
+ */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    keyHash: text('key_hash').notNull(),
+    role: text('role').$type<'service' | 'support' | 'supervisor' | 'admin'>().notNull(),
+    principal: text('principal').notNull(),
+    merchantIds: text('merchant_ids').array(),
+    label: text('label'),
+    createdBy: text('created_by').notNull(),
+    createdAt: createdAt(),
+    revokedAt: instant('revoked_at'),
+    lastUsedAt: instant('last_used_at'),
+  },
+  (t) => [uniqueIndex('api_keys_hash_idx').on(t.keyHash)],
+);
+export type ApiKeyRow = typeof apiKeys.$inferSelect;

@@ -15,7 +15,8 @@ import { newRefundId, providerIdempotencyKey } from '../ids';
 import { requestHash } from '../request-hash';
 import { markWorkflowStarted } from '../db/queries/workflow-starts';
 import { startRefundWorkflow } from '../temporal/refund-workflows';
-import type { Actor, RefundReason } from '../../workflows/lifecycle';
+import type { RefundReason } from '../../workflows/lifecycle';
+import { sees, type RefundCaller } from '../merchants/merchant-scope';
 import type { RefundWorkflowInput } from '../../workflows/messages';
 import { localDate } from '../../workflows/business-days';
 import { refundFee, refundWindowClosesAt, requiredApprovals, type RefundPolicy } from '../../workflows/policy';
@@ -65,7 +66,7 @@ const UNIQUE_VIOLATION = '23505';
 
 export async function createRefund(
   deps: RefundServiceDeps,
-  caller: Actor,
+  caller: RefundCaller,
   idempotencyKey: string,
   request: RefundRequest,
 ): Promise<CreatedRefund> {
@@ -90,7 +91,7 @@ export async function startWorkflowOfRefund(deps: RefundServiceDeps, refund: Ref
 /** The database half of taking a refund request: checks, reservation, the refund row, in one transaction. */
 export async function recordRefundRequest(
   deps: Pick<RefundServiceDeps, 'db' | 'policy' | 'routes' | 'fields'>,
-  caller: Actor,
+  caller: RefundCaller,
   idempotencyKey: string,
   request: RefundRequest,
 ): Promise<CreatedRefund> {
@@ -107,7 +108,7 @@ export async function recordRefundRequest(
 async function recordRefund(
   tx: Executor,
   { policy, routes, fields }: Pick<RefundServiceDeps, 'policy' | 'routes' | 'fields'>,
-  caller: Actor,
+  caller: RefundCaller,
   idempotencyKey: string,
   hash: string,
   request: RefundRequest,
@@ -122,10 +123,14 @@ async function recordRefund(
         refundId: previous.refundId,
       });
     }
-    return { refund: (await findRefund(tx, previous.refundId))!, replayed: true };
+    const replayed = (await findRefund(tx, previous.refundId))!;
+    // The same person under a key for other merchants gets nothing of this one's.
+    if (!sees(caller.merchants, replayed.merchantId)) throw new RefundRequestError('payment_not_found', `No payment ${request.paymentId}`);
+    return { refund: replayed, replayed: true };
   }
 
-  if (!payment) throw new RefundRequestError('payment_not_found', `No payment ${request.paymentId}`);
+  // Another merchant's payment does not exist for this caller.
+  if (!payment || !sees(caller.merchants, payment.merchantId)) throw new RefundRequestError('payment_not_found', `No payment ${request.paymentId}`);
   requireRouteOpen(routes, payment.channel);
   checkRefundable(payment, request, policy, new Date());
 

@@ -25,7 +25,6 @@ import {
   checkRetry,
   type DecisionView,
 } from '../../workflows/decision-rules';
-import type { Actor, Role } from '../../workflows/lifecycle';
 import {
   approveProposalUpdate,
   approveRefundUpdate,
@@ -41,6 +40,7 @@ import {
 import { isRefundErrorCode, RefundRequestError } from '../../workflows/refusals';
 import { startWorkflowOfRefund, type RefundServiceDeps } from './create-refund';
 import { requireRefund } from './require-refund';
+import type { RefundCaller } from '../merchants/merchant-scope';
 import { requireRouteOpen, type RouteAdapters } from './routes';
 
 export type DestinationOrder = { type: 'original' } | BankAccountOrder;
@@ -70,8 +70,8 @@ export interface DecisionResult {
   proposed: boolean;
 }
 
-export async function decideRefund(deps: DecisionDeps, caller: Actor & { role: Role }, refundId: string, decision: RefundDecision): Promise<DecisionResult> {
-  const refund = await requireRefund(deps.db, refundId);
+export async function decideRefund(deps: DecisionDeps, caller: RefundCaller, refundId: string, decision: RefundDecision): Promise<DecisionResult> {
+  const refund = await requireRefund(deps.db, refundId, caller.merchants);
   const view = decisionViewOf(refund);
   const by = { principal: caller.principal, role: caller.role };
   const handle = refundHandle(deps.temporal, refundId);

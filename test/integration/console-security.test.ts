@@ -8,6 +8,9 @@ import '../support/quiet-temporal';
 import type { Request } from 'express';
 import type { ApiKey } from '../../src/config';
 import { openSession, SESSION_COOKIE, sessionOf } from '../../src/console/sessions';
+import { keyRing } from '../../src/api/auth';
+import { sha256Hex } from '../../src/api/key-hash';
+import { postSignIn, signInForm as signInFormAt } from '../support/console-session';
 import { startTestService, type TestService } from '../support/test-service';
 
 let running: TestService;
@@ -22,21 +25,8 @@ afterAll(async () => {
 
 const url = (path: string) => `${running.service.apiUrl}${path}`;
 
-/** The sign-in form's token, as its page sets it in a cookie. */
-async function signInForm(headers: Record<string, string> = {}) {
-  const page = await fetch(url('/console/sign-in'), { headers });
-  const cookie = page.headers.getSetCookie().find((c) => c.startsWith('rf_sign_in='))!;
-  return { page, cookie, token: decodeURIComponent(cookie.split(';')[0]!.slice('rf_sign_in='.length)) };
-}
-
-function signIn(token: string, key: string, headers: Record<string, string> = {}) {
-  return fetch(url('/console/sign-in'), {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `rf_sign_in=${encodeURIComponent(token)}`, ...headers },
-    body: new URLSearchParams({ _csrf: token, key }).toString(),
-  });
-}
+const signInForm = (headers: Record<string, string> = {}) => signInFormAt(running.service.apiUrl!, headers);
+const signIn = (token: string, key: string, headers: Record<string, string> = {}) => postSignIn(running.service.apiUrl!, token, key, headers);
 
 it('behind a TLS proxy it trusts (X-Forwarded-Proto: https), cookies are Secure and HSTS is sent; over plain HTTP on this machine, neither', async () => {
   const proxied = await signInForm({ 'x-forwarded-proto': 'https' });
@@ -63,14 +53,15 @@ it('refuses a sign-in whose CSRF token the client made up, even when its cookie 
 });
 
 it('a session opens nothing once its key is gone from API_KEYS, or names someone else', async () => {
-  const keys = new Map<string, ApiKey>([['key-of-ann-0123456789abcdef0123456789', { role: 'supervisor', principal: 'ann' }]]);
-  const { id } = await openSession(running.database.db, keys.get('key-of-ann-0123456789abcdef0123456789')!, 'key-of-ann-0123456789abcdef0123456789', 3_600_000);
+  const key = 'key-of-ann-0123456789abcdef0123456789';
+  const ring = (entries: [string, ApiKey][]) => keyRing(running.database.db, new Map(entries.map(([k, holder]) => [sha256Hex(k), holder])));
+  const { id } = await openSession(running.database.db, { role: 'supervisor', principal: 'ann' }, key, 3_600_000);
   const request = { headers: { cookie: `${SESSION_COOKIE}=${id}` } } as Request;
-  expect(await sessionOf(running.database.db, request, keys)).toMatchObject({ principal: 'ann' });
+  expect(await sessionOf(running.database.db, request, ring([[key, { role: 'supervisor', principal: 'ann', merchants: null }]]))).toMatchObject({ principal: 'ann' });
   // The key removed (a restart with a new API_KEYS): the cookie still names the session, which opens nothing.
-  expect(await sessionOf(running.database.db, request, new Map())).toBeUndefined();
+  expect(await sessionOf(running.database.db, request, ring([]))).toBeUndefined();
   // The same key now given to someone else: not ann's session any more.
-  expect(await sessionOf(running.database.db, request, new Map([['key-of-ann-0123456789abcdef0123456789', { role: 'supervisor', principal: 'bob' }]]))).toBeUndefined();
+  expect(await sessionOf(running.database.db, request, ring([[key, { role: 'supervisor', principal: 'bob', merchants: null }]]))).toBeUndefined();
 });
 
 it('a session opened through the console ends when its key is removed: the next page asks to sign in', async () => {
@@ -79,12 +70,12 @@ it('a session opened through the console ends when its key is removed: the next 
   const session = signedIn.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`))!.split(';')[0]!;
   const inbox = () => fetch(url('/console/inbox'), { redirect: 'manual', headers: { cookie: session } });
   expect((await inbox()).status).toBe(200);
-  running.config.apiKeys.delete('dev-supervisor-b');
+  running.config.apiKeys.delete(sha256Hex('dev-supervisor-b'));
   try {
     const after = await inbox();
     expect(after.status).toBe(303);
     expect(after.headers.get('location')).toBe('/console/sign-in');
   } finally {
-    running.config.apiKeys.set('dev-supervisor-b', { role: 'supervisor', principal: 'supervisor-b' });
+    running.config.apiKeys.set(sha256Hex('dev-supervisor-b'), { role: 'supervisor', principal: 'supervisor-b', merchants: null });
   }
 });

@@ -75,7 +75,7 @@ it('starts the workflow of a refund whose process died between its commit and th
   // The database half of POST /v1/refunds, and then the crash: no workflow started.
   const { refund } = await recordRefundRequest(
     { db: running.database.db, policy: running.config.policy, routes: running.config.providers.routes, fields: fieldSealOf(running.config) },
-    { principal: 'pos-backend', role: 'service' },
+    { principal: 'pos-backend', role: 'service', merchants: null },
     uniqueId('k'),
     { paymentId: payment.id, amount: 2_000, currency: 'CNY', reason: 'defective' },
   );

@@ -8,10 +8,10 @@ import type { Client } from '@temporalio/client';
 import type { Database } from '../../src/db/client';
 import { registerPayment, type PaymentRegistration } from '../../src/payments/register-payment';
 import { createRefund, type RefundRequest } from '../../src/refunds/create-refund';
-import type { Actor } from '../../workflows/lifecycle';
+import type { RefundCaller } from '../../src/merchants/merchant-scope';
 import { DEFAULT_POLICY, type RefundPolicy } from '../../workflows/policy';
 
-export const SERVICE_CALLER: Actor & { role: 'service' } = { principal: 'pos-backend', role: 'service' };
+export const SERVICE_CALLER: RefundCaller = { principal: 'pos-backend', role: 'service', merchants: null };
 
 export function uniqueId(prefix: string): string {
   return `${prefix}_${randomBytes(5).toString('hex')}`;

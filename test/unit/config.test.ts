@@ -2,6 +2,7 @@ import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { sha256Hex } from '../../src/api/key-hash';
 import { ConfigError, loadConfig, parseApiKeys } from '../../src/config';
 import { DAY_MS } from '../../workflows/durations';
 
@@ -15,9 +16,22 @@ const ROUTES_OFF = { PROVIDER_CARD: 'off', PROVIDER_WECHAT: 'off', PROVIDER_ALIP
 describe('configuration', () => {
   it('has the development keys outside production', () => {
     const config = loadConfig({});
-    expect(config.apiKeys.get('dev-supervisor-a')).toEqual({ role: 'supervisor', principal: 'supervisor-a' });
+    // Known by their hashes, as every key is; each sees every merchant (a single merchant's deployment).
+    expect(config.apiKeys.get(sha256Hex('dev-supervisor-a'))).toEqual({ role: 'supervisor', principal: 'supervisor-a', merchants: null });
     expect(config.apiKeys.size).toBe(5);
-    expect(config.apiKeys.get('dev-supervisor-c')).toEqual({ role: 'supervisor', principal: 'supervisor-c' });
+    expect(config.apiKeys.get(sha256Hex('dev-supervisor-c'))).toEqual({ role: 'supervisor', principal: 'supervisor-c', merchants: null });
+  });
+
+  it('takes admin keys, keys for some merchants, and keys given by their hash only (issue #17)', () => {
+    const hash = sha256Hex('a-key-nobody-writes-down-0123456789abcdef');
+    const keys = parseApiKeys(`root-key=admin:ops,shop-key=support:li@m_shanghai+m_beijing,sha256:${hash}=service:pos`);
+    expect(keys.get(sha256Hex('root-key'))).toEqual({ role: 'admin', principal: 'ops', merchants: null });
+    expect(keys.get(sha256Hex('shop-key'))).toEqual({ role: 'support', principal: 'li', merchants: ['m_shanghai', 'm_beijing'] });
+    expect(keys.get(hash)).toEqual({ role: 'service', principal: 'pos', merchants: null });
+    expect(() => parseApiKeys('k=owner:me')).toThrow(/API_KEYS: "k=…" is not key=role:principal\[@merchant\+merchant\]/);
+    // A hash is no key to check for length: production takes it as it is.
+    const production = { NODE_ENV: 'production', ...ROUTES_OFF, DESTINATION_SEAL_KEY: SEAL_KEY };
+    expect(loadConfig({ ...production, API_KEYS: `sha256:${hash}=admin:ops` }).apiKeys.get(hash)).toMatchObject({ role: 'admin' });
   });
 
   it('wants a 32-byte destination seal key in production, shared by API and worker', () => {
@@ -62,7 +76,7 @@ describe('configuration', () => {
     expect(() => loadConfig({ REFUND_AUTO_APPROVE_MAX: '5.5' })).toThrow(ConfigError);
     expect(() => loadConfig({ REFUND_HOLIDAYS: '1 Oct' })).toThrow(/REFUND_HOLIDAYS/);
     expect(() => loadConfig({ REFUND_APPROVAL_REMINDER: '30h' })).toThrow(/in order/);
-    expect(() => parseApiKeys('k=admin:me')).toThrow(/API_KEYS/);
+    expect(() => parseApiKeys('k=root:me')).toThrow(/API_KEYS/);
   });
 });
 
@@ -91,7 +105,7 @@ describe('secrets from files and the Temporal connection', () => {
 
   it('reads NAME_FILE into NAME, without the trailing newline, and refuses both at once or an unreadable file', () => {
     const keys = write('api_keys', 'k1=supervisor:ann\n');
-    expect([...loadConfig({ API_KEYS_FILE: keys }).apiKeys]).toEqual([['k1', { role: 'supervisor', principal: 'ann' }]]);
+    expect([...loadConfig({ API_KEYS_FILE: keys }).apiKeys]).toEqual([[sha256Hex('k1'), { role: 'supervisor', principal: 'ann', merchants: null }]]);
     expect(() => loadConfig({ API_KEYS_FILE: keys, API_KEYS: 'k2=support:bo' })).toThrow(/API_KEYS and API_KEYS_FILE are both set/);
     expect(() => loadConfig({ DATABASE_URL_FILE: path.join(folder, 'missing') })).toThrow(/DATABASE_URL_FILE: cannot read .*ENOENT/);
   });

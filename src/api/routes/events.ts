@@ -15,8 +15,8 @@ export function eventRoutes(deps: ApiDeps) {
       access: ['service', 'support', 'supervisor'],
       query: EventsQuery,
       responses: { 200: { description: 'Events', schema: MerchantEventList }, 404: { description: 'event_not_found: `after` names no event', schema: Problem } },
-      async handle({ query }) {
-        const events = await merchantEventsAfter(deps.db, query.after, query.limit);
+      async handle({ query, caller }) {
+        const events = await merchantEventsAfter(deps.db, query.after, query.limit, caller!.merchants);
         if (!events) throw new ApiProblem(404, 'event_not_found', 'Event not found', `No event ${query.after}: page from an id this feed returned`);
         return {
           status: 200,

@@ -1,7 +1,7 @@
 import type { ApiDeps } from '../deps';
 import { refundTimeline } from '../../db/queries/refunds';
 import { decideRefund, type RefundDecision } from '../../refunds/refund-decisions';
-import type { Caller } from '../auth';
+import { refundCallerOf, type Caller } from '../auth';
 import { route, type ResponseSpec } from '../route';
 import { ApproveBody, CancelBody, CorrectionBody, Problem, Refund, RefundIdParams, RejectBody, RetryBody } from '../schemas';
 import { refundView } from '../views';
@@ -29,7 +29,7 @@ const refused403 = (description: string): Record<number, ResponseSpec> => ({ 403
  */
 export function refundDecisionRoutes(deps: ApiDeps) {
   async function decide(caller: Caller | undefined, refundId: string, decision: RefundDecision) {
-    const { refund, proposed } = await decideRefund({ ...deps, starts: deps.refunds, routes: deps.config.providers.routes }, caller!, refundId, decision);
+    const { refund, proposed } = await decideRefund({ ...deps, starts: deps.refunds, routes: deps.config.providers.routes }, refundCallerOf(caller!), refundId, decision);
     return { status: proposed ? 202 : 200, body: refundView(deps.fields, refund, await refundTimeline(deps.db, refundId)) };
   }
 

@@ -4,14 +4,16 @@ import type { ApiDeps } from '../deps';
 import { listRefunds, refundTimeline } from '../../db/queries/refunds';
 import { createRefund } from '../../refunds/create-refund';
 import { requireRefund } from '../../refunds/require-refund';
+import type { MerchantScope } from '../../merchants/merchant-scope';
+import { refundCallerOf } from '../auth';
 import { invalidField } from '../problems';
 import { route } from '../route';
 import { CreateRefundBody, CreateRefundHeaders, ListRefundsQuery, Problem, Refund, RefundIdParams, RefundList } from '../schemas';
 import { refundSummaryView, refundView } from '../views';
 
 export function refundRoutes(deps: ApiDeps) {
-  async function showRefund(refundId: string) {
-    return refundView(deps.fields, await requireRefund(deps.db, refundId), await refundTimeline(deps.db, refundId));
+  async function showRefund(refundId: string, scope: MerchantScope) {
+    return refundView(deps.fields, await requireRefund(deps.db, refundId, scope), await refundTimeline(deps.db, refundId));
   }
 
   return [
@@ -35,13 +37,13 @@ export function refundRoutes(deps: ApiDeps) {
         },
       },
       async handle({ headers, body, caller }) {
-        const { refund, replayed, created } = await createRefund(deps.refunds, caller!, headers['idempotency-key'], body);
+        const { refund, replayed, created } = await createRefund(deps.refunds, refundCallerOf(caller!), headers['idempotency-key'], body);
         if (!replayed) deps.metrics.refundsCreated.inc({ channel: refund.channel, status: refund.status });
         return {
           status: replayed ? 200 : 201,
           headers: replayed ? { 'Idempotent-Replayed': 'true' } : { Location: `/v1/refunds/${refund.id}` as string },
           // A new refund is answered as it was written, without reading it back.
-          body: created ? refundView(deps.fields, refund, [created]) : await showRefund(refund.id),
+          body: created ? refundView(deps.fields, refund, [created]) : await showRefund(refund.id, caller!.merchants),
         };
       },
     }),
@@ -53,8 +55,8 @@ export function refundRoutes(deps: ApiDeps) {
       access: ['service', 'support', 'supervisor'],
       params: RefundIdParams,
       responses: { 200: { description: 'The refund', schema: Refund }, 404: { description: 'No such refund', schema: Problem } },
-      async handle({ params }) {
-        return { status: 200, body: await showRefund(params.id) };
+      async handle({ params, caller }) {
+        return { status: 200, body: await showRefund(params.id, caller!.merchants) };
       },
     }),
     route({
@@ -65,9 +67,9 @@ export function refundRoutes(deps: ApiDeps) {
       access: ['support', 'supervisor'],
       query: ListRefundsQuery,
       responses: { 200: { description: 'A page of refunds', schema: RefundList }, 400: { description: 'Invalid filter', schema: Problem } },
-      async handle({ query }) {
+      async handle({ query, caller }) {
         const filter = refundListFilter(query);
-        const rows = await listRefunds(deps.db, { ...filter, after: query.cursor ? decodeCursor(query.cursor, filter) : undefined, limit: query.limit + 1 });
+        const rows = await listRefunds(deps.db, { ...filter, scope: caller!.merchants, after: query.cursor ? decodeCursor(query.cursor, filter) : undefined, limit: query.limit + 1 });
         const page = rows.slice(0, query.limit);
         const last = page[page.length - 1];
         return {

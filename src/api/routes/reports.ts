@@ -14,12 +14,12 @@ export function reportRoutes(deps: ApiDeps) {
       access: ['support', 'supervisor'],
       query: ReportQuery,
       responses: { 200: { description: 'The report', schema: RefundReport }, 400: { description: 'Invalid range', schema: Problem } },
-      async handle({ query }) {
+      async handle({ query, caller }) {
         const from = new Date(query.from);
         const to = new Date(query.to);
         const problem = reportRangeProblem(from, to);
         if (problem) throw invalidField('query', 'to', problem);
-        const report = await refundReport(deps.db, { from, to, groupBy: query.groupBy, utcOffsetMinutes: deps.config.policy.utcOffsetMinutes });
+        const report = await refundReport(deps.db, { from, to, groupBy: query.groupBy, utcOffsetMinutes: deps.config.policy.utcOffsetMinutes, scope: caller!.merchants });
         return { status: 200, body: { from: from.toISOString(), to: to.toISOString(), groupBy: query.groupBy, ...report } };
       },
     }),

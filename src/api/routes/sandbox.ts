@@ -1,4 +1,6 @@
-import { and, asc, eq, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, type SQL } from 'drizzle-orm';
+import { payments } from '../../db/schema';
+import { withinScope } from '../../merchants/merchant-scope';
 import type { ApiDeps } from '../deps';
 import { sandboxOperations } from '../../providers/sandbox/sandbox-schema';
 import { route } from '../route';
@@ -17,9 +19,12 @@ export function sandboxRoutes(deps: ApiDeps) {
       params: SandboxParams,
       query: SandboxQuery,
       responses: { 200: { description: 'Operations, oldest first', schema: SandboxOperations }, 400: { description: 'Invalid query', schema: Problem } },
-      async handle({ params, query }) {
+      async handle({ params, query, caller }) {
         const conditions: SQL[] = [eq(sandboxOperations.provider, params.provider)];
         if (query.paymentId) conditions.push(eq(sandboxOperations.paymentId, query.paymentId));
+        // Only the payments of the caller's merchants.
+        const theirs = withinScope(payments.merchantId, caller!.merchants);
+        if (theirs) conditions.push(inArray(sandboxOperations.paymentId, deps.db.select({ id: payments.id }).from(payments).where(theirs)));
         const rows = await deps.db
           .select()
           .from(sandboxOperations)

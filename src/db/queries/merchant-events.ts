@@ -1,6 +1,7 @@
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../client';
 import { merchantEvents, type MerchantEventRow, type RefundRow } from '../schema';
+import { sees, withinScope, type MerchantScope } from '../../merchants/merchant-scope';
 import { maskAccount } from '../../masking';
 import type { MerchantEventType } from '../../../workflows/merchant-events';
 
@@ -61,17 +62,21 @@ export async function markMerchantEventFailed(db: Executor, seq: number, error: 
  * (writing transaction, seq) instead and shows only transactions older than every one still
  * running: nothing can ever appear behind a position a follower has passed.
  */
-export async function merchantEventsAfter(db: Executor, afterEventId: string | undefined, limit: number): Promise<MerchantEventRow[] | undefined> {
+export async function merchantEventsAfter(db: Executor, afterEventId: string | undefined, limit: number, scope: MerchantScope): Promise<MerchantEventRow[] | undefined> {
   let after = sql`TRUE`;
   if (afterEventId) {
-    const [position] = await db.select({ txId: merchantEvents.txId, seq: merchantEvents.seq }).from(merchantEvents).where(eq(merchantEvents.id, afterEventId));
-    if (!position) return undefined;
+    const [position] = await db
+      .select({ txId: merchantEvents.txId, seq: merchantEvents.seq, merchantId: merchantEvents.merchantId })
+      .from(merchantEvents)
+      .where(eq(merchantEvents.id, afterEventId));
+    // Another merchant's event is no position in this caller's feed.
+    if (!position || !sees(scope, position.merchantId)) return undefined;
     after = sql`(${merchantEvents.txId}, ${merchantEvents.seq}) > (${position.txId}::xid8, ${position.seq})`;
   }
   return db
     .select()
     .from(merchantEvents)
-    .where(and(after, sql`${merchantEvents.txId} < pg_snapshot_xmin(pg_current_snapshot())`))
+    .where(and(after, sql`${merchantEvents.txId} < pg_snapshot_xmin(pg_current_snapshot())`, withinScope(merchantEvents.merchantId, scope)))
     .orderBy(asc(merchantEvents.txId), asc(merchantEvents.seq))
     .limit(limit);
 }

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { pgErrorCode, type Executor } from '../client';
+import { withinScope, type MerchantScope } from '../../merchants/merchant-scope';
 import {
   idempotencyKeys,
   payments,
@@ -260,6 +261,8 @@ export async function allowResend(db: Executor, refundId: string, attempt: numbe
 }
 
 export interface RefundListFilter {
+  /** The merchants the caller sees (issue #17); null or absent: every merchant. */
+  scope?: MerchantScope;
   statuses?: RefundStatus[];
   merchantId?: string;
   paymentId?: string;
@@ -287,16 +290,21 @@ function awaitingApproval(): SQL {
 }
 
 /** The supervisors' inbox: what waits for a decision, oldest first. */
-export async function awaitingApprovalOldestFirst(db: Executor, limit: number): Promise<RefundRow[]> {
-  return db.select().from(refunds).where(awaitingApproval()).orderBy(asc(refunds.createdAt), asc(refunds.id)).limit(limit);
-}
-
-/** Support's desk: refunds a person must look at (SPEC: needsAttention, delayed, requires_action), oldest first. */
-export async function stuckOldestFirst(db: Executor, limit: number): Promise<RefundRow[]> {
+export async function awaitingApprovalOldestFirst(db: Executor, limit: number, scope: MerchantScope): Promise<RefundRow[]> {
   return db
     .select()
     .from(refunds)
-    .where(or(eq(refunds.needsAttention, true), inArray(refunds.status, ['delayed', 'requires_action'])))
+    .where(and(awaitingApproval(), withinScope(refunds.merchantId, scope)))
+    .orderBy(asc(refunds.createdAt), asc(refunds.id))
+    .limit(limit);
+}
+
+/** Support's desk: refunds a person must look at (SPEC: needsAttention, delayed, requires_action), oldest first. */
+export async function stuckOldestFirst(db: Executor, limit: number, scope: MerchantScope): Promise<RefundRow[]> {
+  return db
+    .select()
+    .from(refunds)
+    .where(and(or(eq(refunds.needsAttention, true), inArray(refunds.status, ['delayed', 'requires_action'])), withinScope(refunds.merchantId, scope)))
     .orderBy(asc(refunds.createdAt), asc(refunds.id))
     .limit(limit);
 }
@@ -315,6 +323,8 @@ export async function latestEventsOf(db: Executor, refundIds: string[], types: r
 /** The list query itself, for listRefunds and for tests that check its plan uses the indexes. */
 export function listRefundsQuery(db: Executor, filter: RefundListFilter) {
   const conditions: SQL[] = [];
+  const scoped = withinScope(refunds.merchantId, filter.scope ?? null);
+  if (scoped) conditions.push(scoped);
   if (filter.statuses?.length) conditions.push(inArray(refunds.status, filter.statuses));
   if (filter.merchantId) conditions.push(eq(refunds.merchantId, filter.merchantId));
   if (filter.paymentId) conditions.push(eq(refunds.paymentId, filter.paymentId));

@@ -4,6 +4,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../client';
+import type { MerchantScope } from '../../merchants/merchant-scope';
 
 export type ReportGrouping = 'reason' | 'channel' | 'status' | 'day';
 
@@ -52,6 +53,8 @@ export interface ReportRange {
   to: Date;
   /** The business day's offset from UTC: days are the merchant's, not UTC's. */
   utcOffsetMinutes: number;
+  /** The merchants the reader sees (issue #17); null: every merchant. */
+  scope: MerchantScope;
 }
 
 export async function refundReport(db: Executor, range: ReportRange & { groupBy: ReportGrouping }): Promise<RefundReport> {
@@ -60,7 +63,13 @@ export async function refundReport(db: Executor, range: ReportRange & { groupBy:
 }
 
 function inRange(range: ReportRange) {
-  return sql`r.created_at >= ${range.from.toISOString()}::timestamptz AND r.created_at < ${range.to.toISOString()}::timestamptz`;
+  const within = sql`r.created_at >= ${range.from.toISOString()}::timestamptz AND r.created_at < ${range.to.toISOString()}::timestamptz`;
+  if (range.scope === null) return within;
+  if (range.scope.length === 0) return sql`false`;
+  return sql`${within} AND r.merchant_id IN (${sql.join(
+    range.scope.map((id) => sql`${id}`),
+    sql`, `,
+  )})`;
 }
 
 /** Counts and amounts (per currency: amounts in different currencies never add up) by one grouping. */
