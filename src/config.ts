@@ -11,6 +11,7 @@ import { REFUND_TASK_QUEUE } from '../workflows/messages';
 import { DEFAULT_POLICY, type RefundPolicy } from '../workflows/policy';
 import type { KeyRole } from './api/auth';
 import { sha256Hex } from './api/key-hash';
+import type { AttemptLimit } from './db/queries/failed-attempts';
 import type { SealKey } from './field-seal';
 import type { MerchantScope } from './merchants/merchant-scope';
 import { PAYMENT_CHANNELS, PROVIDER_NAMES, REFUND_REASONS, type ProviderName } from '../workflows/lifecycle';
@@ -69,6 +70,8 @@ export interface Config {
   smsGatewayUrl?: string;
   /** How long a console sign-in lasts. */
   consoleSessionTtlMs: number;
+  /** Wrong console sign-ins, and requests with an unknown API key, one source may make per window before 429. */
+  attemptLimits: { signIn: AttemptLimit; unknownKey: AttemptLimit };
   /** The API's database connections. */
   databasePoolSize: number;
   /** How much a worker takes on at once; its database pool is sized from it. */
@@ -282,6 +285,10 @@ export function loadConfig(given: Env = process.env): Config {
     smtpFrom: env.SMTP_FROM || 'refundflow <refunds@refundflow.local>',
     smsGatewayUrl: urlSetting(env, 'SMS_GATEWAY_URL', ['http:', 'https:']),
     consoleSessionTtlMs: durationSetting(env, 'CONSOLE_SESSION_TTL') ?? 8 * 3_600_000,
+    attemptLimits: {
+      signIn: attemptLimitSetting(env, 'SIGN_IN_LIMIT') ?? { max: 10, windowMs: 15 * 60_000 },
+      unknownKey: attemptLimitSetting(env, 'UNKNOWN_KEY_LIMIT') ?? { max: 30, windowMs: 60_000 },
+    },
     databasePoolSize: integerSetting(env, 'DATABASE_POOL_SIZE', 2, 1_000) ?? DEFAULT_POOL_SIZE,
     worker: {
       activitySlots: integerSetting(env, 'WORKER_ACTIVITY_SLOTS', 1, 1_000) ?? 10,
@@ -603,6 +610,19 @@ function durationSetting(env: Env, name: string): number | undefined {
   if (value === undefined || value === '') return undefined;
   try {
     return parseDuration(value);
+  } catch (error) {
+    throw new ConfigError(`${name}: ${(error as Error).message}`);
+  }
+}
+
+/** `N/duration`: at most N failures per source in each window of that length (`10/15m`). */
+function attemptLimitSetting(env: Env, name: string): AttemptLimit | undefined {
+  const value = env[name];
+  if (value === undefined || value === '') return undefined;
+  const match = /^(\d{1,6})\/(.+)$/.exec(value.trim());
+  if (!match || Number(match[1]) < 1) throw new ConfigError(`${name} must be attempts/window, such as 10/15m`);
+  try {
+    return { max: Number(match[1]), windowMs: parseDuration(match[2]!) };
   } catch (error) {
     throw new ConfigError(`${name}: ${(error as Error).message}`);
   }

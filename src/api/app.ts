@@ -18,6 +18,7 @@ import { providerWebhookRoutes } from './routes/provider-webhooks';
 import { refundDecisionRoutes } from './routes/refund-decisions';
 import { reportRoutes } from './routes/reports';
 import { merchantRoutes } from './routes/merchants';
+import { countFailure } from '../db/queries/failed-attempts';
 import { refundRoutes } from './routes/refunds';
 import { sandboxRoutes } from './routes/sandbox';
 import { walletWebhookRoutes } from './routes/wallet-webhooks';
@@ -59,7 +60,7 @@ export function createApp(deps: ApiDeps) {
   app.use(consoleRouter(deps));
   const router = express.Router();
   const routes = apiRoutes(deps);
-  mountRoutes(router, routes, deps.keys);
+  mountRoutes(router, routes, deps.keys, (source) => countFailure(deps.db, 'unknown_key', source, deps.config.attemptLimits.unknownKey));
   refuseOtherMethods(router, routes);
   app.use(router);
   app.use((req: Request) => {

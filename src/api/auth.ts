@@ -10,7 +10,7 @@ import { liveApiKeyByHash, touchApiKey } from '../db/queries/api-keys';
 import type { MerchantScope, RefundCaller } from '../merchants/merchant-scope';
 import type { Role } from '../../workflows/lifecycle';
 import { sha256Hex } from './key-hash';
-import { forbidden, unauthorized } from './problems';
+import { forbidden, tooManyAttempts, unauthorized } from './problems';
 
 /** The refund roles, and the admin who manages merchants and keys (and touches no refund). */
 export type KeyRole = Role | 'admin';
@@ -43,12 +43,18 @@ export function keyRing(db: Database, configured: Map<string, ApiKey>): KeyRing 
   };
 }
 
-export async function authenticate(keys: KeyRing, authorization: string | undefined): Promise<Caller> {
+/**
+ * The caller a request's bearer key names. An unknown key is counted against its source first
+ * (`unknownKey` answers how long the source must wait, 0 while within its limit): past the limit
+ * the answer is 429 with Retry-After, so nobody can try keys at the API's speed.
+ */
+export async function authenticate(keys: KeyRing, authorization: string | undefined, unknownKey: () => Promise<number>): Promise<Caller> {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
   if (!match) throw unauthorized('Send an API key as "Authorization: Bearer <key>"');
   const caller = await keys.holderOf(sha256Hex(match[1]!));
-  if (!caller) throw unauthorized('The API key is not known');
-  return caller;
+  if (caller) return caller;
+  const wait = await unknownKey();
+  throw wait > 0 ? tooManyAttempts(wait) : unauthorized('The API key is not known');
 }
 
 export function requireRole(caller: Caller, roles: readonly KeyRole[], action: string): void {

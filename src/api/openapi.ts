@@ -69,6 +69,7 @@ function inputResponses(spec: RouteSpec): Record<number, ResponseSpec> {
 const authResponses: Record<number, ResponseSpec> = {
   401: { description: 'Missing or unknown API key' },
   403: { description: 'The key’s role may not do this' },
+  429: { description: 'too_many_attempts: this address sent too many unknown keys; Retry-After says when to try again' },
 };
 
 function toSchema(schema: ZodType, io: 'input' | 'output'): JsonSchema {

@@ -90,6 +90,9 @@ export function invalidField(where: 'body' | 'query' | 'path' | 'header', field:
   return new ApiProblem(400, 'validation_failed', 'Request is not valid', `Invalid ${where}: ${field}`, { errors: [{ field, message }] });
 }
 
+/** Too many failures from one source (wrong sign-ins, unknown keys): try again after `seconds`. */
+export const tooManyAttempts = (seconds: number) =>
+  new ApiProblem(429, 'too_many_attempts', 'Too many failed attempts', `Too many failed attempts from this address: try again in ${seconds} s`, { retryAfter: seconds }, { 'Retry-After': String(seconds) });
 export const unauthorized = (detail: string) => new ApiProblem(401, 'unauthorized', 'Missing or unknown API key', detail);
 export const forbidden = (detail: string) => new ApiProblem(403, 'forbidden', 'Not allowed for this role', detail);
 export const notFound = (detail: string) => new ApiProblem(404, 'not_found', 'Not found', detail);

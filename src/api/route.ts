@@ -66,12 +66,13 @@ export function route<
   return spec as unknown as RouteSpec;
 }
 
-export function mountRoutes(router: Router, routes: readonly RouteSpec[], keys: KeyRing): void {
+/** `unknownKey(source)`: counts a request with an unknown key from that address, and says how long it must wait. */
+export function mountRoutes(router: Router, routes: readonly RouteSpec[], keys: KeyRing, unknownKey: (source: string) => Promise<number>): void {
   for (const spec of routes) {
     router[spec.method](spec.path, async (req: Request, res: Response) => {
       let caller: Caller | undefined;
       if (Array.isArray(spec.access)) {
-        caller = await authenticate(keys, req.headers.authorization);
+        caller = await authenticate(keys, req.headers.authorization, () => unknownKey(req.ip ?? 'unknown'));
         requireRole(caller, spec.access, `${spec.method.toUpperCase()} ${spec.path}`);
       }
       const context: RouteContext<unknown, unknown, unknown, unknown> = {

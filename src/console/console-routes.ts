@@ -13,6 +13,7 @@ import { problemForRefundError } from '../api/problems';
 import { refundListFilter } from '../api/routes/refunds';
 import { ApproveBody, CancelBody, ListRefundsQuery, RejectBody, RetryBody } from '../api/schemas';
 import { refundView, withHolderOpened } from '../api/views';
+import { countFailure, secondsBlocked } from '../db/queries/failed-attempts';
 import { notificationsOfRefund } from '../db/queries/notifications';
 import { findPayment } from '../db/queries/payments';
 import { refundReportGroups, refundReportSummary, reportRangeProblem, type ReportGrouping, type ReportRange } from '../db/queries/reports';
@@ -131,12 +132,22 @@ export function consoleRouter(deps: ApiDeps): express.Router {
     const context = contextOf(req, res);
     if (!signInTokenValid(signInSecret, cookiesOf(req)[SIGN_IN_COOKIE], req.body?._csrf)) return refuseForgery(req, res, context);
     const key = typeof req.body?.key === 'string' ? req.body.key : '';
-    const person = await personOfKey(deps.keys, key);
-    if (typeof person === 'string') {
+    const source = req.ip ?? 'unknown';
+    const limit = config.attemptLimits.signIn;
+    const refuse = (status: number, message: string, retryAfter?: number) => {
       const csrf = signInToken(signInSecret);
       setCookie(req, res, SIGN_IN_COOKIE, csrf, SIGN_IN_TOKEN_TTL_MS, production);
-      const message = person === 'service_key' ? context.text.serviceKey : context.text.unknownKey;
-      return res.status(person === 'service_key' ? 403 : 401).type('html').send(signInPage({ ...context, notice: { kind: 'error', message } }, csrf));
+      if (retryAfter) res.setHeader('Retry-After', String(retryAfter));
+      return res.status(status).type('html').send(signInPage({ ...context, notice: { kind: 'error', message } }, csrf));
+    };
+    // An address past its wrong sign-ins waits out its window, whatever key it sends now.
+    const blocked = await secondsBlocked(db, 'sign_in', source, limit);
+    if (blocked > 0) return refuse(429, context.text.tooManySignIns(blocked), blocked);
+    const person = await personOfKey(deps.keys, key);
+    if (person === 'service_key') return refuse(403, context.text.serviceKey);
+    if (person === 'unknown_key') {
+      const wait = await countFailure(db, 'sign_in', source, limit);
+      return wait > 0 ? refuse(429, context.text.tooManySignIns(wait), wait) : refuse(401, context.text.unknownKey);
     }
     const { id } = await openSession(db, person, key, config.consoleSessionTtlMs);
     clearCookie(req, res, SIGN_IN_COOKIE, production);

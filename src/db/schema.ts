@@ -453,3 +453,19 @@ export const apiKeys = pgTable(
   (t) => [uniqueIndex('api_keys_hash_idx').on(t.keyHash)],
 );
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
+
+/**
+ * Failed attempts per source address (issue #17): wrong console sign-ins and requests with an
+ * unknown API key, counted in a fixed window shared by every API replica. Past the limit the source
+ * is answered 429 until its window ends.
+ */
+export const failedAttempts = pgTable(
+  'failed_attempts',
+  {
+    kind: text('kind').$type<'sign_in' | 'unknown_key'>().notNull(),
+    source: text('source').notNull(),
+    windowStart: instant('window_start').notNull().defaultNow(),
+    count: integer('count').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.source] })],
+);

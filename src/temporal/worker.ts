@@ -12,6 +12,7 @@ import type { Database } from '../db/client';
 import { destinationSeal } from '../destination-seal';
 import { fieldSealOf } from '../field-seal';
 import { purgeExpiredIdempotencyKeys } from '../db/queries/refunds';
+import { purgeStaleFailedAttempts } from '../db/queries/failed-attempts';
 import { startPollingLoop } from '../polling-loop';
 import type { Logger } from '../logger';
 import { channelTransport, gatewayTransport, logTransport, NotificationDispatcher, smtpTransport } from '../notifications/dispatcher';
@@ -83,14 +84,16 @@ export async function startRefundWorker(options: {
   });
   const dispatcher = new NotificationDispatcher(db, fields, transport, logger);
   const relay = new WorkflowStartRelay({ db, temporal, taskQueue: config.taskQueue, defaults, logger: logger.child({ component: 'workflow-start-relay' }) });
-  // Idempotency records past their 24 hours: purged in the background, a batch after another while they fill one.
+  // Idempotency records past their 24 hours: purged in the background, a batch after another while
+  // they fill one; and failed sign-ins and unknown keys of sources quiet for a day.
   const purge = async () => {
     while ((await purgeExpiredIdempotencyKeys(db, PURGE_BATCH)) === PURGE_BATCH);
+    await purgeStaleFailedAttempts(db);
   };
   bank?.start();
   dispatcher.start();
   relay.start();
-  const purging = startPollingLoop('idempotency key purge', purge, 60_000, logger);
+  const purging = startPollingLoop('purge of expired records', purge, 60_000, logger);
   const done = worker.run().finally(() => Promise.all([bank?.stop(), dispatcher.stop(), relay.stop(), purging.stop()]));
   return {
     worker,

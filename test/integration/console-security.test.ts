@@ -79,3 +79,36 @@ it('a session opened through the console ends when its key is removed: the next 
     running.config.apiKeys.set(sha256Hex('dev-supervisor-b'), { role: 'supervisor', principal: 'supervisor-b', merchants: null });
   }
 });
+
+it('20 wrong sign-ins from one address: 429 with Retry-After once past the limit, even for a right key from there; a right key from another address still signs in (issue #17)', async () => {
+  const attacker = { 'x-forwarded-for': '203.0.113.7' };
+  const statuses: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const { token } = await signInForm(attacker);
+    const answer = await signIn(token, `guess-${i}-0123456789abcdef0123456789`, attacker);
+    statuses.push(answer.status);
+    if (answer.status === 429) expect(Number(answer.headers.get('retry-after'))).toBeGreaterThan(0);
+  }
+  // The default limit: 10 wrong keys in 15 minutes; the tenth is answered 429 already.
+  expect(statuses).toEqual([...Array(9).fill(401), ...Array(11).fill(429)]);
+  const fromThere = await signIn((await signInForm(attacker)).token, 'dev-supervisor-a', attacker);
+  expect(fromThere.status).toBe(429);
+  expect(await fromThere.text()).toContain('Too many wrong keys from this address');
+  const elsewhere = { 'x-forwarded-for': '198.51.100.9' };
+  expect((await signIn((await signInForm(elsewhere)).token, 'dev-supervisor-a', elsewhere)).status).toBe(303);
+});
+
+it('an address sending unknown API keys gets 429 with Retry-After past the limit; known keys from it still work (issue #17)', async () => {
+  const scanner = { 'x-forwarded-for': '203.0.113.8' };
+  const statuses: number[] = [];
+  for (let i = 0; i < 32; i++) {
+    const answer = await fetch(url('/v1/refunds'), { headers: { ...scanner, authorization: `Bearer scan-${i}-0123456789abcdef` } });
+    statuses.push(answer.status);
+    if (answer.status === 429) {
+      expect(Number(answer.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await answer.json()).toMatchObject({ code: 'too_many_attempts', status: 429 });
+    }
+  }
+  expect(statuses).toEqual([...Array(29).fill(401), ...Array(3).fill(429)]);
+  expect((await fetch(url('/v1/refunds'), { headers: { ...scanner, authorization: 'Bearer dev-support' } })).status).toBe(200);
+});
