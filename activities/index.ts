@@ -5,7 +5,7 @@
 import type { Database } from '../src/db/client';
 import type { DestinationSeal } from '../src/destination-seal';
 import type { FieldSeal } from '../src/field-seal';
-import type { ProviderRegistry } from '../src/providers/provider';
+import type { ProviderDirectory } from '../src/providers/merchant-providers';
 import { createMerchantEventActivities } from './merchant-event-activities';
 import { createProviderActivities } from './provider-activities';
 import { createReconciliationActivities } from './reconciliation-activities';
@@ -13,7 +13,8 @@ import { createRecordActivities } from './record-activities';
 
 export interface ActivityDependencies {
   db: Database;
-  providers: ProviderRegistry;
+  /** The provider of each merchant's route. */
+  providers: ProviderDirectory;
   /** The business time zone, for the dates customers read. */
   utcOffsetMinutes: number;
   merchantWebhooks: Map<string, string>;

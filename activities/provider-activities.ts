@@ -11,6 +11,7 @@ import { findPayment } from '../src/db/queries/payments';
 import { allowResend, claimProviderAttempt, findProviderAttempt, findRefund, updateProviderAttempt } from '../src/db/queries/refunds';
 import type { ProviderAttemptRow } from '../src/db/schema';
 import { openName, place, type FieldSeal } from '../src/field-seal';
+import type { ProviderDirectory } from '../src/providers/merchant-providers';
 import {
   ProviderBalanceShortError,
   ProviderCannotCancelError,
@@ -19,7 +20,6 @@ import {
   providerStateOf,
   type ProviderRefund,
   type ProviderRefundRequest,
-  type ProviderRegistry,
   type RefundProvider,
 } from '../src/providers/provider';
 import type { ProviderState } from '../workflows/lifecycle';
@@ -47,13 +47,14 @@ export type ProviderCheck = Omit<ProviderOutcome, 'state'> & { state: ProviderSt
 /** What the provider holds under an attempt's key: its refund, provably nothing, or nothing yet (its query may still miss it). */
 type Lookup = { found: ProviderRefund } | { found: null; final: boolean };
 
-export function createProviderActivities(db: Database, providers: ProviderRegistry, fields: FieldSeal) {
+export function createProviderActivities(db: Database, providers: ProviderDirectory, fields: FieldSeal) {
   async function loadAttempt({ refundId, attempt }: ProviderAttemptRef) {
     const [refund, providerAttempt] = await Promise.all([findRefund(db, refundId), findProviderAttempt(db, refundId, attempt)]);
     if (!refund || !providerAttempt) {
       throw ApplicationFailure.nonRetryable(`refund ${refundId} has no provider attempt ${attempt}`, 'UnknownRefundAttempt');
     }
-    return { refund, providerAttempt, provider: providers[providerAttempt.provider], amount: providerAttempt.amount ?? refund.netAmount };
+    const provider = await providers.forMerchant(refund.merchantId, providerAttempt.provider);
+    return { refund, providerAttempt, provider, amount: providerAttempt.amount ?? refund.netAmount };
   }
 
   /**

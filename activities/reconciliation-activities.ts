@@ -10,7 +10,8 @@ import { and, asc, eq, gt, inArray, ne, or } from 'drizzle-orm';
 import type { Database } from '../src/db/client';
 import { providerAttempts, refunds } from '../src/db/schema';
 import { maskText } from '../src/masking';
-import { providerStateOf, type ProviderRegistry, type RefundProvider } from '../src/providers/provider';
+import type { ProviderDirectory } from '../src/providers/merchant-providers';
+import { providerStateOf, type RefundProvider } from '../src/providers/provider';
 import type { ReconciliationFinding } from '../workflows/messages';
 import type { ProviderName, ProviderState, RefundStatus } from '../workflows/lifecycle';
 
@@ -42,11 +43,11 @@ export interface ReconciliationResult {
 /** Succeeded refunds this recent are checked too: a settlement believed wrongly shows up here. */
 const RECENTLY_SETTLED_MS = 7 * 86_400_000;
 
-export function createReconciliationActivities(db: Database, providers: ProviderRegistry) {
+export function createReconciliationActivities(db: Database, providers: ProviderDirectory) {
   return {
     async reconcileOpenRefunds({ afterRefundId, limit }: ReconciliationBatch): Promise<ReconciliationResult> {
       const open = await db
-        .select({ id: refunds.id, paymentId: refunds.paymentId })
+        .select({ id: refunds.id, paymentId: refunds.paymentId, merchantId: refunds.merchantId })
         .from(refunds)
         .where(
           and(
@@ -61,7 +62,7 @@ export function createReconciliationActivities(db: Database, providers: Provider
         .limit(limit);
       const findings: ReconciliationFinding[] = [];
       const unanswered: UnansweredAttempt[] = [];
-      for (const { id, paymentId } of open) {
+      for (const { id, paymentId, merchantId } of open) {
         const attempts = await db
           .select()
           .from(providerAttempts)
@@ -70,7 +71,7 @@ export function createReconciliationActivities(db: Database, providers: Provider
         for (const attempt of attempts) {
           let found: Awaited<ReturnType<RefundProvider['findRefund']>>;
           try {
-            found = await providers[attempt.provider].findRefund(attempt.idempotencyKey, paymentId);
+            found = await (await providers.forMerchant(merchantId, attempt.provider)).findRefund(attempt.idempotencyKey, paymentId);
           } catch (error) {
             const why = maskText(error instanceof Error ? error.message : String(error));
             log.warn('reconciliation: no answer to rely on, asked again next sweep', { refundId: id, attempt: attempt.attempt, provider: attempt.provider, error: why });

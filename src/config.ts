@@ -2,7 +2,7 @@
  * Every setting the service reads from its environment, parsed and checked once at start. A bad
  * value stops the process with a message naming the variable, never a surprise later.
  */
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_POOL_SIZE } from './db/client';
@@ -134,6 +134,8 @@ export interface WechatPaySettings {
   /** APIv3 key (32 characters): decrypts notifications. */
   apiV3Key: string;
   baseUrl: string;
+  /** As a service provider (服务商) refunding for this sub-merchant: `mchid` is then the sp_mchid. */
+  subMchid?: string;
   /** Where WeChat Pay posts refund notifications: this API's /v1/webhooks/wechatpay as the internet reaches it. */
   notifyUrl: string;
 }
@@ -153,6 +155,8 @@ export interface AlipaySettings {
   certificates?: { app: string; alipay: string; root: string };
   /** Alipay's gateway: production, or the sandbox gateway for a sandbox app. */
   gateway: string;
+  /** The app acting for a merchant who authorised it (第三方应用授权): that merchant's token. */
+  appAuthToken?: string;
 }
 
 export interface TemporalSecurity {
@@ -431,7 +435,26 @@ function pemSetting(env: Env, name: string, label: 'PUBLIC KEY'): string {
  * (Alipay's key tool gives PKCS#1 as bare base64) — read for what it is and kept as PKCS#8 PEM.
  */
 function privateKeySetting(env: Env, name: string): string {
-  const value = required(env, name, `PEM, or ${name}_FILE naming a PEM file`).trim();
+  const value = required(env, name, `PEM, or ${name}_FILE naming a PEM file`);
+  const pem = pkcs8PemOf(value);
+  if (!pem) throw new ConfigError(`${name} must be an RSA private key, PEM (-----BEGIN …) or base64, PKCS#8 or PKCS#1; for a path use ${name}_FILE`);
+  return pem;
+}
+
+/** A public key given as PEM or bare base64 (SPKI), as SPKI PEM; undefined when it is none. */
+export function publicKeyPemOf(given: string): string | undefined {
+  const value = given.trim();
+  try {
+    const key = value.includes('-----BEGIN ') ? createPublicKey(value) : createPublicKey({ key: Buffer.from(value.replace(/\s+/g, ''), 'base64'), format: 'der', type: 'spki' });
+    return key.export({ type: 'spki', format: 'pem' }).toString();
+  } catch {
+    return undefined;
+  }
+}
+
+/** A private key given as PEM or bare base64, PKCS#8 or PKCS#1, as PKCS#8 PEM; undefined when it is none of these. */
+export function pkcs8PemOf(given: string): string | undefined {
+  const value = given.trim();
   const forms: Parameters<typeof createPrivateKey>[0][] = value.includes('-----BEGIN ')
     ? [value]
     : /^[A-Za-z0-9+/=\s]+$/.test(value)
@@ -444,7 +467,7 @@ function privateKeySetting(env: Env, name: string): string {
       // not this form
     }
   }
-  throw new ConfigError(`${name} must be an RSA private key, PEM (-----BEGIN …) or base64, PKCS#8 or PKCS#1; for a path use ${name}_FILE`);
+  return undefined;
 }
 
 /**

@@ -74,6 +74,8 @@ export const place = {
   holder: (refundId: string, attempt: number) => `provider_attempts.destination_account_name:${refundId}:${attempt}`,
   /** A customer's message as sent (it greets them by name). */
   notice: (refundId: string, noticeKey: string) => `notifications.body:${refundId}:${noticeKey}`,
+  /** A merchant's own keys and tokens for a wallet route. */
+  merchantRoute: (merchantId: string, route: string) => `merchant_routes.secrets:${merchantId}:${route}`,
 };
 
 /** A name sealed for its place, or null for none. */

@@ -35,7 +35,7 @@ export interface ResponseSpec {
 }
 
 export interface RouteSpec<P = unknown, Q = unknown, B = unknown, H = unknown> {
-  method: 'get' | 'post' | 'patch' | 'delete';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   path: string;
   summary: string;
   tag: string;

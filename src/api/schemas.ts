@@ -384,3 +384,38 @@ export const ApiKeyView = z
   .meta({ id: 'ApiKey' });
 export const IssuedApiKey = ApiKeyView.extend({ key: z.string().meta({ description: 'The key itself: shown this once, kept by the service only as its SHA-256.' }) });
 export const ApiKeyList = z.object({ data: z.array(ApiKeyView) });
+
+const pem = (what: string) => z.string().max(10_000).meta({ description: `${what}: PEM, or bare base64` });
+const digits = (what: string) => z.string().regex(/^\d{6,32}$/, `must be ${what}: digits`);
+export const MerchantRouteParams = z.object({ id: reference, route: z.enum(['wechat', 'alipay']) });
+export const MerchantRouteBody = z.discriminatedUnion('mode', [
+  z.strictObject({ mode: z.literal('partner'), subMchid: digits('the sub-merchant’s id (sub_mchid)') }).meta({ description: 'WeChat Pay: refund as this deployment’s service provider account for the sub-merchant' }),
+  z
+    .strictObject({
+      mode: z.literal('direct'),
+      mchid: digits('the merchant id (mchid)'),
+      merchantSerial: z.string().regex(/^[0-9A-Fa-f]{8,64}$/, 'must be the merchant API certificate’s serial number'),
+      privateKey: pem('The merchant API private key'),
+      publicKeyId: z.string().regex(/^PUB_KEY_ID_[0-9A-Za-z]{1,64}$/, 'must be the WeChat Pay public key’s id (PUB_KEY_ID_…)'),
+      publicKey: pem('The WeChat Pay public key'),
+      apiV3Key: z.string().regex(/^[\x21-\x7e]{32}$/, 'must be the 32-character APIv3 key'),
+    })
+    .meta({ description: 'WeChat Pay: the merchant’s own account and keys' }),
+  z.strictObject({ mode: z.literal('authorized'), appAuthToken: z.string().regex(/^[\x21-\x7e]{8,128}$/, 'must be the app_auth_token the merchant’s authorisation gave') }).meta({ description: 'Alipay: this deployment’s app, on the merchant’s authorisation' }),
+  z
+    .strictObject({ mode: z.literal('own'), appId: digits('the app id'), privateKey: pem('The app’s private key'), alipayPublicKey: pem('Alipay’s public key') })
+    .meta({ description: 'Alipay: the merchant’s own app' }),
+]);
+export const MerchantRouteView = z
+  .object({
+    merchantId: z.string(),
+    route: z.enum(['wechat', 'alipay']),
+    mode: z.string(),
+    secrets: z.array(z.string()).meta({ description: 'The secrets it holds, by name: never their values.' }),
+    updatedAt: z.string(),
+  })
+  .catchall(z.string())
+  .meta({ id: 'MerchantRoute' });
+export const MerchantRouteList = z.object({ data: z.array(MerchantRouteView) });
+
+export const MerchantNoticeParams = z.object({ merchant: reference });

@@ -7,6 +7,8 @@ import { destinationSeal } from '../destination-seal';
 import { fieldSealOf } from '../field-seal';
 import { createApp } from './app';
 import { keyRing } from './auth';
+import { merchantProviders } from '../providers/merchant-providers';
+import { createProviders } from '../providers/registry';
 import { createApiMetrics } from './metrics';
 
 export interface RunningApi {
@@ -19,7 +21,7 @@ export async function startApiServer(options: { config: Config; db: Database; te
   const { config, db, temporal } = options;
   const fields = fieldSealOf(config);
   const refunds = { db, temporal, taskQueue: config.taskQueue, routes: config.providers.routes, policy: config.policy, providerPollIntervalMs: config.providerPollIntervalMs, merchantWebhooks: config.merchantWebhooks, fields };
-  const app = createApp({ ...options, metrics: createApiMetrics(), seal: destinationSeal(config.destinationSealKey), fields, refunds, keys: keyRing(db, config.apiKeys) });
+  const app = createApp({ ...options, metrics: createApiMetrics(), seal: destinationSeal(config.destinationSealKey), fields, refunds, keys: keyRing(db, config.apiKeys), providers: merchantProviders(db, fields, config.providers, createProviders(config.providers, db, config.sandbox)) });
   const server: Server = await new Promise((resolve, reject) => {
     const listening = app.listen(options.port ?? options.config.port, options.config.host, (error?: Error) => (error ? reject(error) : resolve(listening)));
   });

@@ -469,3 +469,26 @@ export const failedAttempts = pgTable(
   },
   (t) => [primaryKey({ columns: [t.kind, t.source] })],
 );
+
+/**
+ * How a merchant's refunds are paid along a route (issue #17), where it differs from the
+ * deployment's own settings: WeChat Pay as the merchant itself (direct) or as a service provider's
+ * sub-merchant (partner: `sub_mchid` under the deployment's `sp_mchid`); Alipay as the merchant's
+ * own app, or the deployment's app acting on the merchant's authorisation (`app_auth_token`).
+ * `settings` holds what may be shown; `secrets` the keys and tokens, sealed to the row (field-seal.ts)
+ * and never returned by the API.
+ */
+export const merchantRoutes = pgTable(
+  'merchant_routes',
+  {
+    merchantId: text('merchant_id')
+      .notNull()
+      .references(() => merchants.id),
+    route: text('route').$type<'wechat' | 'alipay'>().notNull(),
+    settings: jsonb('settings').$type<Record<string, string>>().notNull(),
+    secrets: text('secrets'),
+    updatedAt: instant('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.merchantId, t.route] })],
+);
+export type MerchantRouteRow = typeof merchantRoutes.$inferSelect;

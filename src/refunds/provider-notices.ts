@@ -8,7 +8,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
-import { findProviderAttemptByKey } from '../db/queries/refunds';
+import { findProviderAttemptByKey, findRefund } from '../db/queries/refunds';
 import { providerNotices } from '../db/schema';
 import { refundHandle } from '../temporal/refund-workflows';
 import type { ProviderName } from '../../workflows/lifecycle';
@@ -26,9 +26,14 @@ export async function receiveProviderNotice(
   deps: { db: Database; temporal: Client },
   provider: ProviderName,
   notice: ProviderNoticePayload,
+  /** The merchant whose keys verified it (its own notification address): a refund of any other merchant's is none of its business. */
+  merchantId?: string,
 ): Promise<{ duplicate: boolean }> {
   const attempt = await findProviderAttemptByKey(deps.db, provider, notice.idempotencyKey);
   if (!attempt) throw new RefundRequestError('refund_not_found', `${provider} notice ${notice.id} names no refund of ours`);
+  if (merchantId !== undefined && (await findRefund(deps.db, attempt.refundId))?.merchantId !== merchantId) {
+    throw new RefundRequestError('refund_not_found', `${provider} notice ${notice.id}, verified with merchant ${merchantId}'s keys, names no refund of that merchant`);
+  }
 
   const [inserted] = await deps.db
     .insert(providerNotices)

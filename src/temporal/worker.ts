@@ -16,6 +16,7 @@ import { purgeStaleFailedAttempts } from '../db/queries/failed-attempts';
 import { startPollingLoop } from '../polling-loop';
 import type { Logger } from '../logger';
 import { channelTransport, gatewayTransport, logTransport, NotificationDispatcher, smtpTransport } from '../notifications/dispatcher';
+import { merchantProviders } from '../providers/merchant-providers';
 import { createProviders } from '../providers/registry';
 import { httpNoticeTransport, SandboxBank, type NoticeTransport } from '../providers/sandbox/sandbox-bank';
 import { prebuiltBundleExists, WORKFLOW_BUNDLE_PATH, WORKFLOWS_ENTRY } from './workflow-bundle';
@@ -42,8 +43,8 @@ export async function startRefundWorker(options: {
 }): Promise<RunningWorker> {
   const { config, db, connection, logger, temporal } = options;
   const defaults = { policy: config.policy, providerPollIntervalMs: config.providerPollIntervalMs, merchantWebhooks: config.merchantWebhooks };
-  const providers = createProviders(config.providers, db, config.sandbox);
   const fields = fieldSealOf(config);
+  const providers = merchantProviders(db, fields, config.providers, createProviders(config.providers, db, config.sandbox));
   const worker = await Worker.create({
     connection,
     namespace: config.temporalNamespace,

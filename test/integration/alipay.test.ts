@@ -150,7 +150,7 @@ describe('public-key-certificate mode (公钥证书模式)', () => {
   });
 
   it('opens a notification signed with the key in Alipay’s certificate', () => {
-    const refund = { outTradeNo: 'pay_1', outRequestNo: 'rf_1-a1', tradeNo: '2026000000000001', amount: 500, refundedAt: '2026-12-07 10:00:00' };
+    const refund = { seller: 'self', outTradeNo: 'pay_1', outRequestNo: 'rf_1-a1', tradeNo: '2026000000000001', amount: 500, refundedAt: '2026-12-07 10:00:00' };
     certified.refunds.push(refund);
     const form = (forged: boolean) => Object.fromEntries(new URLSearchParams(certified.notification(refund, forged)));
     expect(openAlipayNotification(alipaySdk(certified.settings()), certified.appId, form(false))).toMatchObject({ ok: true, notice: { idempotencyKey: 'rf_1-a1', amount: 500 } });

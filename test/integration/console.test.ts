@@ -130,7 +130,7 @@ it('support sees the inbox without an approve button, and a service key cannot s
   expect(await row.getByRole('button').count()).toBe(0);
 
   const service = await signIn('dev-service');
-  await expect(service.getByRole('status').textContent()).resolves.toMatch(/Service keys .* cannot sign in/);
+  await expect(service.getByRole('status').textContent()).resolves.toMatch(/Service keys belong to machines, admin keys to key management: neither signs in/);
   expect(service.url()).toMatch(/\/console\/sign-in$/);
 });
 

@@ -46,6 +46,8 @@ export interface AlipayPlan {
 }
 
 export interface AlipayRefund {
+  /** Whose trade it refunds: the merchant that authorised the app (by its app_auth_token), or the app's own ('self'). */
+  seller: string;
   outTradeNo: string;
   outRequestNo: string;
   tradeNo: string;
@@ -58,7 +60,9 @@ export class AlipaySimulator {
   readonly app = pemPair();
   private readonly alipay = pemPair();
   readonly refunds: AlipayRefund[] = [];
-  readonly requests: { method: string; answer: string; outTradeNo?: string; outRequestNo?: string }[] = [];
+  readonly requests: { method: string; answer: string; outTradeNo?: string; outRequestNo?: string; appAuthToken?: string }[] = [];
+  /** Merchants that authorised the app (第三方应用授权), by the app_auth_token each authorisation gave. */
+  private readonly authorisations = new Map<string, string>();
   private readonly plans = new Map<string, AlipayPlan>();
   private readonly errorsAnswered = new Map<string, number>();
   /** Refunds answered fund_change N that Alipay is still making. */
@@ -98,6 +102,13 @@ export class AlipaySimulator {
       ? { ALIPAY_APP_CERT: this.certificates.app, ALIPAY_PUBLIC_CERT: this.certificates.alipay, ALIPAY_ROOT_CERT: this.certificates.root }
       : { ALIPAY_PUBLIC_KEY: this.alipay.publicKey };
     return { PROVIDER_ALIPAY: 'alipay', ALIPAY_APP_ID: this.appId, ALIPAY_PRIVATE_KEY: this.app.privateKey, ...keys, ALIPAY_GATEWAY: this.url };
+  }
+
+  /** A merchant authorises the app to act for it: the token the app then sends as app_auth_token. */
+  authorise(merchant: string): string {
+    const token = `202612BB${randomBytes(16).toString('hex')}`;
+    this.authorisations.set(token, merchant);
+    return token;
   }
 
   plan(outTradeNo: string, plan: AlipayPlan): void {
@@ -146,8 +157,9 @@ export class AlipaySimulator {
         return {};
       }
     })();
+    const token = params.app_auth_token;
     const answer = (node: Record<string, unknown>) => {
-      this.requests.push({ method, answer: String(node.sub_code ?? node.code), ...named });
+      this.requests.push({ method, answer: String(node.sub_code ?? node.code), ...named, ...(token ? { appAuthToken: token } : {}) });
       const json = JSON.stringify(node);
       const certSn = this.certificates ? `,"alipay_cert_sn":"${this.certificates.alipaySn}"` : '';
       res.writeHead(200, { 'Content-Type': 'application/json;charset=utf-8' }).end(`{"${key}":${json}${certSn},"sign":"${sign(json, this.alipay.privateKey)}"}`);
@@ -159,8 +171,11 @@ export class AlipaySimulator {
     if (this.certificates && (params.app_cert_sn !== this.certificates.appSn || params.alipay_root_cert_sn !== this.certificates.rootSn)) {
       return answer({ code: '40002', msg: 'Invalid Arguments', sub_code: 'isv.invalid-cert-sn', sub_msg: '应用公钥证书序列号或支付宝根证书序列号不匹配' });
     }
+    if (token && !this.authorisations.has(token)) return answer({ code: '20001', msg: 'Insufficient Token Permissions', sub_code: 'aop.invalid-app-auth-token', sub_msg: '无效的应用授权令牌' });
+    const seller = token ? this.authorisations.get(token)! : 'self';
     const biz = JSON.parse(params.biz_content ?? '{}') as { out_trade_no: string; out_request_no: string; refund_amount?: string };
-    const known = this.refunds.find((r) => r.outTradeNo === biz.out_trade_no && r.outRequestNo === biz.out_request_no);
+    // Trades are the seller's: acting for one merchant, the app sees none of another's.
+    const known = this.refunds.find((r) => r.seller === seller && r.outTradeNo === biz.out_trade_no && r.outRequestNo === biz.out_request_no);
     const success = (refund: AlipayRefund, extra: Record<string, unknown>) => ({ code: '10000', msg: 'Success', trade_no: refund.tradeNo, out_trade_no: refund.outTradeNo, ...extra });
 
     if (method === 'alipay.trade.fastpay.refund.query') {
@@ -181,11 +196,11 @@ export class AlipaySimulator {
     if (plan.neverProcessed || plan.processAfterMs !== undefined) {
       if (plan.processAfterMs !== undefined && !this.processing.has(biz.out_request_no)) {
         this.processing.add(biz.out_request_no);
-        setTimeout(() => this.refunds.push(this.refundOf(biz)), plan.processAfterMs);
+        setTimeout(() => this.refunds.push(this.refundOf(biz, seller)), plan.processAfterMs);
       }
       return answer({ code: '10000', msg: 'Success', out_trade_no: biz.out_trade_no, fund_change: 'N', refund_fee: this.total(biz.out_trade_no) });
     }
-    const refund = this.refundOf(biz);
+    const refund = this.refundOf(biz, seller);
     this.refunds.push(refund);
     if (plan.loseAnswer) {
       this.requests.push({ method, answer: 'lost', ...named });
@@ -195,8 +210,9 @@ export class AlipaySimulator {
     answer(success(refund, { fund_change: 'Y', refund_fee: this.total(biz.out_trade_no), gmt_refund_pay: refund.refundedAt }));
   }
 
-  private refundOf(biz: { out_trade_no: string; out_request_no: string; refund_amount?: string }): AlipayRefund {
+  private refundOf(biz: { out_trade_no: string; out_request_no: string; refund_amount?: string }, seller: string): AlipayRefund {
     return {
+      seller,
       outTradeNo: biz.out_trade_no,
       outRequestNo: biz.out_request_no,
       tradeNo: `2026${randomBytes(8).readBigUInt64BE(0).toString().padStart(20, '0').slice(0, 24)}`,

@@ -73,6 +73,9 @@ export interface RefundPlan {
 }
 
 export interface HeldRefund {
+  /** The merchant account that asked for it (a service provider's for its sub-merchant), and that sub-merchant. */
+  mchid: string;
+  sub_mchid?: string;
   refund_id: string;
   out_refund_no: string;
   out_trade_no: string;
@@ -97,6 +100,18 @@ interface SigningKey {
   certificate?: string;
 }
 
+/**
+ * Another merchant account at this WeChat Pay (a direct merchant with its own keys): its own mchid,
+ * merchant API key pair, APIv3 key and WeChat Pay public key.
+ */
+export interface MerchantAccount {
+  mchid: string;
+  merchantSerial: string;
+  merchant: { privateKey: string; publicKey: string };
+  apiV3Key: string;
+  publicKey: SigningKey;
+}
+
 export class WechatPaySimulator {
   readonly mchid = '1900000109';
   readonly merchantSerial = randomBytes(20).toString('hex').toUpperCase();
@@ -107,8 +122,15 @@ export class WechatPaySimulator {
   private readonly stranger = pemPair();
   /** Every refund taken, by out_refund_no: the ground truth of what WeChat Pay would pay. */
   readonly refunds = new Map<string, HeldRefund>();
-  /** Every request that reached it: method, path, the answer's status, and the serial it signed with ('' unsigned). */
-  readonly requests: { method: string; path: string; status: number; signedWith: string }[] = [];
+  /**
+   * Every request that reached it: method, path, the answer's status, the serial it signed with ('' unsigned),
+   * the merchant account whose key verified the request ('' none) and the sub-merchant it named.
+   */
+  readonly requests: { method: string; path: string; status: number; signedWith: string; mchid: string; subMchid?: string }[] = [];
+  /** Direct merchants besides the main account, by mchid. */
+  private readonly accounts = new Map<string, MerchantAccount>();
+  /** The main account's sub-merchants (服务商模式: it refunds for them as sp_mchid). */
+  private readonly subMerchants = new Set<string>();
   /** Each notification delivery tried: the refund, the serial that signed it, and our API's status. */
   readonly deliveries: { outRefundNo: string; serial: string; status: number }[] = [];
   private readonly plans = new Map<string, RefundPlan>();
@@ -140,6 +162,26 @@ export class WechatPaySimulator {
 
   get publicKeyId(): string {
     return this.publicKey.serial;
+  }
+
+  /** A direct merchant of its own, with its own keys (public-key mode). */
+  addMerchant(): MerchantAccount {
+    const account: MerchantAccount = {
+      mchid: String(1_900_000_200 + this.accounts.size),
+      merchantSerial: randomBytes(20).toString('hex').toUpperCase(),
+      merchant: pemPair(),
+      apiV3Key: randomBytes(16).toString('hex'),
+      publicKey: { serial: `PUB_KEY_ID_${randomBytes(16).toString('hex').toUpperCase()}`, ...pemPair() },
+    };
+    this.accounts.set(account.mchid, account);
+    return account;
+  }
+
+  /** A sub-merchant the main account, as service provider, refunds for. */
+  addSubMerchant(): string {
+    const subMchid = String(1_600_000_000 + this.subMerchants.size);
+    this.subMerchants.add(subMchid);
+    return subMchid;
   }
 
   /** The platform certificate WeChat Pay signs with now. */
@@ -206,9 +248,14 @@ export class WechatPaySimulator {
    * A refund notification as WeChat Pay would post it, for tests to send themselves: signed by the
    * key `signedBy` names (default: the one WeChat Pay signs notifications with now), or spoiled.
    */
-  notification(refund: HeldRefund, options: { spoil?: 'signature' | 'ciphertext' | 'stale' | 'stranger'; signedBy?: 'public_key' | 'certificate' } = {}): { headers: Record<string, string>; body: string } {
+  notification(
+    refund: HeldRefund,
+    options: { spoil?: 'signature' | 'ciphertext' | 'stale' | 'stranger'; signedBy?: 'public_key' | 'certificate'; as?: MerchantAccount } = {},
+  ): { headers: Record<string, string> ; body: string } {
+    // Whose notice it is: the account the refund was asked by, or (a test's forgery) the one `as` names.
+    const account = options.as ?? this.accounts.get(refund.mchid);
     const resource = JSON.stringify({
-      mchid: this.mchid,
+      ...(account ? { mchid: account.mchid } : refund.sub_mchid ? { sp_mchid: this.mchid, sub_mchid: refund.sub_mchid } : { mchid: this.mchid }),
       out_trade_no: refund.out_trade_no,
       transaction_id: `4200${refund.refund_id.slice(-16)}`,
       out_refund_no: refund.out_refund_no,
@@ -219,7 +266,7 @@ export class WechatPaySimulator {
       amount: { total: refund.amount.total, refund: refund.amount.refund, payer_total: refund.amount.total, payer_refund: refund.amount.refund },
     });
     const nonce = randomBytes(6).toString('hex');
-    const key = options.spoil === 'ciphertext' ? randomBytes(16).toString('hex') : this.apiV3Key;
+    const key = options.spoil === 'ciphertext' ? randomBytes(16).toString('hex') : (account?.apiV3Key ?? this.apiV3Key);
     const body = JSON.stringify({
       id: `EV-${randomBytes(8).toString('hex')}`,
       create_time: new Date().toISOString(),
@@ -228,7 +275,7 @@ export class WechatPaySimulator {
       summary: refund.status === 'SUCCESS' ? '退款成功' : '退款异常',
       resource: { original_type: 'refund', algorithm: 'AEAD_AES_256_GCM', ciphertext: sealAeadAes256Gcm(resource, key, nonce, 'refund'), associated_data: 'refund', nonce },
     });
-    const signer = options.signedBy === 'public_key' ? this.publicKey : options.signedBy === 'certificate' ? this.currentCertificate! : this.notificationKey();
+    const signer = account ? account.publicKey : options.signedBy === 'public_key' ? this.publicKey : options.signedBy === 'certificate' ? this.currentCertificate! : this.notificationKey();
     const headers = this.signedHeaders(body, options.spoil === 'stranger' ? { ...this.stranger, serial: signer.serial } : signer, options.spoil === 'stale' ? Math.floor(Date.now() / 1000) - 3_600 : undefined);
     if (options.spoil === 'signature') headers['Wechatpay-Signature'] = sign(`${headers['Wechatpay-Timestamp']}\n${headers['Wechatpay-Nonce']}\n${body.replace('refund', 'refunD')}\n`, signer.privateKey);
     return { headers, body };
@@ -269,12 +316,16 @@ export class WechatPaySimulator {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
     const path = req.url ?? '/';
-    const signer = this.answerKey(req);
+    const mchid = /mchid="([^"]*)"/.exec(req.headers.authorization ?? '')?.[1];
+    const account = mchid ? this.accounts.get(mchid) : undefined;
+    const signer = account ? account.publicKey : this.answerKey(req);
+    const subMchid = new URL(path, 'http://x').searchParams.get('sub_mchid') ?? (body.startsWith('{') ? ((JSON.parse(body) as { sub_mchid?: string }).sub_mchid ?? undefined) : undefined);
+    let verifiedFor = '';
     const reply = (status: number, payload: object | string, how: { signature?: 'none' | 'forged' | 'ours'; contentType?: string } = {}) => {
       const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
       const signature = how.signature ?? 'ours';
       const headers = signature === 'none' ? {} : this.signedHeaders(text, signature === 'forged' ? { ...this.stranger, serial: signer.serial } : signer);
-      this.requests.push({ method: req.method ?? '', path, status, signedWith: signature === 'ours' ? signer.serial : '' });
+      this.requests.push({ method: req.method ?? '', path, status, signedWith: signature === 'ours' ? signer.serial : '', mchid: verifiedFor, ...(subMchid ? { subMchid } : {}) });
       res.writeHead(status, { 'Content-Type': how.contentType ?? 'application/json', ...headers }).end(text);
     };
     const answer = (status: number, payload: object) => reply(status, payload);
@@ -284,15 +335,19 @@ export class WechatPaySimulator {
         ? reply(how.status, `<html><body><h1>${how.status}</h1>nginx</body></html>`, { signature: how.signature, contentType: 'text/html' })
         : reply(how.status, { code: how.status >= 500 ? 'SYSTEM_ERROR' : 'PARAM_ERROR', message: 'not from WeChat Pay' }, { signature: how.signature });
 
-    const mchid = /mchid="([^"]*)"/.exec(req.headers.authorization ?? '')?.[1];
-    if (mchid && mchid !== this.mchid) return error('MCH_NOT_EXISTS', '商户号不存在');
+    if (mchid && mchid !== this.mchid && !account) return error('MCH_NOT_EXISTS', '商户号不存在');
     // WeChat Pay cannot sign for a request it could not authenticate.
-    if (!this.verifiesRequest(req, path, body)) return reply(401, { code: 'SIGN_ERROR', message: '签名错误' }, { signature: 'none' });
+    if (!this.verifiesRequest(req, path, body, account)) return reply(401, { code: 'SIGN_ERROR', message: '签名错误' }, { signature: 'none' });
+    verifiedFor = mchid!;
+    // A sub-merchant is named only by the service provider it belongs to (the main account here).
+    if (subMchid && (account || !this.subMerchants.has(subMchid))) return error('NO_AUTH', '服务商与子商户无授权关系');
+    /** A refund this request may see: asked by the same account, for the same sub-merchant. */
+    const visible = (refund: HeldRefund | undefined) => (refund && refund.mchid === mchid && refund.sub_mchid === subMchid ? refund : undefined);
 
     if (req.method === 'GET' && path === '/v3/certificates') return this.listCertificates(answer);
-    const query = /^\/v3\/refund\/domestic\/refunds\/([^/?]+)$/.exec(path);
+    const query = /^\/v3\/refund\/domestic\/refunds\/([^/?]+)(?:\?sub_mchid=\d+)?$/.exec(path);
     if (req.method === 'GET' && query) {
-      const refund = this.refunds.get(decodeURIComponent(query[1]!));
+      const refund = visible(this.refunds.get(decodeURIComponent(query[1]!)));
       const plan = refund ? (this.plans.get(refund.out_trade_no) ?? {}) : {};
       if (refund && plan.queriesLimited) return error('FREQUENCY_LIMITED', '查询频率超限');
       if (refund && plan.spoiledQueries && this.count(`query:${refund.out_refund_no}`) < plan.spoiledQueries.count) return spoiled(plan.spoiledQueries.answer);
@@ -304,7 +359,7 @@ export class WechatPaySimulator {
 
     const request = JSON.parse(body) as { out_trade_no: string; out_refund_no: string; notify_url: string; amount: { refund: number; total: number; currency: string } };
     const plan = this.plans.get(request.out_trade_no) ?? {};
-    const known = this.refunds.get(request.out_refund_no);
+    const known = visible(this.refunds.get(request.out_refund_no));
     if (known && plan.takenButAnswered) return error(plan.takenButAnswered);
     // Same out_refund_no: the same refund, never a second one (同一退款单号多次请求只退一笔).
     if (known) return answer(200, view(known));
@@ -314,6 +369,8 @@ export class WechatPaySimulator {
     if (request.amount.refund + refunded > request.amount.total) return error('INVALID_REQUEST', '退款金额超过订单可退金额');
 
     const refund: HeldRefund = {
+      mchid: mchid!,
+      ...(subMchid ? { sub_mchid: subMchid } : {}),
       refund_id: `50${Date.now()}${randomBytes(4).readUInt32BE(0)}`,
       out_refund_no: request.out_refund_no,
       out_trade_no: request.out_trade_no,
@@ -326,7 +383,7 @@ export class WechatPaySimulator {
     this.refunds.set(refund.out_refund_no, refund);
     this.later(this.settleAfterMs, () => this.settle(refund, plan));
     if (plan.loseAnswer) {
-      this.requests.push({ method: 'POST', path, status: 0, signedWith: '' });
+      this.requests.push({ method: 'POST', path, status: 0, signedWith: '', mchid: verifiedFor });
       res.destroy();
       return;
     }
@@ -410,13 +467,14 @@ export class WechatPaySimulator {
   }
 
   /** The merchant's signature over METHOD\nURL\nTIMESTAMP\nNONCE\nBODY\n, with the merchant certificate's serial. */
-  private verifiesRequest(req: IncomingMessage, path: string, body: string): boolean {
+  private verifiesRequest(req: IncomingMessage, path: string, body: string, account?: MerchantAccount): boolean {
     const match = /^WECHATPAY2-SHA256-RSA2048 (.+)$/.exec(req.headers.authorization ?? '');
     if (!match) return false;
     const fields = Object.fromEntries([...match[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (fields.mchid !== this.mchid || fields.serial_no !== this.merchantSerial || !fields.signature) return false;
+    const [mchid, serial, key] = account ? [account.mchid, account.merchantSerial, account.merchant.publicKey] : [this.mchid, this.merchantSerial, this.merchant.publicKey];
+    if (fields.mchid !== mchid || fields.serial_no !== serial || !fields.signature) return false;
     const message = `${req.method}\n${path}\n${fields.timestamp}\n${fields.nonce_str}\n${body}\n`;
-    return createVerify('RSA-SHA256').update(message).verify(this.merchant.publicKey, fields.signature, 'base64');
+    return createVerify('RSA-SHA256').update(message).verify(key, fields.signature, 'base64');
   }
 
   private signedHeaders(body: string, key: Pick<SigningKey, 'serial' | 'privateKey'>, timestamp = Math.floor(Date.now() / 1000)): Record<string, string> {

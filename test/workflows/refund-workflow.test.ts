@@ -20,6 +20,7 @@ import { notificationsOfRefund } from '../../src/db/queries/notifications';
 import { providerAttempts, refunds } from '../../src/db/schema';
 import { sandboxOperations, sandboxSubmissionCounts } from '../../src/providers/sandbox/sandbox-schema';
 import { createLogger } from '../../src/logger';
+import { sameForEveryMerchant } from '../../src/providers/merchant-providers';
 import { createProviders } from '../../src/providers/registry';
 import { SandboxBank } from '../../src/providers/sandbox/sandbox-bank';
 import type { ProviderNoticePayload } from '../../src/providers/provider';
@@ -67,7 +68,7 @@ beforeAll(async () => {
     activities: createActivities({
       db: database.db,
       // WeChat refunds through the real adapter against its simulator (WeChat Pay's own card transfer lives there); the rest on the sandbox.
-      providers: createProviders({ routes: { ...SANDBOX_ROUTES, wechat: 'wechatpay' }, wechatpay: wechat.settings('http://127.0.0.1:9/notifications-not-taken-here') }, database.db, timing),
+      providers: sameForEveryMerchant(createProviders({ routes: { ...SANDBOX_ROUTES, wechat: 'wechatpay' }, wechatpay: wechat.settings('http://127.0.0.1:9/notifications-not-taken-here') }, database.db, timing)),
       utcOffsetMinutes: 480,
       merchantWebhooks: new Map(),
       merchantWebhookSecret: 'unused',
@@ -926,7 +927,7 @@ describe('exactly once, without assumptions', () => {
         return sandbox.card.submitRefund(request);
       },
     });
-    const activities = createProviderActivities(database.db, { ...sandbox, card: slowCard }, TEST_FIELDS);
+    const activities = createProviderActivities(database.db, sameForEveryMerchant({ ...sandbox, card: slowCard }), TEST_FIELDS);
     // The run that loses the claim fails on purpose (to be retried); the SDK's warning about it is noise here.
     const quiet = new DefaultLogger('ERROR');
     const submit = () => new MockActivityEnvironment(undefined, { logger: quiet }).run(activities.submitRefundToProvider, { refundId: refund.id, attempt: 1 }) as ReturnType<typeof activities.submitRefundToProvider>;

@@ -4,14 +4,17 @@
  * a key wider than itself). A key is shown once, when made; the service keeps its SHA-256.
  */
 import { randomBytes } from 'node:crypto';
+import type { z } from 'zod';
 import type { ApiDeps } from '../deps';
 import { findApiKey, insertApiKey, listApiKeys, revokeApiKey } from '../../db/queries/api-keys';
-import { findMerchant, insertMerchant, listMerchants, updateMerchant } from '../../db/queries/merchants';
+import { findMerchant, insertMerchant, listMerchants, merchantRoutesOf, putMerchantRoute, updateMerchant } from '../../db/queries/merchants';
+import { pkcs8PemOf, publicKeyPemOf } from '../../config';
+import { routeView, storedRoute, type MerchantRouteOrder } from '../../merchants/merchant-routes';
 import type { ApiKeyRow, MerchantRow } from '../../db/schema';
 import { sees, type MerchantScope } from '../../merchants/merchant-scope';
 import type { Caller } from '../auth';
 import { sha256Hex } from '../key-hash';
-import { ApiProblem, forbidden, merchantNotFound } from '../problems';
+import { ApiProblem, forbidden, invalidField, merchantNotFound } from '../problems';
 import { route } from '../route';
 import {
   ApiKeyIdParams,
@@ -23,6 +26,10 @@ import {
   Merchant,
   MerchantIdParams,
   MerchantList,
+  MerchantRouteBody,
+  MerchantRouteList,
+  MerchantRouteParams,
+  MerchantRouteView,
   Problem,
   UpdateMerchantBody,
 } from '../schemas';
@@ -93,6 +100,42 @@ export function merchantRoutes(deps: ApiDeps) {
       },
     }),
     route({
+      method: 'put',
+      path: '/v1/merchants/:id/routes/:route',
+      tag: 'merchants',
+      summary: 'Set how the merchant’s WeChat Pay or Alipay refunds go: as a sub-merchant or an authorising merchant of this deployment’s account, or with its own keys (sealed, never shown again)',
+      access: ['admin'],
+      params: MerchantRouteParams,
+      body: MerchantRouteBody,
+      responses: {
+        200: { description: 'Set', schema: MerchantRouteView },
+        404: { description: 'merchant_not_found', schema: Problem },
+        422: { description: 'route_unavailable: this deployment does not refund through that wallet', schema: Problem },
+      },
+      async handle({ params, body, caller }) {
+        await requireMerchant(caller!, params.id);
+        const order = routeOrder(params.route, body);
+        if (!deps.config.providers[params.route === 'wechat' ? 'wechatpay' : 'alipay']) {
+          throw new ApiProblem(422, 'route_unavailable', 'This deployment does not pay out along that route', `Set PROVIDER_${params.route.toUpperCase()} to its adapter first: a merchant’s route builds on the deployment’s (its gateway, its notification address)`);
+        }
+        const row = await putMerchantRoute(deps.db, { merchantId: params.id, route: params.route, ...storedRoute(deps.fields, params.id, order) });
+        return { status: 200, body: routeView(row, deps.fields) };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/merchants/:id/routes',
+      tag: 'merchants',
+      summary: 'How the merchant’s wallet refunds go, without their secrets',
+      access: ['admin'],
+      params: MerchantIdParams,
+      responses: { 200: { description: 'Its own routes (the others are the deployment’s)', schema: MerchantRouteList }, 404: { description: 'merchant_not_found', schema: Problem } },
+      async handle({ params, caller }) {
+        await requireMerchant(caller!, params.id);
+        return { status: 200, body: { data: (await merchantRoutesOf(deps.db, params.id)).map((row) => routeView(row, deps.fields)) } };
+      },
+    }),
+    route({
       method: 'post',
       path: '/v1/api-keys',
       tag: 'merchants',
@@ -147,6 +190,28 @@ export function merchantRoutes(deps: ApiDeps) {
       },
     }),
   ];
+}
+
+/** The body as a route order: a mode of that wallet, its keys read for what they are. */
+function routeOrder(route: 'wechat' | 'alipay', body: z.infer<typeof MerchantRouteBody>): MerchantRouteOrder {
+  const wrongWallet = route === 'wechat' ? body.mode === 'authorized' || body.mode === 'own' : body.mode === 'partner' || body.mode === 'direct';
+  if (wrongWallet) throw invalidField('body', 'mode', route === 'wechat' ? 'must be partner or direct for WeChat Pay' : 'must be authorized or own for Alipay');
+  const privateKey = (given: string) => pkcs8PemOf(given) ?? fail('privateKey', 'is not an RSA private key (PEM or base64, PKCS#8 or PKCS#1)');
+  const publicKey = (field: string, given: string) => publicKeyPemOf(given) ?? fail(field, 'is not an RSA public key (PEM or base64)');
+  switch (body.mode) {
+    case 'partner':
+      return { route: 'wechat', ...body };
+    case 'direct':
+      return { route: 'wechat', ...body, privateKey: privateKey(body.privateKey), publicKey: publicKey('publicKey', body.publicKey) };
+    case 'authorized':
+      return { route: 'alipay', ...body };
+    case 'own':
+      return { route: 'alipay', ...body, privateKey: privateKey(body.privateKey), alipayPublicKey: publicKey('alipayPublicKey', body.alipayPublicKey) };
+  }
+}
+
+function fail(field: string, message: string): never {
+  throw invalidField('body', field, message);
 }
 
 /** Whether a key's merchants lie within the admin's: a key for every merchant only within an admin's for every merchant. */

@@ -1,6 +1,6 @@
-import { asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Executor } from '../client';
-import { merchants, type MerchantRow } from '../schema';
+import { merchantRoutes, merchants, type MerchantRouteRow, type MerchantRow } from '../schema';
 
 export type NewMerchant = typeof merchants.$inferInsert;
 
@@ -31,4 +31,26 @@ export async function updateMerchant(db: Executor, id: string, changes: Partial<
     .where(eq(merchants.id, id))
     .returning();
   return row;
+}
+
+/** Sets how the merchant's refunds go along a route (replacing what was set). */
+export async function putMerchantRoute(db: Executor, row: Pick<MerchantRouteRow, 'merchantId' | 'route' | 'settings' | 'secrets'>): Promise<MerchantRouteRow> {
+  const [stored] = await db
+    .insert(merchantRoutes)
+    .values(row)
+    .onConflictDoUpdate({ target: [merchantRoutes.merchantId, merchantRoutes.route], set: { settings: row.settings, secrets: row.secrets, updatedAt: sql`now()` } })
+    .returning();
+  return stored!;
+}
+
+export async function findMerchantRoute(db: Executor, merchantId: string, route: string): Promise<MerchantRouteRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(merchantRoutes)
+    .where(and(eq(merchantRoutes.merchantId, merchantId), eq(merchantRoutes.route, route as MerchantRouteRow['route'])));
+  return row;
+}
+
+export async function merchantRoutesOf(db: Executor, merchantId: string): Promise<MerchantRouteRow[]> {
+  return db.select().from(merchantRoutes).where(eq(merchantRoutes.merchantId, merchantId)).orderBy(asc(merchantRoutes.route));
 }

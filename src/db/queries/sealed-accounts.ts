@@ -1,5 +1,5 @@
 /**
- * Keeps every account number and person's name at rest sealed under the current key: run with the
+ * Keeps every account number, person's name and merchant secret at rest sealed under the current key: run with the
  * migrations, it seals what a database from before sealing still holds in the clear and seals again
  * what an older key sealed (a key rotation: put the new key first in ACCOUNT_SEAL_KEYS, migrate,
  * then drop the old one). In batches, each row by its own compare-and-set, so a service writing
@@ -35,6 +35,7 @@ const SEALED_COLUMNS: SealedColumn[] = [
     last4Column: 'destination_last4',
   },
   { table: 'provider_attempts', column: 'destination_account_name', keys: ['refund_id', 'attempt'], placeOf: (r) => place.holder(String(r.refund_id), Number(r.attempt)) },
+  { table: 'merchant_routes', column: 'secrets', keys: ['merchant_id', 'route'], placeOf: (r) => place.merchantRoute(String(r.merchant_id), String(r.route)) },
   { table: 'notifications', column: 'body', keys: ['id'], also: ['refund_id', 'notice_key'], only: "channel <> 'staff'", placeOf: (r) => place.notice(String(r.refund_id), String(r.notice_key)) },
 ];
 

@@ -45,11 +45,15 @@ export class AlipayProvider extends RefundsAreFinal implements RefundProvider {
     'Alipay’s refund query, asked well after the last send, shows no refund under this out_request_no: by Alipay’s rules it has not refunded it (the request did not reach it, or was refused); Alipay advises sending it again under the same out_request_no';
   /** Alipay asks for at least 10 s between a refund and its query: an empty answer sooner means nothing yet. */
   readonly absentIsFinalAfterMs = 10_000;
-  private readonly sdk: AlipaySdk;
+  /** The SDK set up for this app: also what checks the app's notifications. */
+  readonly sdk: AlipaySdk;
+  /** Acting for a merchant who authorised the app: its token goes with every call (第三方应用授权). */
+  private readonly onBehalf: { appAuthToken?: string };
 
-  constructor(settings: AlipaySettings, options: { timeoutMs?: number } = {}) {
+  constructor(readonly settings: AlipaySettings, options: { timeoutMs?: number } = {}) {
     super();
     this.sdk = alipaySdk(settings, options.timeoutMs ?? 20_000);
+    this.onBehalf = settings.appAuthToken ? { appAuthToken: settings.appAuthToken } : {};
   }
 
   async submitRefund(request: ProviderRefundRequest): Promise<ProviderRefund> {
@@ -101,7 +105,7 @@ export class AlipayProvider extends RefundsAreFinal implements RefundProvider {
   /** One signed gateway call, its answer verified; no believable answer is transport trouble. */
   private async call(method: string, bizContent: Record<string, unknown>, what: 'submission' | 'query'): Promise<AlipayAnswer> {
     try {
-      return (await this.sdk.exec(method, { bizContent }, { validateSign: true })) as unknown as AlipayAnswer;
+      return (await this.sdk.exec(method, { bizContent, ...this.onBehalf }, { validateSign: true })) as unknown as AlipayAnswer;
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code;
       throw noAnswerError('Alipay', what, cause ? `${cause}: ${(error as Error).message}` : (error as Error).message);

@@ -17,7 +17,7 @@ const MAX_CLOCK_SKEW_S = 300;
 export type OpenedNotification = { ok: true; notice: ProviderNoticePayload } | { ok: false; reason: string; unknownSerial?: boolean };
 
 export function openWechatNotification(
-  settings: Pick<WechatPaySettings, 'mchid' | 'apiV3Key'>,
+  settings: Pick<WechatPaySettings, 'mchid' | 'apiV3Key' | 'subMchid'>,
   keys: Pick<WechatPayKeys, 'get'>,
   headers: Record<string, string | string[] | undefined>,
   rawBody: string,
@@ -51,7 +51,9 @@ export function openWechatNotification(
   } catch {
     return { ok: false, reason: 'resource does not decrypt with the APIv3 key' };
   }
-  if (refund.mchid !== settings.mchid) return { ok: false, reason: 'notification is for another merchant' };
+  // Ours only: our merchant id, or as a service provider our sp_mchid and this sub-merchant's id.
+  const ours = settings.subMchid ? refund.sp_mchid === settings.mchid && refund.sub_mchid === settings.subMchid : refund.mchid === settings.mchid;
+  if (!ours) return { ok: false, reason: 'notification is for another merchant' };
   if (typeof refund.out_refund_no !== 'string' || typeof refund.refund_id !== 'string' || !Number.isSafeInteger(refund.amount?.refund)) return { ok: false, reason: 'resource is not a refund' };
   return {
     ok: true,

@@ -110,7 +110,10 @@ export type WechatNotificationEvent = keyof typeof WECHAT_NOTIFICATION_EVENTS;
 
 /** The decrypted `resource` of a refund notification. */
 export interface WechatRefundNotice {
-  mchid: string;
+  /** A direct merchant's id; a service provider's notices name `sp_mchid` and `sub_mchid` instead. */
+  mchid?: string;
+  sp_mchid?: string;
+  sub_mchid?: string;
   out_trade_no: string;
   refund_id: string;
   out_refund_no: string;

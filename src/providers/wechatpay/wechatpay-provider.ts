@@ -36,7 +36,7 @@ export class WechatPayProvider extends RefundsAreFinal implements RefundProvider
   private client?: { api: Decorator; version: number };
 
   constructor(
-    private readonly settings: WechatPaySettings,
+    readonly settings: WechatPaySettings,
     private readonly options: { timeoutMs?: number } = {},
   ) {
     super();
@@ -66,11 +66,17 @@ export class WechatPayProvider extends RefundsAreFinal implements RefundProvider
     return this.client.api;
   }
 
+  /** As a service provider, every request names the sub-merchant it is for (服务商模式: `sub_mchid`). */
+  private get subMerchant(): { sub_mchid?: string } {
+    return this.settings.subMchid ? { sub_mchid: this.settings.subMchid } : {};
+  }
+
   async submitRefund(request: ProviderRefundRequest): Promise<ProviderRefund> {
     const answer = await this.call<WechatRefund>('submission', () =>
       request.redirect
         ? this.redirectToBankCard(request, request.redirect)
         : this.api.request('v3/refund/domestic/refunds', 'POST', {
+            ...this.subMerchant,
             out_trade_no: request.paymentId,
             out_refund_no: request.idempotencyKey,
             notify_url: this.settings.notifyUrl,
@@ -113,6 +119,7 @@ export class WechatPayProvider extends RefundsAreFinal implements RefundProvider
       `v3/refund/domestic/refunds/${encodeURIComponent(redirect.reference)}/apply-abnormal-refund`,
       'POST',
       {
+        ...this.subMerchant,
         out_refund_no: request.idempotencyKey,
         type: 'USER_BANK_CARD',
         bank_type: redirect.bankType,
@@ -122,9 +129,10 @@ export class WechatPayProvider extends RefundsAreFinal implements RefundProvider
     );
   }
 
-  /** By out_refund_no alone: WeChat Pay's refund numbers are unique per merchant, whatever the payment. */
+  /** By out_refund_no alone (and the sub-merchant's id, as a service provider): WeChat Pay's refund numbers are unique per merchant, whatever the payment. */
   async findRefund(idempotencyKey: string, _paymentId?: string): Promise<ProviderRefund | null> {
-    const answer = await this.call<WechatRefund>('query', () => this.api.request(`v3/refund/domestic/refunds/${encodeURIComponent(idempotencyKey)}`, 'GET'));
+    const forSubMerchant = this.settings.subMchid ? `?sub_mchid=${encodeURIComponent(this.settings.subMchid)}` : '';
+    const answer = await this.call<WechatRefund>('query', () => this.api.request(`v3/refund/domestic/refunds/${encodeURIComponent(idempotencyKey)}${forSubMerchant}`, 'GET'));
     if (isSuccess(answer)) return providerRefundOf(answer.data);
     const { code, message } = errorOf(answer);
     // Only WeChat Pay's own, signed word that no refund has this number: a 404 of any other kind
