@@ -5,10 +5,11 @@
  * Answers a person must act on (a decline, a refused cancel or reversal) are returned, not thrown:
  * only transport trouble is retried.
  */
-import { ApplicationFailure, heartbeat, log } from '@temporalio/activity';
+import { ApplicationFailure, heartbeat, log, sleep } from '@temporalio/activity';
 import type { Database } from '../src/db/client';
 import { findPayment } from '../src/db/queries/payments';
 import { allowResend, claimProviderAttempt, findProviderAttempt, findRefund, updateProviderAttempt } from '../src/db/queries/refunds';
+import { takeSendingSlot, type SendingRate } from '../src/db/queries/send-windows';
 import type { ProviderAttemptRow } from '../src/db/schema';
 import { openName, place, type FieldSeal } from '../src/field-seal';
 import type { ProviderDirectory } from '../src/providers/merchant-providers';
@@ -106,6 +107,8 @@ export function createProviderActivities(db: Database, providers: ProviderDirect
       // Read before the claim: a claim is a promise that the send follows (a failure after it leaves the attempt in doubt).
       const payment = await findPayment(db, refund.paymentId);
       if (!payment) throw ApplicationFailure.nonRetryable(`refund ${ref.refundId} names no payment ${refund.paymentId}`, 'UnknownRefundAttempt');
+      // Within the provider account's rate: beyond it, wait for the next second's turn rather than be told FREQUENCY_LIMITED.
+      if (provider.sendingRate) await waitForSendingSlot(db, provider.sendingRate);
       if (!(await claimProviderAttempt(db, ref.refundId, ref.attempt))) {
         // Another run is sending it: the next try asks the provider what came of that.
         throw ApplicationFailure.retryable(`attempt ${ref.attempt} of ${ref.refundId} is being sent by another run`, 'AttemptBeingSent');
@@ -238,6 +241,21 @@ function cardTransferOf(attempt: ProviderAttemptRow): ProviderRefundRequest['red
  * Heartbeats while a provider call is in flight, so a worker that dies mid-call is noticed within
  * the heartbeat timeout (seconds) instead of the start-to-close timeout (minutes).
  */
+/**
+ * Waits (heartbeating, cancellable) until a send of this second is ours. A wait past 90 s gives the
+ * attempt back to Temporal's retry, well inside the activity's two minutes: the refund waits on,
+ * durably, and the worker's slot goes to others meanwhile.
+ */
+async function waitForSendingSlot(db: Database, rate: SendingRate): Promise<void> {
+  const giveUpAt = Date.now() + 90_000;
+  while (!(await takeSendingSlot(db, rate))) {
+    if (Date.now() > giveUpAt) throw ApplicationFailure.retryable(`${rate.key} has sent its ${rate.perSecond} refunds a second for a while: waiting on`, 'SendingRateFull');
+    heartbeat();
+    // To the next second, spread a little so waiting sends do not all ask at its first millisecond.
+    await sleep(1_000 - (Date.now() % 1_000) + Math.floor(Math.random() * 50));
+  }
+}
+
 async function whileHeartbeating<T>(work: Promise<T>): Promise<T> {
   heartbeat();
   const beat = setInterval(() => heartbeat(), 2_000);

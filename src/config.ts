@@ -120,6 +120,9 @@ export interface ProviderSettings {
  * WeChat Pay API v3: "WeChat Pay public key" mode (the mode WeChat gives new merchants),
  * platform-certificate mode, or both while a merchant moves from certificates to the public key.
  */
+/** WeChat Pay's limit on refund requests (申请退款), per merchant: 150 a second. */
+export const WECHAT_REFUNDS_PER_SECOND = 150;
+
 export interface WechatPaySettings {
   mchid: string;
   /** Serial number of the merchant API certificate: says which key signed our requests. */
@@ -136,6 +139,8 @@ export interface WechatPaySettings {
   baseUrl: string;
   /** As a service provider (服务商) refunding for this sub-merchant: `mchid` is then the sp_mchid. */
   subMchid?: string;
+  /** Refund requests a second this merchant may send: WeChat Pay answers FREQUENCY_LIMITED beyond its limit. */
+  requestsPerSecond: number;
   /** Where WeChat Pay posts refund notifications: this API's /v1/webhooks/wechatpay as the internet reaches it. */
   notifyUrl: string;
 }
@@ -403,6 +408,7 @@ function providerSettings(env: Env, production: boolean, sandboxEnabled: boolean
           apiV3Key: apiV3Key(env),
           baseUrl: urlSetting(env, 'WECHATPAY_BASE_URL', ['https:', 'http:']) ?? 'https://api.mch.weixin.qq.com/',
           notifyUrl: urlSetting(env, 'WECHATPAY_NOTIFY_URL', ['https:', 'http:'], 'https://<this API>/v1/webhooks/wechatpay'),
+          requestsPerSecond: integerSetting(env, 'WECHATPAY_REQUESTS_PER_SECOND', 1, 10_000) ?? WECHAT_REFUNDS_PER_SECOND,
         }
       : undefined,
     alipay: used.has('alipay')

@@ -388,8 +388,9 @@ export const ApiKeyList = z.object({ data: z.array(ApiKeyView) });
 const pem = (what: string) => z.string().max(10_000).meta({ description: `${what}: PEM, or bare base64` });
 const digits = (what: string) => z.string().regex(/^\d{6,32}$/, `must be ${what}: digits`);
 export const MerchantRouteParams = z.object({ id: reference, route: z.enum(['wechat', 'alipay']) });
+const requestsPerSecond = z.number().int().min(1).max(10_000).optional().meta({ description: 'Refund requests a second this merchant may send (WeChat Pay allows 150): beyond it they wait their turn. Default: the deployment’s WECHATPAY_REQUESTS_PER_SECOND (partner), 150 (direct).' });
 export const MerchantRouteBody = z.discriminatedUnion('mode', [
-  z.strictObject({ mode: z.literal('partner'), subMchid: digits('the sub-merchant’s id (sub_mchid)') }).meta({ description: 'WeChat Pay: refund as this deployment’s service provider account for the sub-merchant' }),
+  z.strictObject({ mode: z.literal('partner'), subMchid: digits('the sub-merchant’s id (sub_mchid)'), requestsPerSecond }).meta({ description: 'WeChat Pay: refund as this deployment’s service provider account for the sub-merchant' }),
   z
     .strictObject({
       mode: z.literal('direct'),
@@ -399,6 +400,7 @@ export const MerchantRouteBody = z.discriminatedUnion('mode', [
       publicKeyId: z.string().regex(/^PUB_KEY_ID_[0-9A-Za-z]{1,64}$/, 'must be the WeChat Pay public key’s id (PUB_KEY_ID_…)'),
       publicKey: pem('The WeChat Pay public key'),
       apiV3Key: z.string().regex(/^[\x21-\x7e]{32}$/, 'must be the 32-character APIv3 key'),
+      requestsPerSecond,
     })
     .meta({ description: 'WeChat Pay: the merchant’s own account and keys' }),
   z.strictObject({ mode: z.literal('authorized'), appAuthToken: z.string().regex(/^[\x21-\x7e]{8,128}$/, 'must be the app_auth_token the merchant’s authorisation gave') }).meta({ description: 'Alipay: this deployment’s app, on the merchant’s authorisation' }),
@@ -414,7 +416,7 @@ export const MerchantRouteView = z
     secrets: z.array(z.string()).meta({ description: 'The secrets it holds, by name: never their values.' }),
     updatedAt: z.string(),
   })
-  .catchall(z.string())
+  .catchall(z.union([z.string(), z.number()]))
   .meta({ id: 'MerchantRoute' });
 export const MerchantRouteList = z.object({ data: z.array(MerchantRouteView) });
 

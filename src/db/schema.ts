@@ -485,10 +485,25 @@ export const merchantRoutes = pgTable(
       .notNull()
       .references(() => merchants.id),
     route: text('route').$type<'wechat' | 'alipay'>().notNull(),
-    settings: jsonb('settings').$type<Record<string, string>>().notNull(),
+    settings: jsonb('settings').$type<Record<string, string | number>>().notNull(),
     secrets: text('secrets'),
     updatedAt: instant('updated_at').notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.merchantId, t.route] })],
 );
 export type MerchantRouteRow = typeof merchantRoutes.$inferSelect;
+
+/**
+ * Refund requests sent per provider account and second (issue #17), shared by every worker: a
+ * merchant's refunds beyond its wallet's rate (WeChat Pay: 150 a second) wait for the next second
+ * instead of meeting FREQUENCY_LIMITED.
+ */
+export const providerSendWindows = pgTable(
+  'provider_send_windows',
+  {
+    rateKey: text('rate_key').notNull(),
+    second: bigint('second', { mode: 'number' }).notNull(),
+    count: integer('count').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.rateKey, t.second] })],
+);

@@ -6,13 +6,13 @@
  * `app_auth_token`; `own` — the merchant's own app and keys. Keys and tokens are sealed at rest, to
  * the merchant's row (field-seal.ts), and never shown again.
  */
-import type { AlipaySettings, WechatPaySettings } from '../config';
+import { WECHAT_REFUNDS_PER_SECOND, type AlipaySettings, type WechatPaySettings } from '../config';
 import { place, type FieldSeal } from '../field-seal';
 import type { MerchantRouteRow } from '../db/schema';
 
 export type MerchantRouteOrder =
-  | { route: 'wechat'; mode: 'partner'; subMchid: string }
-  | { route: 'wechat'; mode: 'direct'; mchid: string; merchantSerial: string; privateKey: string; publicKeyId: string; publicKey: string; apiV3Key: string }
+  | { route: 'wechat'; mode: 'partner'; subMchid: string; requestsPerSecond?: number }
+  | { route: 'wechat'; mode: 'direct'; mchid: string; merchantSerial: string; privateKey: string; publicKeyId: string; publicKey: string; apiV3Key: string; requestsPerSecond?: number }
   | { route: 'alipay'; mode: 'authorized'; appAuthToken: string }
   | { route: 'alipay'; mode: 'own'; appId: string; privateKey: string; alipayPublicKey: string };
 
@@ -21,8 +21,8 @@ const SECRET_FIELDS = new Set(['privateKey', 'apiV3Key', 'appAuthToken']);
 
 /** A route order as it is stored: what may be shown, and the rest sealed to its row. */
 export function storedRoute(fields: FieldSeal, merchantId: string, order: MerchantRouteOrder): Pick<MerchantRouteRow, 'settings' | 'secrets'> {
-  const settings: Record<string, string> = {};
-  const secrets: Record<string, string> = {};
+  const settings: Record<string, string | number> = {};
+  const secrets: Record<string, string | number> = {};
   for (const [name, value] of Object.entries(order)) {
     if (name === 'route') continue;
     (SECRET_FIELDS.has(name) ? secrets : settings)[name] = value;
@@ -51,7 +51,7 @@ export function routeView(row: MerchantRouteRow, fields: FieldSeal) {
 /** WeChat Pay as this merchant refunds through it; notices come to its own address. */
 export function wechatSettingsFor(merchantId: string, order: Extract<MerchantRouteOrder, { route: 'wechat' }>, deployment: WechatPaySettings): WechatPaySettings {
   const notifyUrl = `${deployment.notifyUrl.replace(/\/+$/, '')}/${encodeURIComponent(merchantId)}`;
-  if (order.mode === 'partner') return { ...deployment, subMchid: order.subMchid, notifyUrl };
+  if (order.mode === 'partner') return { ...deployment, subMchid: order.subMchid, notifyUrl, requestsPerSecond: order.requestsPerSecond ?? deployment.requestsPerSecond };
   return {
     mchid: order.mchid,
     merchantSerial: order.merchantSerial,
@@ -62,6 +62,7 @@ export function wechatSettingsFor(merchantId: string, order: Extract<MerchantRou
     apiV3Key: order.apiV3Key,
     baseUrl: deployment.baseUrl,
     notifyUrl,
+    requestsPerSecond: order.requestsPerSecond ?? WECHAT_REFUNDS_PER_SECOND,
   };
 }
 

@@ -2,6 +2,7 @@
  * What the service needs from a payment provider, whichever provider it is. Adapters translate a
  * provider's own API to this; the activities speak only this.
  */
+import type { SendingRate } from '../db/queries/send-windows';
 import type { ProviderName, ProviderState } from '../../workflows/lifecycle';
 
 export interface ProviderRefundRequest {
@@ -51,6 +52,8 @@ export interface RefundProvider {
    * in doubt and is asked again. Absent: the provider's verified "not found" is final at once.
    */
   readonly absentIsFinalAfterMs?: number;
+  /** How many refunds a second this provider account takes (WeChat Pay: 150 per merchant); absent, no limit of ours. */
+  readonly sendingRate?: SendingRate;
   /**
    * Sends a refund. A decline comes back as a `failed` refund (stored state, not an exception), and
    * only on an answer whose signature verified; `ProviderUnavailableError` says the same request may

@@ -150,6 +150,39 @@ it('a notice signed with one merchant’s key for another merchant’s refund is
   expect((await running.call('GET', `/v1/refunds/${refundId}`, { key: 'dev-support' })).body.timeline).toHaveLength(refund.timeline.length);
 });
 
+/**
+ * WeChat Pay's limit is 150 refund requests a second per merchant. This machine's two cores take
+ * refunds at about 20 a second, so the burst is scaled down to what shows the limit held: the
+ * simulator enforces 6 a second (FREQUENCY_LIMITED beyond), the merchant is set to 4, and 80 refunds
+ * arrive at once — four times what the simulator allows in the seconds they take.
+ */
+it('a burst of refunds for one merchant beyond its wallet’s rate waits its turn: no FREQUENCY_LIMITED reaches WeChat Pay, each paid once', async () => {
+  const burstSub = wechat.addSubMerchant();
+  expect((await admin('POST', '/v1/merchants', { id: 'm_burst', name: 'Flagship store' })).status).toBe(201);
+  expect((await admin('PUT', '/v1/merchants/m_burst/routes/wechat', { mode: 'partner', subMchid: burstSub, requestsPerSecond: 4 })).status).toBe(200);
+  wechat.refundsPerSecond = 6;
+  try {
+    const payments = Array.from({ length: 80 }, () => paymentRegistration({ merchantId: 'm_burst', channel: 'wechat', payerAccount: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o', amount: 10_000 }));
+    await Promise.all(payments.map(async (payment) => expect((await running.call('POST', '/v1/payments', { body: payment })).status).toBe(201)));
+    const created = await Promise.all(
+      payments.map((payment) => running.call('POST', '/v1/refunds', { body: { paymentId: payment.id, amount: 1_000, currency: 'CNY', reason: 'defective' }, headers: { 'Idempotency-Key': uniqueId('k') } })),
+    );
+    expect(created.map((c) => c.status)).toEqual(created.map(() => 201));
+    await eventually(async () => {
+      const rows = await running.database.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM refunds WHERE merchant_id = 'm_burst' AND status = 'succeeded'`);
+      return rows[0]!.n === payments.length || undefined;
+    }, 90_000, 'every refund of the burst paid');
+    const limited = wechat.requests.filter((r) => r.subMchid === burstSub && r.status === 429);
+    expect(limited).toEqual([]);
+    for (const payment of payments) expect(wechat.refundsOf(payment.id).map((r) => r.status)).toEqual(['SUCCESS']);
+    const perSecond = [...wechat.refundRequestsPerSecond].filter(([second]) => second.startsWith(`${wechat.mchid}/${burstSub}@`)).map(([, n]) => n);
+    expect(Math.max(...perSecond)).toBeLessThanOrEqual(6);
+    expect(perSecond.length).toBeGreaterThanOrEqual(80 / 6);
+  } finally {
+    wechat.refundsPerSecond = undefined;
+  }
+}, 120_000);
+
 it('rotating the seal key: old secrets still open, all sealed again, then with the old key gone every merchant still refunds', async () => {
   await running.service.stop();
   const resealed = await sealAccountsAtRest(running.database.db, fieldSeal([newKey, oldKey]));

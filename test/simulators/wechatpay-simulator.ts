@@ -131,6 +131,10 @@ export class WechatPaySimulator {
   private readonly accounts = new Map<string, MerchantAccount>();
   /** The main account's sub-merchants (服务商模式: it refunds for them as sp_mchid). */
   private readonly subMerchants = new Set<string>();
+  /** Refund requests (申请退款) a merchant may send a second, as WeChat Pay enforces it (FREQUENCY_LIMITED beyond); absent, no limit. */
+  refundsPerSecond?: number;
+  /** Refund requests taken per merchant (mchid/sub_mchid) and second: what the limit was held to. */
+  readonly refundRequestsPerSecond = new Map<string, number>();
   /** Each notification delivery tried: the refund, the serial that signed it, and our API's status. */
   readonly deliveries: { outRefundNo: string; serial: string; status: number }[] = [];
   private readonly plans = new Map<string, RefundPlan>();
@@ -217,6 +221,7 @@ export class WechatPaySimulator {
       apiV3Key: this.apiV3Key,
       baseUrl: this.url,
       notifyUrl,
+      requestsPerSecond: 150,
     };
   }
 
@@ -357,6 +362,11 @@ export class WechatPaySimulator {
     if (req.method === 'POST' && abnormal) return this.applyAbnormalRefund(req, decodeURIComponent(abnormal[1]!), body, answer, error);
     if (req.method !== 'POST' || path !== '/v3/refund/domestic/refunds') return answer(404, { code: 'NOT_FOUND', message: 'no such API' });
 
+    // 申请退款's frequency limit, per merchant (a sub-merchant counts on its own) and second.
+    const second = `${mchid}/${subMchid ?? ''}@${Math.floor(Date.now() / 1000)}`;
+    const sentThisSecond = (this.refundRequestsPerSecond.get(second) ?? 0) + 1;
+    this.refundRequestsPerSecond.set(second, sentThisSecond);
+    if (this.refundsPerSecond !== undefined && sentThisSecond > this.refundsPerSecond) return error('FREQUENCY_LIMITED', '频率限制');
     const request = JSON.parse(body) as { out_trade_no: string; out_refund_no: string; notify_url: string; amount: { refund: number; total: number; currency: string } };
     const plan = this.plans.get(request.out_trade_no) ?? {};
     const known = visible(this.refunds.get(request.out_refund_no));

@@ -66,6 +66,11 @@ export class WechatPayProvider extends RefundsAreFinal implements RefundProvider
     return this.client.api;
   }
 
+  /** WeChat Pay limits refund requests per merchant (a sub-merchant counts as one). */
+  get sendingRate() {
+    return { key: `wechat:${this.settings.mchid}:${this.settings.subMchid ?? ''}`, perSecond: this.settings.requestsPerSecond };
+  }
+
   /** As a service provider, every request names the sub-merchant it is for (服务商模式: `sub_mchid`). */
   private get subMerchant(): { sub_mchid?: string } {
     return this.settings.subMchid ? { sub_mchid: this.settings.subMchid } : {};
