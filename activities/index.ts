@@ -29,7 +29,7 @@ export function createActivities({ db, providers, utcOffsetMinutes, merchantWebh
   return {
     ...createRecordActivities(db, utcOffsetMinutes, seal, fields),
     ...createProviderActivities(db, providers, fields),
-    ...createMerchantEventActivities({ db, merchantWebhooks, merchantWebhookSecret }),
+    ...createMerchantEventActivities({ db, merchantWebhooks, merchantWebhookSecret, fields }),
     ...createReconciliationActivities(db, providers),
   };
 }

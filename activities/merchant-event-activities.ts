@@ -5,6 +5,8 @@
  * is at least once: receivers recognise a repeat by the event's stable id.
  */
 import type { Database } from '../src/db/client';
+import { findMerchant } from '../src/db/queries/merchants';
+import { place, type FieldSeal } from '../src/field-seal';
 import { markMerchantEventDelivered, markMerchantEventFailed, undeliveredMerchantEvents } from '../src/db/queries/merchant-events';
 import { postSignedWebhook, signPayload } from '../src/webhook-signature';
 
@@ -12,19 +14,31 @@ export interface MerchantEventDelivery {
   db: Database;
   merchantWebhooks: Map<string, string>;
   merchantWebhookSecret: string;
+  /** Opens a merchant's own webhook secret. */
+  fields: FieldSeal;
 }
 
-export function createMerchantEventActivities({ db, merchantWebhooks, merchantWebhookSecret }: MerchantEventDelivery) {
+export function createMerchantEventActivities({ db, merchantWebhooks, merchantWebhookSecret, fields }: MerchantEventDelivery) {
+  /** Where a merchant's events go, signed with what: its record's endpoint and secret, or MERCHANT_WEBHOOKS and the deployment's secret. */
+  async function endpointOf(merchantId: string): Promise<{ url: string; secret: string } | undefined> {
+    const merchant = await findMerchant(db, merchantId);
+    if (merchant?.webhookUrl && merchant.webhookSecret) return { url: merchant.webhookUrl, secret: fields.open(merchant.webhookSecret, place.merchantWebhookSecret(merchantId)) };
+    const url = merchantWebhooks.get(merchantId);
+    return url ? { url, secret: merchantWebhookSecret } : undefined;
+  }
+
   return {
     async deliverMerchantEvents(refundId: string): Promise<number> {
       let delivered = 0;
-      for (const event of await undeliveredMerchantEvents(db, refundId)) {
-        const url = merchantWebhooks.get(event.merchantId);
-        if (!url) return delivered; // no endpoint: the merchant reads GET /v1/events instead
+      const events = await undeliveredMerchantEvents(db, refundId);
+      const endpoint = events[0] && (await endpointOf(events[0].merchantId));
+      for (const event of events) {
+        if (!endpoint) return delivered; // no endpoint: the merchant reads GET /v1/events instead
+        const { url, secret } = endpoint;
         const body = JSON.stringify({ id: event.id, type: event.type, createdAt: event.createdAt.toISOString(), data: event.data });
         let failure: string | undefined;
         try {
-          const response = await postSignedWebhook(url, body, signPayload(merchantWebhookSecret, body), { 'X-Event-Id': event.id });
+          const response = await postSignedWebhook(url, body, signPayload(secret, body), { 'X-Event-Id': event.id });
           if (!response.ok) failure = `${url} answered ${response.status}`;
         } catch (error) {
           failure = `${url}: ${(error as Error).message}`;

@@ -76,6 +76,8 @@ export const place = {
   notice: (refundId: string, noticeKey: string) => `notifications.body:${refundId}:${noticeKey}`,
   /** A merchant's own keys and tokens for a wallet route. */
   merchantRoute: (merchantId: string, route: string) => `merchant_routes.secrets:${merchantId}:${route}`,
+  /** The secret a merchant's refund events are signed with. */
+  merchantWebhookSecret: (merchantId: string) => `merchants.webhook_secret:${merchantId}`,
 };
 
 /** A name sealed for its place, or null for none. */

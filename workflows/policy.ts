@@ -36,6 +36,27 @@ export interface RefundPolicy {
   utcOffsetMinutes: number;
 }
 
+/** What one merchant sets differently from the deployment's policy (issue #17); absent: the deployment's. */
+export interface MerchantPolicy {
+  autoApproveMax?: number;
+  dualApprovalMin?: number;
+  /** Refund windows per channel, in days after capture. */
+  windowDays?: Partial<Record<PaymentChannel, number>>;
+}
+
+/** The deployment's policy with a merchant's own settings over it. */
+export function policyFor(base: RefundPolicy, merchant: MerchantPolicy | undefined): RefundPolicy {
+  if (!merchant) return base;
+  const windowMs = { ...base.windowMs };
+  for (const [channel, days] of Object.entries(merchant.windowDays ?? {}) as [PaymentChannel, number][]) windowMs[channel] = days * DAY_MS;
+  return {
+    ...base,
+    autoApproveMax: merchant.autoApproveMax ?? base.autoApproveMax,
+    dualApprovalMin: merchant.dualApprovalMin ?? base.dualApprovalMin,
+    windowMs,
+  };
+}
+
 export const DEFAULT_POLICY: RefundPolicy = {
   autoApproveMax: 50_000,
   dualApprovalMin: 2_000_000,

@@ -352,14 +352,40 @@ const timeZone = z
   .meta({ description: 'IANA time zone of the merchant’s business day.' });
 
 export const MerchantIdParams = z.object({ id: reference });
-export const CreateMerchantBody = z.strictObject({
-  id: reference.meta({ description: 'The id its payments name as `merchantId`.' }),
+const minorUnits = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const MerchantPolicySchema = z
+  .strictObject({
+    autoApproveMax: minorUnits.optional().meta({ description: 'Refunds up to this (the payment’s running total) go without approval.' }),
+    dualApprovalMin: minorUnits.optional().meta({ description: 'From this, two supervisors approve.' }),
+    windowDays: z.strictObject(Object.fromEntries(PAYMENT_CHANNELS.map((c) => [c, z.number().int().min(0).max(3_650).optional()])) as Record<(typeof PAYMENT_CHANNELS)[number], z.ZodOptional<z.ZodNumber>>).optional(),
+  })
+  .meta({ description: 'Where the merchant’s policy differs from the deployment’s REFUND_* settings.' });
+const merchantFields = {
   name: line(200, 1),
   timeZone: timeZone.optional(),
   locale: z.enum(CUSTOMER_LOCALES).optional(),
-});
-export const UpdateMerchantBody = z.strictObject({ name: line(200, 1).optional(), timeZone: timeZone.optional(), locale: z.enum(CUSTOMER_LOCALES).optional() });
-export const Merchant = z.object({ id: z.string(), name: z.string(), timeZone: z.string(), locale: z.enum(CUSTOMER_LOCALES), createdAt: z.string(), updatedAt: z.string() }).meta({ id: 'Merchant' });
+  policy: MerchantPolicySchema.optional(),
+  webhookUrl: z.url({ protocol: /^https?$/ }).max(2_000).nullable().optional().meta({ description: 'Its own endpoint for refund events; null: none (MERCHANT_WEBHOOKS, or GET /v1/events).' }),
+  webhookSecret: z.string().min(32).max(256).optional().meta({ description: 'What its events are signed with (32 characters or more); kept sealed, never shown.' }),
+};
+const webhookNeedsSecret = (body: { webhookUrl?: string | null; webhookSecret?: string }) => !body.webhookUrl || body.webhookSecret !== undefined;
+export const CreateMerchantBody = z
+  .strictObject({ id: reference.meta({ description: 'The id its payments name as `merchantId`.' }), ...merchantFields })
+  .refine(webhookNeedsSecret, { message: 'a webhookUrl needs its webhookSecret', path: ['webhookSecret'] });
+export const UpdateMerchantBody = z.strictObject({ ...merchantFields, name: merchantFields.name.optional() }).refine(webhookNeedsSecret, { message: 'a webhookUrl needs its webhookSecret', path: ['webhookSecret'] });
+export const Merchant = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    timeZone: z.string(),
+    locale: z.enum(CUSTOMER_LOCALES),
+    policy: MerchantPolicySchema,
+    webhookUrl: z.string().nullable(),
+    webhookSecretSet: z.boolean(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Merchant' });
 export const MerchantList = z.object({ data: z.array(Merchant) });
 
 export const ApiKeyIdParams = z.object({ id: z.string().regex(/^key_[0-9A-Za-z_-]{1,64}$/, 'is not an API key id') });

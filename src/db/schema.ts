@@ -37,6 +37,7 @@ import {
 } from '../../workflows/lifecycle';
 import type { CorrectionState } from '../../workflows/messages';
 import type { ProposalView } from '../../workflows/proposals';
+import type { MerchantPolicy } from '../../workflows/policy';
 
 /** Column shapes shared with the sandbox's own tables (src/providers/sandbox/sandbox-schema.ts). */
 export const money = (name: string) => bigint(name, { mode: 'number' });
@@ -426,6 +427,11 @@ export const merchants = pgTable('merchants', {
   /** IANA time zone of its business day (refund windows, reports). */
   timeZone: text('time_zone').notNull().default('Asia/Shanghai'),
   locale: text('locale').$type<'zh-CN' | 'en'>().notNull().default('zh-CN'),
+  /** Where its policy differs from the deployment's (REFUND_* settings): its own limits and windows. */
+  policy: jsonb('policy').$type<MerchantPolicy>().notNull().default({}),
+  /** Its own endpoint for refund events, and the secret they are signed with (sealed to the row). */
+  webhookUrl: text('webhook_url'),
+  webhookSecret: text('webhook_secret'),
   createdAt: createdAt(),
   updatedAt: instant('updated_at').notNull().defaultNow(),
 });

@@ -19,7 +19,9 @@ import type { RefundReason } from '../../workflows/lifecycle';
 import { sees, type RefundCaller } from '../merchants/merchant-scope';
 import type { RefundWorkflowInput } from '../../workflows/messages';
 import { localDate } from '../../workflows/business-days';
-import { refundFee, refundWindowClosesAt, requiredApprovals, type RefundPolicy } from '../../workflows/policy';
+import { policyFor, refundFee, refundWindowClosesAt, requiredApprovals, type RefundPolicy } from '../../workflows/policy';
+import { findMerchant } from '../db/queries/merchants';
+import type { MerchantRow } from '../db/schema';
 import { addToAutomaticTotal } from '../db/queries/automatic-refund-totals';
 import { RefundRequestError } from './refund-errors';
 import { requireRouteOpen, type RouteAdapters } from './routes';
@@ -58,6 +60,8 @@ export interface CreatedRefund {
   replayed: boolean;
   /** The refund's first timeline entry, when this request created it. */
   created?: RefundEventRow;
+  /** Its merchant's record, when this request created it (null: a merchant without one). */
+  merchant?: MerchantRow | null;
   /** For a new refund: settles once its workflow's start landed, or was left to the relay. */
   started?: Promise<void>;
 }
@@ -76,15 +80,16 @@ export async function createRefund(
   // on record with its start order: its workflow is started beside the answer, not before it, so
   // the caller never waits on Temporal; should this process die first, the relay starts it.
   if (created.replayed) return created;
-  return { ...created, started: startWorkflowOfRefund(deps, created.refund).catch(() => undefined) };
+  return { ...created, started: startWorkflowOfRefund(deps, created.refund, created.merchant).catch(() => undefined) };
 }
 
 /**
  * Starts the refund's workflow, or finds it started, and closes its start order. Taking a refund
  * calls it beside its answer; a decision that arrives before that start has landed calls it too.
  */
-export async function startWorkflowOfRefund(deps: RefundServiceDeps, refund: RefundRow): Promise<void> {
-  await startRefundWorkflow(deps.temporal, deps.taskQueue, workflowInputOf(refund, deps));
+export async function startWorkflowOfRefund(deps: RefundServiceDeps, refund: RefundRow, merchant?: MerchantRow | null): Promise<void> {
+  const record = merchant === undefined ? await findMerchant(deps.db, refund.merchantId) : merchant;
+  await startRefundWorkflow(deps.temporal, deps.taskQueue, workflowInputOf(refund, deps, record ?? undefined));
   await markWorkflowStarted(deps.db, refund.id);
 }
 
@@ -107,7 +112,7 @@ export async function recordRefundRequest(
 
 async function recordRefund(
   tx: Executor,
-  { policy, routes, fields }: Pick<RefundServiceDeps, 'policy' | 'routes' | 'fields'>,
+  { policy: deploymentPolicy, routes, fields }: Pick<RefundServiceDeps, 'policy' | 'routes' | 'fields'>,
   caller: RefundCaller,
   idempotencyKey: string,
   hash: string,
@@ -131,6 +136,9 @@ async function recordRefund(
 
   // Another merchant's payment does not exist for this caller.
   if (!payment || !sees(caller.merchants, payment.merchantId)) throw new RefundRequestError('payment_not_found', `No payment ${request.paymentId}`);
+  // The merchant's own limits and windows where it sets them.
+  const merchant = await findMerchant(tx, payment.merchantId);
+  const policy = policyFor(deploymentPolicy, merchant?.policy);
   requireRouteOpen(routes, payment.channel);
   checkRefundable(payment, request, policy, new Date());
 
@@ -186,7 +194,7 @@ async function recordRefund(
       },
     ),
   ]);
-  return { refund, replayed: false, created };
+  return { refund, replayed: false, created, merchant: merchant ?? null };
 }
 
 /** SPEC §2 rules 1 and 3 and the policy's refund window, in the order a caller would fix them. */
@@ -224,7 +232,8 @@ function checkRefundable(payment: PaymentRow, request: RefundRequest, policy: Re
   }
 }
 
-export function workflowInputOf(refund: RefundRow, deps: WorkflowDefaults): RefundWorkflowInput {
+/** The workflow's input: the refund, and the policy and event delivery of its merchant (its record's, over the deployment's). */
+export function workflowInputOf(refund: RefundRow, deps: WorkflowDefaults, merchant?: MerchantRow): RefundWorkflowInput {
   return {
     refundId: refund.id,
     paymentId: refund.paymentId,
@@ -239,10 +248,10 @@ export function workflowInputOf(refund: RefundRow, deps: WorkflowDefaults): Refu
     requiredApprovals: refund.requiredApprovals as 0 | 1 | 2,
     createdAt: refund.createdAt.toISOString(),
     provider: refund.provider,
-    policy: deps.policy,
+    policy: policyFor(deps.policy, merchant?.policy),
     providerPollIntervalMs: deps.providerPollIntervalMs,
     // No endpoint, nothing to deliver: the workflow schedules no deliveries (a merchant added
     // later catches up on earlier refunds with GET /v1/events).
-    deliversMerchantEvents: deps.merchantWebhooks?.has(refund.merchantId) ?? false,
+    deliversMerchantEvents: Boolean(merchant?.webhookUrl) || (deps.merchantWebhooks?.has(refund.merchantId) ?? false),
   };
 }

@@ -10,6 +10,7 @@ import { and, asc, eq, isNull, lt, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { refunds, workflowStarts } from '../db/schema';
 import { errorFields, type Logger } from '../logger';
+import { findMerchant } from '../db/queries/merchants';
 import { workflowInputOf, type WorkflowDefaults } from '../refunds/create-refund';
 import { markWorkflowStarted } from '../db/queries/workflow-starts';
 import { startPollingLoop, type PollingLoop } from '../polling-loop';
@@ -48,7 +49,7 @@ export class WorkflowStartRelay {
       let started = 0;
       for (const { refund } of owed) {
         try {
-          await startRefundWorkflow(temporal, taskQueue, workflowInputOf(refund, defaults));
+          await startRefundWorkflow(temporal, taskQueue, workflowInputOf(refund, defaults, await findMerchant(tx, refund.merchantId)));
           await markWorkflowStarted(tx, refund.id);
           started += 1;
         } catch (error) {

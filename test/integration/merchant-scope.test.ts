@@ -8,6 +8,7 @@
 import '../support/quiet-temporal';
 import { sql } from 'drizzle-orm';
 import { DEVELOPMENT_API_KEYS } from '../../src/config';
+import { callAs, type RawAnswer } from '../support/call-as';
 import { consoleSession } from '../support/console-session';
 import { eventually, paymentRegistration, uniqueId } from '../support/refund-fixtures';
 import { startTestService, type TestService } from '../support/test-service';
@@ -23,21 +24,8 @@ afterAll(async () => {
   await running?.stop();
 });
 
-interface Answer {
-  status: number;
-  text: string;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
-async function as(key: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const response = await fetch(`${running.service.apiUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, text, body: response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
-}
+type Answer = RawAnswer;
+const as = (key: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => callAs(running.service.apiUrl!, key, method, path, body, headers);
 
 async function issue(role: string, principal: string, merchants: string[] | null): Promise<string> {
   const issued = await as(ADMIN, 'POST', '/v1/api-keys', { role, principal, merchants, label: `${principal} test key` });

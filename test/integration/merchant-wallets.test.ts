@@ -16,6 +16,7 @@ import { freePort } from '../../src/dev/ports';
 import { fieldSeal } from '../../src/field-seal';
 import { AlipaySimulator } from '../simulators/alipay-simulator';
 import { WechatPaySimulator, type MerchantAccount } from '../simulators/wechatpay-simulator';
+import { callAs } from '../support/call-as';
 import { eventually, paymentRegistration, uniqueId } from '../support/refund-fixtures';
 import { startTestService, type TestService } from '../support/test-service';
 
@@ -60,15 +61,7 @@ afterAll(async () => {
   await Promise.all([wechat.stop(), alipay.stop()]);
 });
 
-async function admin(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${running.service.apiUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, text, body: text.startsWith('{') ? JSON.parse(text) : text };
-}
+const admin = (method: string, path: string, body?: unknown) => callAs(running.service.apiUrl!, ADMIN, method, path, body);
 
 /** A paid refund of the merchant's: its payment's id and the refund's. */
 async function paidRefund(merchantId: string, channel: 'wechat' | 'alipay', amount: number) {

@@ -10,6 +10,7 @@ import { findApiKey, insertApiKey, listApiKeys, revokeApiKey } from '../../db/qu
 import { findMerchant, insertMerchant, listMerchants, merchantRoutesOf, putMerchantRoute, updateMerchant } from '../../db/queries/merchants';
 import { pkcs8PemOf, publicKeyPemOf } from '../../config';
 import { routeView, storedRoute, type MerchantRouteOrder } from '../../merchants/merchant-routes';
+import { place } from '../../field-seal';
 import type { ApiKeyRow, MerchantRow } from '../../db/schema';
 import { sees, type MerchantScope } from '../../merchants/merchant-scope';
 import type { Caller } from '../auth';
@@ -35,6 +36,8 @@ import {
 } from '../schemas';
 
 export function merchantRoutes(deps: ApiDeps) {
+  const sealedSecret = (merchantId: string, secret: string | undefined) => (secret === undefined ? null : deps.fields.seal(secret, place.merchantWebhookSecret(merchantId)));
+
   /** The merchant, if this caller sees it: another merchant is as unknown as one that never was. */
   async function requireMerchant(caller: Caller, id: string): Promise<MerchantRow> {
     const merchant = sees(caller.merchants, id) ? await findMerchant(deps.db, id) : undefined;
@@ -57,7 +60,7 @@ export function merchantRoutes(deps: ApiDeps) {
       },
       async handle({ body, caller }) {
         if (caller!.merchants !== null) throw forbidden('Only an admin key for every merchant creates merchants');
-        const merchant = await insertMerchant(deps.db, body);
+        const merchant = await insertMerchant(deps.db, { ...body, webhookSecret: sealedSecret(body.id, body.webhookSecret) });
         if (!merchant) throw new ApiProblem(409, 'merchant_exists', 'Merchant already exists', `A merchant ${body.id} exists already`);
         return { status: 201, headers: { Location: `/v1/merchants/${merchant.id}` }, body: merchantView(merchant) };
       },
@@ -96,7 +99,10 @@ export function merchantRoutes(deps: ApiDeps) {
       responses: { 200: { description: 'The merchant as changed', schema: Merchant }, 404: { description: 'merchant_not_found', schema: Problem } },
       async handle({ params, body, caller }) {
         await requireMerchant(caller!, params.id);
-        return { status: 200, body: merchantView((await updateMerchant(deps.db, params.id, body))!) };
+        // A secret not given is kept; an endpoint removed takes its secret with it.
+        const { webhookSecret, ...rest } = body;
+        const changes = { ...rest, ...(webhookSecret !== undefined ? { webhookSecret: sealedSecret(params.id, webhookSecret) } : body.webhookUrl === null ? { webhookSecret: null } : {}) };
+        return { status: 200, body: merchantView((await updateMerchant(deps.db, params.id, changes))!) };
       },
     }),
     route({
@@ -221,7 +227,17 @@ function within(keyMerchants: MerchantScope, adminMerchants: MerchantScope): boo
 }
 
 function merchantView(merchant: MerchantRow) {
-  return { id: merchant.id, name: merchant.name, timeZone: merchant.timeZone, locale: merchant.locale, createdAt: merchant.createdAt.toISOString(), updatedAt: merchant.updatedAt.toISOString() };
+  return {
+    id: merchant.id,
+    name: merchant.name,
+    timeZone: merchant.timeZone,
+    locale: merchant.locale,
+    policy: merchant.policy,
+    webhookUrl: merchant.webhookUrl,
+    webhookSecretSet: merchant.webhookSecret !== null,
+    createdAt: merchant.createdAt.toISOString(),
+    updatedAt: merchant.updatedAt.toISOString(),
+  };
 }
 
 function apiKeyView(key: ApiKeyRow) {

@@ -24,7 +24,7 @@ export async function listMerchants(db: Executor, ids: readonly string[] | null)
     .orderBy(asc(merchants.id));
 }
 
-export async function updateMerchant(db: Executor, id: string, changes: Partial<Pick<MerchantRow, 'name' | 'timeZone' | 'locale'>>): Promise<MerchantRow | undefined> {
+export async function updateMerchant(db: Executor, id: string, changes: Partial<Pick<MerchantRow, 'name' | 'timeZone' | 'locale' | 'policy' | 'webhookUrl' | 'webhookSecret'>>): Promise<MerchantRow | undefined> {
   const [row] = await db
     .update(merchants)
     .set({ ...changes, updatedAt: sql`now()` })

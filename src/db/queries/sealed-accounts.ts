@@ -35,6 +35,7 @@ const SEALED_COLUMNS: SealedColumn[] = [
     last4Column: 'destination_last4',
   },
   { table: 'provider_attempts', column: 'destination_account_name', keys: ['refund_id', 'attempt'], placeOf: (r) => place.holder(String(r.refund_id), Number(r.attempt)) },
+  { table: 'merchants', column: 'webhook_secret', keys: ['id'], placeOf: (r) => place.merchantWebhookSecret(String(r.id)) },
   { table: 'merchant_routes', column: 'secrets', keys: ['merchant_id', 'route'], placeOf: (r) => place.merchantRoute(String(r.merchant_id), String(r.route)) },
   { table: 'notifications', column: 'body', keys: ['id'], also: ['refund_id', 'notice_key'], only: "channel <> 'staff'", placeOf: (r) => place.notice(String(r.refund_id), String(r.notice_key)) },
 ];
