@@ -18,6 +18,7 @@ import { providerWebhookRoutes } from './routes/provider-webhooks';
 import { refundDecisionRoutes } from './routes/refund-decisions';
 import { reportRoutes } from './routes/reports';
 import { merchantRoutes } from './routes/merchants';
+import { auditRoutes } from './routes/audit';
 import { countFailure } from '../db/queries/failed-attempts';
 import { refundRoutes } from './routes/refunds';
 import { sandboxRoutes } from './routes/sandbox';
@@ -31,6 +32,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...eventRoutes(deps),
     ...reportRoutes(deps),
     ...merchantRoutes(deps),
+    ...auditRoutes(deps),
     ...walletWebhookRoutes(deps),
     // The sandbox (its inspection and its generic HMAC-signed webhook) exists only where it is enabled.
     ...(deps.config.sandbox.enabled ? [...providerWebhookRoutes(deps), ...sandboxRoutes(deps)] : []),

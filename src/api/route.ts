@@ -17,6 +17,8 @@ export interface Reply {
   headers?: Record<string, string | undefined>;
   /** Plain text instead of JSON (Prometheus metrics). */
   text?: string;
+  /** A body written piece by piece as it is read (the audit export), never held whole. */
+  stream?: AsyncIterable<string>;
 }
 
 export interface RouteContext<P, Q, B, H> {
@@ -86,10 +88,25 @@ export function mountRoutes(router: Router, routes: readonly RouteSpec[], keys: 
       const reply = await spec.handle(context);
       for (const [name, value] of Object.entries(reply.headers ?? {})) if (value !== undefined) res.setHeader(name, value);
       res.status(reply.status);
-      if (reply.text !== undefined) res.send(reply.text);
+      if (reply.stream) await writeStream(res, reply.stream);
+      else if (reply.text !== undefined) res.send(reply.text);
       else if (reply.body === undefined) res.end();
       else res.json(reply.body);
     });
+  }
+}
+
+/** Writes each piece, waiting while the client is slower than the database; a failure halfway cuts the answer short (the client sees it end early). */
+export async function writeStream(res: Response, pieces: AsyncIterable<string>): Promise<void> {
+  try {
+    for await (const piece of pieces) {
+      if (!res.write(piece)) await new Promise<void>((resolve) => res.once('drain', resolve));
+      if (res.destroyed) return;
+    }
+    res.end();
+  } catch (error) {
+    if (!res.headersSent) throw error;
+    res.destroy(error as Error);
   }
 }
 

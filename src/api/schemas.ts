@@ -447,3 +447,11 @@ export const MerchantRouteView = z
 export const MerchantRouteList = z.object({ data: z.array(MerchantRouteView) });
 
 export const MerchantNoticeParams = z.object({ merchant: reference });
+
+export const AuditQuery = z
+  .strictObject({
+    from: instant.meta({ description: 'Events at or after this instant.' }),
+    to: instant.meta({ description: 'Events before this instant.' }),
+    format: z.enum(['csv', 'jsonl']).default('csv'),
+  })
+  .refine((q) => new Date(q.from).getTime() < new Date(q.to).getTime(), { message: 'must come after from', path: ['to'] });

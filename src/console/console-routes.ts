@@ -10,9 +10,11 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { z, type ZodType } from 'zod';
 import type { ApiDeps } from '../api/deps';
 import { problemForRefundError } from '../api/problems';
+import { writeStream } from '../api/route';
 import { refundListFilter } from '../api/routes/refunds';
 import { ApproveBody, CancelBody, ListRefundsQuery, RejectBody, RetryBody } from '../api/schemas';
 import { refundView, withHolderOpened } from '../api/views';
+import { auditLines, auditRows } from '../audit/audit-export';
 import { countFailure, secondsBlocked } from '../db/queries/failed-attempts';
 import { notificationsOfRefund } from '../db/queries/notifications';
 import { findPayment } from '../db/queries/payments';
@@ -252,6 +254,20 @@ export function consoleRouter(deps: ApiDeps): express.Router {
     }
     res.attachment(`refunds-${range.from}-to-${range.to}.csv`);
     res.type('text/csv').send(lines.map((line) => line.map(csvCell).join(',')).join('\r\n') + '\r\n');
+  });
+
+  // The audit trail of the report's days, as the API exports it (a hash chain over the rows): for supervisors.
+  router.get('/console/audit.csv', signedIn, async (req, res) => {
+    const context = contextOf(req, res);
+    if (sessionIn(res).role !== 'supervisor') return res.status(403).type('html').send(messagePage(context, context.text.forbidden));
+    const range = reportRangeOf(req, res);
+    if (!range.ok) return res.status(400).type('text/plain').send(`${range.problem}\n`);
+    const audit = { from: range.range.from, to: range.range.to, merchants: sessionIn(res).merchants };
+    res.attachment(`refund-audit-${range.from}-to-${range.to}.csv`);
+    res.type('text/csv');
+    res.setHeader('X-Audit-From', audit.from.toISOString());
+    res.setHeader('X-Audit-To', audit.to.toISOString());
+    await writeStream(res, auditLines(auditRows(db, audit), audit, 'csv'));
   });
 
   router.get('/console/refunds/:id', signedIn, async (req, res) => {

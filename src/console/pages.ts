@@ -437,6 +437,7 @@ export function reportsPage(context: PageContext, report: ReportForPage): string
   <span><label for="r-to">${text.to}</label><input type="date" id="r-to" name="to" value="${report.to}" required></span>
   <span><button type="submit">${text.show}</button></span>
   <span><a class="button" href="/console/reports.csv?${range}" download>${text.downloadCsv}</a></span>
+  ${context.session?.role === 'supervisor' ? html`<span><a class="button" href="/console/audit.csv?${range}" download>${text.downloadAudit}</a></span>` : ''}
 </form>
 <div class="figures">
   <div>${text.refundsInRange}<strong>${summary.refunds}</strong></div>

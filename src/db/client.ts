@@ -9,7 +9,8 @@ import * as schema from './schema';
 import { maskText } from '../masking';
 import { PROJECT_ROOT } from '../project-root';
 
-export type Database = PostgresJsDatabase<typeof schema>;
+/** Drizzle over postgres.js; `$client` is the driver itself, for what Drizzle has no word for (a cursor). */
+export type Database = PostgresJsDatabase<typeof schema> & { $client: postgres.Sql };
 /** A database handle or an open transaction: query functions accept either. */
 export type Executor = Pick<Database, 'select' | 'selectDistinctOn' | 'insert' | 'update' | 'delete' | 'execute' | 'transaction'>;
 
