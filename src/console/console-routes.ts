@@ -18,6 +18,8 @@ import { auditLines, auditRows } from '../audit/audit-export';
 import { countFailure, secondsBlocked } from '../db/queries/failed-attempts';
 import { notificationsOfRefund } from '../db/queries/notifications';
 import { findPayment } from '../db/queries/payments';
+import { findMerchant } from '../db/queries/merchants';
+import { voucherPage } from './voucher';
 import { refundReportGroups, refundReportSummary, reportRangeProblem, type ReportGrouping, type ReportRange } from '../db/queries/reports';
 import { awaitingApprovalOldestFirst, findRefund, latestEventsOf, listRefunds, providerAttemptsOf, refundTimeline, stuckOldestFirst } from '../db/queries/refunds';
 import type { RefundRow } from '../db/schema';
@@ -272,6 +274,14 @@ export function consoleRouter(deps: ApiDeps): express.Router {
 
   router.get('/console/refunds/:id', signedIn, async (req, res) => {
     await showRefund(req, res, 200);
+  });
+
+  router.get('/console/refunds/:id/voucher', signedIn, async (req, res) => {
+    const context = contextOf(req, res);
+    const refund = await findRefund(db, String(req.params.id));
+    if (!refund || !sees(sessionIn(res).merchants, refund.merchantId)) return res.status(404).type('html').send(messagePage(context, context.text.notFound));
+    const [timeline, payment, merchant] = await Promise.all([refundTimeline(db, refund.id), findPayment(db, refund.paymentId), findMerchant(db, refund.merchantId)]);
+    res.type('html').send(voucherPage(context, { refund: forPage(deps.fields, refund, timeline), payment: payment!, merchantName: merchant?.name ?? null, settledAt: refund.settledAt, issuedAt: new Date() }));
   });
 
   decisionRoute('/console/refunds/:id/approve', ApproveBody, (body) => ({ kind: 'approve', comment: body.comment }), 'approved');

@@ -65,6 +65,9 @@ select,input[type=date]{font:inherit;padding:.35rem;border:1px solid #aab;border
 a.button{display:inline-block;padding:.4rem .8rem;border-radius:4px;background:#2457c5;color:#fff;text-decoration:none}
 @media (max-width:700px){table,thead,tbody,tr,th,td{display:block}thead{display:none}tr{margin-bottom:1rem;border:1px solid #e3e6eb}
 td{overflow-wrap:anywhere}td::before{content:attr(data-label);display:block;font-size:.8rem;color:#5b6475}}
+.voucher{background:#fff;max-width:44rem;padding:1rem;border:1px solid #c9d1e0}.voucher dl{padding:0}.voucher h2{font-size:1.1rem;margin:.5rem 0}
+@media (max-width:700px){dl{grid-template-columns:1fr}dt{margin-top:.5rem}}
+@media print{header,.skip,.no-print{display:none}body{background:#fff}main{padding:0}.voucher{border:0}}
 `;
 
 /** Shows each `<time>` in the reader's time zone, and refreshes `[data-live]` every 10 s unless a form is being filled in. */
@@ -200,6 +203,7 @@ export function refundPage(
   ${refund.proposal ? html`<dt>${text.proposal}</dt><dd>${refund.proposal.kind}: ${money(refund.proposal.amount, refund.currency)} — ${refund.proposal.reason} (${refund.proposal.proposedBy}), ${timeOf(refund.proposal.expiresAt)}</dd>` : ''}
   ${refund.corrections.length ? html`<dt>${text.corrections}</dt><dd>${refund.corrections.map((correction) => html`${facts(correction)}<br>`)}</dd>` : ''}
 </dl>
+<p class="no-print"><a href="/console/refunds/${refund.id}/voucher">${text.voucherLink}</a></p>
 ${decisionForms(context, refund, choices)}
 ${attempts.length ? html`<h2>${text.operations}</h2>${attemptTable(text, refund.currency, attempts)}` : ''}
 ${messages.length ? html`<h2>${text.messages}</h2>${messageTable(text, messages)}` : ''}
@@ -264,11 +268,11 @@ function deadlineIn(text: Text, name: string): string {
   return text.deadlineNames[name as keyof Text['deadlineNames']] ?? name;
 }
 
-function statusIn(text: Text, status: RefundStatus): string {
+export function statusIn(text: Text, status: RefundStatus): string {
   return text.statuses[status];
 }
 
-function reasonIn(text: Text, reason: string): string {
+export function reasonIn(text: Text, reason: string): string {
   return text.reasons[reason as RefundReason] ?? reason;
 }
 
@@ -294,7 +298,7 @@ function decisionForms(context: PageContext, refund: RefundForPage, choices: Cho
 </form>`;
 }
 
-function timeOf(at: string | null): Html {
+export function timeOf(at: string | null): Html {
   return at ? html`<time datetime="${at}">${at}</time>` : html`—`;
 }
 
