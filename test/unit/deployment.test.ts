@@ -13,7 +13,10 @@ import { REFUND_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 
 const root = path.join(__dirname, '..', '..');
 const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
-  services: Record<string, { image?: string; build?: string; command?: string[] | string; depends_on?: Record<string, unknown>; environment?: Record<string, string>; ports?: string[] }>;
+  services: Record<
+    string,
+    { image?: string; build?: string; command?: string[] | string; depends_on?: Record<string, unknown>; environment?: Record<string, string>; ports?: string[]; deploy?: { replicas?: number }; configs?: { source: string; target: string }[] }
+  >;
   configs: Record<string, { content: string }>;
 };
 const configSource = readFileSync(path.join(root, 'src', 'config.ts'), 'utf8');
@@ -45,6 +48,25 @@ describe('docker-compose.yml', () => {
     expect(dockerfile).not.toContain('--omit=optional');
     expect(dockerfile).toContain('COPY src/db/migrations');
     expect(dockerfile).toContain('COPY src/providers/sandbox/migrations');
+  });
+
+  it('runs two API replicas behind one proxy and three workers, against Temporal on PostgreSQL (issue #18)', () => {
+    expect(services.api!.deploy?.replicas).toBe(2);
+    expect(services.worker!.deploy?.replicas).toBe(3);
+    // Only the proxy publishes the API's port (replicas cannot share one); it forwards to every replica and names the client.
+    expect(services.api!.ports).toBeUndefined();
+    expect(services['api-proxy']!.ports).toEqual(['${PORT:-3000}:3000']);
+    expect(services['api-proxy']!.depends_on).toEqual({ api: { condition: 'service_healthy' } });
+    expect(services['api-proxy']!.configs).toEqual([{ source: 'api-proxy', target: '/etc/nginx/conf.d/default.conf' }]);
+    // As Compose hands it to nginx: `$$` is its escape for a literal `$`.
+    const proxy = compose.configs['api-proxy']!.content.replaceAll('$$', '$');
+    expect(proxy).toContain('resolver 127.0.0.11');
+    expect(proxy).toContain('set $api http://api:3000;');
+    expect(proxy).toContain('proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;');
+    // The API believes only the proxy on the compose network about the client.
+    expect(services.api!.environment!.TRUST_PROXY).toBe('${TRUST_PROXY:-uniquelocal}');
+    expect(services.temporal!.environment!.DB).toBe('postgres12');
+    expect(services.temporal!.environment!.POSTGRES_SEEDS).toBe('postgres');
   });
 
   it('depends only on services it defines', () => {
