@@ -203,8 +203,8 @@ export function refundPage(
   ${refund.proposal ? html`<dt>${text.proposal}</dt><dd>${refund.proposal.kind}: ${money(refund.proposal.amount, refund.currency)} — ${refund.proposal.reason} (${refund.proposal.proposedBy}), ${timeOf(refund.proposal.expiresAt)}</dd>` : ''}
   ${refund.corrections.length ? html`<dt>${text.corrections}</dt><dd>${refund.corrections.map((correction) => html`${facts(correction)}<br>`)}</dd>` : ''}
 </dl>
-<p class="no-print"><a href="/console/refunds/${refund.id}/voucher">${text.voucherLink}</a></p>
 ${decisionForms(context, refund, choices)}
+<p class="no-print"><a href="/console/refunds/${refund.id}/voucher">${text.voucherLink}</a></p>
 ${attempts.length ? html`<h2>${text.operations}</h2>${attemptTable(text, refund.currency, attempts)}` : ''}
 ${messages.length ? html`<h2>${text.messages}</h2>${messageTable(text, messages)}` : ''}
 <h2>${text.timeline}</h2>
