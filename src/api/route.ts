@@ -18,7 +18,7 @@ export interface Reply {
   /** Plain text instead of JSON (Prometheus metrics). */
   text?: string;
   /** A body written piece by piece as it is read (the audit export), never held whole. */
-  stream?: AsyncIterable<string | Buffer>;
+  stream?: AsyncIterable<string>;
 }
 
 export interface RouteContext<P, Q, B, H> {
@@ -97,7 +97,7 @@ export function mountRoutes(router: Router, routes: readonly RouteSpec[], keys: 
 }
 
 /** Writes each piece, waiting while the client is slower than the database; a failure halfway cuts the answer short (the client sees it end early). */
-export async function writeStream(res: Response, pieces: AsyncIterable<string | Buffer>): Promise<void> {
+export async function writeStream(res: Response, pieces: AsyncIterable<string>): Promise<void> {
   try {
     for await (const piece of pieces) {
       if (!res.write(piece)) await new Promise<void>((resolve) => res.once('drain', resolve));

@@ -455,5 +455,3 @@ export const AuditQuery = z
     format: z.enum(['csv', 'jsonl']).default('csv'),
   })
   .refine((q) => new Date(q.from).getTime() < new Date(q.to).getTime(), { message: 'must come after from', path: ['to'] });
-
-export const VoucherQuery = z.strictObject({ locale: z.enum(CUSTOMER_LOCALES).default('zh-CN') });

@@ -405,7 +405,6 @@ describe('operations', () => {
         'GET /v1/api-keys',
         'DELETE /v1/api-keys/{id}',
         'GET /v1/audit',
-        'GET /v1/refunds/{id}/voucher.pdf',
         'GET /v1/refunds',
         'POST /v1/webhooks/providers/{provider}',
         'GET /v1/sandbox/providers/{provider}/refunds',

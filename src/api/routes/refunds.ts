@@ -8,11 +8,7 @@ import type { MerchantScope } from '../../merchants/merchant-scope';
 import { refundCallerOf } from '../auth';
 import { invalidField } from '../problems';
 import { route } from '../route';
-import { CreateRefundBody, CreateRefundHeaders, ListRefundsQuery, Problem, Refund, RefundIdParams, RefundList, VoucherQuery } from '../schemas';
-import { findPayment } from '../../db/queries/payments';
-import { findMerchant } from '../../db/queries/merchants';
-import { voucherPdf } from '../../console/voucher';
-import { textOf } from '../../console/text';
+import { CreateRefundBody, CreateRefundHeaders, ListRefundsQuery, Problem, Refund, RefundIdParams, RefundList } from '../schemas';
 import { refundSummaryView, refundView } from '../views';
 
 export function refundRoutes(deps: ApiDeps) {
@@ -61,26 +57,6 @@ export function refundRoutes(deps: ApiDeps) {
       responses: { 200: { description: 'The refund', schema: Refund }, 404: { description: 'No such refund', schema: Problem } },
       async handle({ params, caller }) {
         return { status: 200, body: await showRefund(params.id, caller!.merchants) };
-      },
-    }),
-    route({
-      method: 'get',
-      path: '/v1/refunds/:id/voucher.pdf',
-      tag: 'refunds',
-      summary: 'The refund’s voucher (退款凭证) as a PDF: merchant, order, original payment, amount and reason, approvals, trace reference, times; accounts masked',
-      access: ['service', 'support', 'supervisor'],
-      params: RefundIdParams,
-      query: VoucherQuery,
-      responses: { 200: { description: 'The voucher', contentType: 'application/pdf' }, 404: { description: 'No such refund', schema: Problem } },
-      async handle({ params, query, caller }) {
-        const refund = await requireRefund(deps.db, params.id, caller!.merchants);
-        const [timeline, payment, merchant] = await Promise.all([refundTimeline(deps.db, refund.id), findPayment(deps.db, refund.paymentId), findMerchant(deps.db, refund.merchantId)]);
-        const facts = { refund: refundView(deps.fields, refund, timeline), payment: payment!, merchantName: merchant?.name ?? null, settledAt: refund.settledAt, issuedAt: new Date() };
-        return {
-          status: 200,
-          headers: { 'Content-Type': 'application/pdf', 'Content-Disposition': `inline; filename="voucher-${refund.id}.pdf"` },
-          stream: voucherPdf(textOf(query.locale), query.locale, facts, deps.config.policy.utcOffsetMinutes),
-        };
       },
     }),
     route({
