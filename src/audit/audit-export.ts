@@ -6,9 +6,10 @@
  * in either shows as the first row where they part. Rows come from a database cursor a batch at a
  * time, so a day of a chain's events streams in constant memory.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex as sha256 } from '../api/key-hash';
 import type { Database } from '../db/client';
 import type { MerchantScope } from '../merchants/merchant-scope';
+import { canonicalJson } from '../request-hash';
 
 export type AuditFormat = 'csv' | 'jsonl';
 
@@ -127,21 +128,6 @@ function parseCsv(text: string): string[][] {
   }
   if (cell !== '' || record.length) records.push([...record, cell]);
   return records;
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }
 
 export type AuditVerdict = { ok: true; rows: number; chain: string } | { ok: false; row: number; why: string };
