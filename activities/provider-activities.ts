@@ -8,7 +8,7 @@
 import { ApplicationFailure, heartbeat, log, sleep } from '@temporalio/activity';
 import type { Database } from '../src/db/client';
 import { findPayment } from '../src/db/queries/payments';
-import { allowResend, claimProviderAttempt, findProviderAttempt, findRefund, updateProviderAttempt } from '../src/db/queries/refunds';
+import { allowResend, claimProviderAttempt, findProviderAttempt, findRefund, sentAsOf, updateProviderAttempt, voidBecomesRefund } from '../src/db/queries/refunds';
 import { takeSendingSlot, type SendingRate } from '../src/db/queries/send-windows';
 import type { ProviderAttemptRow } from '../src/db/schema';
 import { openName, place, type FieldSeal } from '../src/field-seal';
@@ -21,13 +21,20 @@ import {
   providerStateOf,
   type ProviderRefund,
   type ProviderRefundRequest,
+  type RefundMethod,
   type RefundProvider,
+  type SentAs,
 } from '../src/providers/provider';
 import type { ProviderState } from '../workflows/lifecycle';
 
 export interface ProviderAttemptRef {
   refundId: string;
   attempt: number;
+}
+
+/** An attempt to send, and how the workflow chose to send it (a card sale's void or refund; `refund` for every other route). */
+export interface ProviderSubmission extends ProviderAttemptRef {
+  method?: RefundMethod;
 }
 
 /** What the provider holds for a refund attempt, in our terms. */
@@ -40,6 +47,10 @@ export interface ProviderOutcome {
   amount: number;
   /** Failed, and the provider can send it on to a bank card itself (WeChat Pay's abnormal refund). */
   redirectable?: boolean;
+  /** How the attempt went: a void or a refund (card sales; every other attempt is a refund). */
+  method: RefundMethod;
+  /** It went as a refund because the acquirer refused the void it was first (its words). */
+  voidRefused?: string;
 }
 
 /** What a status check found: the provider's answer, or nothing at all under the attempt's key. */
@@ -63,7 +74,7 @@ export function createProviderActivities(db: Database, providers: ProviderDirect
    * query can be trusted to see the last send (Alipay: some seconds after it).
    */
   async function ask(provider: RefundProvider, attempt: ProviderAttemptRow, paymentId: string): Promise<Lookup> {
-    const found = await whileHeartbeating(provider.findRefund(attempt.idempotencyKey, paymentId));
+    const found = await whileHeartbeating(provider.findRefund(attempt.idempotencyKey, paymentId, sentAsOf(attempt)));
     if (found) return { found };
     const sentAt = attempt.lastSentAt?.getTime() ?? attempt.updatedAt.getTime();
     return { found: null, final: Date.now() - sentAt >= (provider.absentIsFinalAfterMs ?? 0) };
@@ -81,7 +92,14 @@ export function createProviderActivities(db: Database, providers: ProviderDirect
   }
 
   async function remember(attempt: ProviderAttemptRow, amount: number, found: ProviderRefund): Promise<ProviderOutcome> {
-    const outcome: ProviderOutcome = { state: providerStateOf(found), reference: found.reference, traceReference: found.traceReference, failureReason: found.failureReason, amount, redirectable: found.redirectable === true };
+    const outcome: ProviderOutcome = {
+      ...outcomeOf(attempt, amount),
+      state: providerStateOf(found),
+      reference: found.reference,
+      traceReference: found.traceReference,
+      failureReason: found.failureReason,
+      redirectable: found.redirectable === true,
+    };
     await updateProviderAttempt(db, attempt.refundId, attempt.attempt, outcome);
     return outcome;
   }
@@ -95,13 +113,18 @@ export function createProviderActivities(db: Database, providers: ProviderDirect
      * the same key; provably not there after an answer that was lost or could not be believed, it
      * answers `in_doubt` and the workflow has a person decide (SPEC §3).
      */
-    async submitRefundToProvider(ref: ProviderAttemptRef): Promise<ProviderOutcome> {
-      const { refund, providerAttempt, provider, amount } = await loadAttempt(ref);
+    async submitRefundToProvider(ref: ProviderSubmission): Promise<ProviderOutcome> {
+      const { refund, provider, amount, ...loaded } = await loadAttempt(ref);
+      let providerAttempt = loaded.providerAttempt;
       if (providerAttempt.state !== 'not_sent' && providerAttempt.state !== 'in_doubt') return outcomeOf(providerAttempt, amount);
       if (providerAttempt.state === 'in_doubt') {
         const lookup = await ask(provider, providerAttempt, refund.paymentId);
-        if (lookup.found) return remember(providerAttempt, amount, lookup.found);
-        if (!lookup.final) throw ApplicationFailure.retryable(`${provider.name} shows nothing under ${providerAttempt.idempotencyKey} yet; asked again shortly`, 'NotFoundYet');
+        if (lookup.found?.voidRefused) {
+          // A void sent before, found refused as its batch had settled: the attempt goes on as a refund.
+          await voidBecomesRefund(db, ref.refundId, ref.attempt, lookup.found.voidRefused);
+          providerAttempt = (await findProviderAttempt(db, ref.refundId, ref.attempt))!;
+        } else if (lookup.found) return remember(providerAttempt, amount, lookup.found);
+        else if (!lookup.final) throw ApplicationFailure.retryable(`${provider.name} shows nothing under ${providerAttempt.idempotencyKey} yet; asked again shortly`, 'NotFoundYet');
         if (!providerAttempt.resendable) return { ...outcomeOf(providerAttempt, amount), state: 'in_doubt' };
       }
       // Read before the claim: a claim is a promise that the send follows (a failure after it leaves the attempt in doubt).
@@ -109,12 +132,14 @@ export function createProviderActivities(db: Database, providers: ProviderDirect
       if (!payment) throw ApplicationFailure.nonRetryable(`refund ${ref.refundId} names no payment ${refund.paymentId}`, 'UnknownRefundAttempt');
       // Within the provider account's rate: beyond it, wait for the next second's turn rather than be told FREQUENCY_LIMITED.
       if (provider.sendingRate) await waitForSendingSlot(db, provider.sendingRate);
-      if (!(await claimProviderAttempt(db, ref.refundId, ref.attempt))) {
+      // Only a provider that voids is asked to; the first send fixes the method, a resend keeps it.
+      const claimed = await claimProviderAttempt(db, ref.refundId, ref.attempt, provider.voids && ref.method === 'void' ? 'void' : 'refund');
+      if (!claimed) {
         // Another run is sending it: the next try asks the provider what came of that.
         throw ApplicationFailure.retryable(`attempt ${ref.attempt} of ${ref.refundId} is being sent by another run`, 'AttemptBeingSent');
       }
-      try {
-        const submitted = await whileHeartbeating(
+      const send = (sentAs: SentAs) =>
+        whileHeartbeating(
           provider.submitRefund({
             idempotencyKey: providerAttempt.idempotencyKey,
             refundId: refund.id,
@@ -126,9 +151,18 @@ export function createProviderActivities(db: Database, providers: ProviderDirect
             account: fields.open(providerAttempt.destinationAccount, place.attempt(ref.refundId, ref.attempt)),
             accountName: openName(fields, providerAttempt.destinationAccountName, place.holder(ref.refundId, ref.attempt)),
             redirect: cardTransferOf(providerAttempt),
+            sentAs,
+            sale: { capturedAt: payment.capturedAt, acquirerReference: payment.acquirerReference, terminalId: payment.terminalId },
           }),
         );
-        return await remember(providerAttempt, amount, submitted);
+      try {
+        let submitted = await send(claimed);
+        if (submitted.voidRefused) {
+          // The batch settled before the void arrived: nothing moved; the same attempt goes as a refund, once.
+          const asRefund = await voidBecomesRefund(db, ref.refundId, ref.attempt, submitted.voidRefused);
+          if (asRefund) submitted = await send(asRefund);
+        }
+        return await remember((await findProviderAttempt(db, ref.refundId, ref.attempt))!, amount, submitted);
       } catch (error) {
         // "Try again", said by the provider (it may have taken it already) or by a connection never made:
         // still in doubt, asked about first, then sent again under the same key. Anything else is only asked about.
@@ -174,7 +208,7 @@ export function createProviderActivities(db: Database, providers: ProviderDirect
       const key = `${request.correctionId}-a${request.attempt}`;
       const existing = await provider.findReversal(key);
       if (existing) return { reference: existing.reference, refused: null, returned: false };
-      const payout = await provider.findRefund(providerAttempt.idempotencyKey, refund.paymentId);
+      const payout = await provider.findRefund(providerAttempt.idempotencyKey, refund.paymentId, sentAsOf(providerAttempt));
       if (payout?.returned) return { reference: null, refused: null, returned: true };
       try {
         const reversal = await whileHeartbeating(provider.reverseRefund({ idempotencyKey: key, reference: providerAttempt.reference!, amount: request.amount, currency: refund.currency }));
@@ -182,7 +216,7 @@ export function createProviderActivities(db: Database, providers: ProviderDirect
       } catch (error) {
         if (!(error instanceof ProviderReversalRefusedError)) throw error;
         // Refused because the bank sent the payout back a moment ago? Then there was nothing to reverse.
-        const now = await provider.findRefund(providerAttempt.idempotencyKey, refund.paymentId);
+        const now = await provider.findRefund(providerAttempt.idempotencyKey, refund.paymentId, sentAsOf(providerAttempt));
         return now?.returned ? { reference: null, refused: null, returned: true } : { reference: null, refused: error.message, returned: false };
       }
     },
@@ -267,5 +301,14 @@ async function whileHeartbeating<T>(work: Promise<T>): Promise<T> {
 }
 
 function outcomeOf(attempt: ProviderAttemptRow, amount: number): ProviderOutcome {
-  return { state: attempt.state, reference: attempt.reference, traceReference: attempt.traceReference, failureReason: attempt.failureReason, amount };
+  return {
+    state: attempt.state,
+    reference: attempt.reference,
+    traceReference: attempt.traceReference,
+    failureReason: attempt.failureReason,
+    amount,
+    method: attempt.method,
+    // Only a fallen-back void carries a note: why it went as a refund.
+    ...(attempt.methodNote ? { voidRefused: attempt.methodNote } : {}),
+  };
 }

@@ -8,6 +8,7 @@
 import { heartbeat, log } from '@temporalio/activity';
 import { and, asc, eq, gt, inArray, ne, or } from 'drizzle-orm';
 import type { Database } from '../src/db/client';
+import { sentAsOf } from '../src/db/queries/refunds';
 import { providerAttempts, refunds } from '../src/db/schema';
 import { maskText } from '../src/masking';
 import type { ProviderDirectory } from '../src/providers/merchant-providers';
@@ -71,7 +72,7 @@ export function createReconciliationActivities(db: Database, providers: Provider
         for (const attempt of attempts) {
           let found: Awaited<ReturnType<RefundProvider['findRefund']>>;
           try {
-            found = await (await providers.forMerchant(merchantId, attempt.provider)).findRefund(attempt.idempotencyKey, paymentId);
+            found = await (await providers.forMerchant(merchantId, attempt.provider)).findRefund(attempt.idempotencyKey, paymentId, sentAsOf(attempt));
           } catch (error) {
             const why = maskText(error instanceof Error ? error.message : String(error));
             log.warn('reconciliation: no answer to rely on, asked again next sweep', { refundId: id, attempt: attempt.attempt, provider: attempt.provider, error: why });

@@ -16,7 +16,7 @@ import type { DestinationSeal } from '../src/destination-seal';
 import { lastFourOf, openName, place, sealName, type FieldSeal } from '../src/field-seal';
 import { providerIdempotencyKey } from '../src/ids';
 import { queueCustomerNotice, queueStaffNotice, type CustomerNotice, type StaffNotice } from '../src/notifications/step-notices';
-import type { Actor, ProviderName, ProviderState, RefundStatus } from '../workflows/lifecycle';
+import type { Actor, ProviderName, ProviderState, RefundMethod, RefundStatus } from '../workflows/lifecycle';
 import type { Destination, SealedBankAccount } from '../workflows/messages';
 import type { ProposalView } from '../workflows/proposals';
 import { RefundRequestError, type RefundErrorCode } from '../workflows/refusals';
@@ -29,6 +29,9 @@ export interface RefundStepChanges {
   providerState?: ProviderState;
   providerReference?: string | null;
   traceReference?: string | null;
+  /** A card refund: sent as a void or a refund, and why. */
+  providerMethod?: RefundMethod;
+  providerMethodReason?: string;
   needsAttention?: boolean;
   redirectable?: boolean;
   approvals?: ApprovalRecord[];

@@ -15,6 +15,9 @@ import type { AttemptLimit } from './db/queries/failed-attempts';
 import type { SealKey } from './field-seal';
 import type { MerchantScope } from './merchants/merchant-scope';
 import { PAYMENT_CHANNELS, PROVIDER_NAMES, REFUND_REASONS, type ProviderName } from '../workflows/lifecycle';
+import { PROVIDER_MODULES } from './providers/adapters';
+import type { ProviderModule } from './providers/provider-module';
+import { CUTOFF_PATTERN } from './refunds/card-batch';
 
 export interface ApiKey {
   role: KeyRole;
@@ -96,16 +99,21 @@ export interface Config {
 }
 
 /**
- * The adapters that can serve each route: the sandbox everywhere, a real provider where we have one,
- * or `off` (a merchant without that rail: its refunds are refused at the door with `route_unavailable`).
+ * The adapters that can serve each route: the sandbox everywhere, a real provider where we have one
+ * (the wallets here, the others from their modules: providers/adapters.ts), or `off` (a merchant
+ * without that rail: its refunds are refused at the door with `route_unavailable`).
  */
-export const ROUTE_ADAPTERS = {
+const BUILT_IN_ADAPTERS = {
   card: ['sandbox', 'off'],
   wechat: ['wechatpay', 'sandbox', 'off'],
   alipay: ['alipay', 'sandbox', 'off'],
   bank_transfer: ['sandbox', 'off'],
 } as const satisfies Record<ProviderName, readonly string[]>;
-export type AdapterName = (typeof ROUTE_ADAPTERS)[ProviderName][number];
+export const ROUTE_ADAPTERS: Record<ProviderName, readonly string[]> = Object.fromEntries(
+  PROVIDER_NAMES.map((route) => [route, [...PROVIDER_MODULES.filter((module) => module.routes.includes(route)).map((module) => module.adapter), ...BUILT_IN_ADAPTERS[route]]]),
+) as unknown as Record<ProviderName, readonly string[]>;
+/** An adapter's name: a built-in one, or a provider module's. */
+export type AdapterName = (typeof BUILT_IN_ADAPTERS)[ProviderName][number] | (string & {});
 
 /** Every route on the sandbox: development's default. */
 export const SANDBOX_ROUTES: Record<ProviderName, AdapterName> = { card: 'sandbox', wechat: 'sandbox', alipay: 'sandbox', bank_transfer: 'sandbox' };
@@ -114,6 +122,8 @@ export interface ProviderSettings {
   routes: Record<ProviderName, AdapterName>;
   wechatpay?: WechatPaySettings;
   alipay?: AlipaySettings;
+  /** The settings of each provider module a route uses, by adapter name, as its own schema read them. */
+  modules?: Record<string, unknown>;
 }
 
 /**
@@ -200,7 +210,10 @@ export const SECRET_SETTINGS = [
   'ALIPAY_APP_CERT',
   'ALIPAY_PUBLIC_CERT',
   'ALIPAY_ROOT_CERT',
-] as const;
+  ...PROVIDER_MODULES.flatMap((module) => module.secretSettings),
+];
+/** Secret files that are binary (keystores): read as bytes and handed on as base64. */
+const BINARY_SECRET_SETTINGS = new Set(PROVIDER_MODULES.flatMap((module) => module.binarySecretSettings ?? []));
 
 export const DEVELOPMENT_API_KEYS =
   'dev-service=service:pos-backend,dev-support=support:support-1,dev-supervisor-a=supervisor:supervisor-a,dev-supervisor-b=supervisor:supervisor-b,dev-supervisor-c=supervisor:supervisor-c';
@@ -345,7 +358,7 @@ function withSecretFiles(env: Env): Env {
     if (!file) continue;
     if (env[name]) throw new ConfigError(`${name} and ${name}_FILE are both set: give one`);
     try {
-      out[name] = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+      out[name] = BINARY_SECRET_SETTINGS.has(name) ? readFileSync(file).toString('base64') : readFileSync(file, 'utf8').replace(/\r?\n$/, '');
     } catch (error) {
       throw new ConfigError(`${name}_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
     }
@@ -419,7 +432,16 @@ function providerSettings(env: Env, production: boolean, sandboxEnabled: boolean
           gateway: urlSetting(env, 'ALIPAY_GATEWAY', ['https:', 'http:']) ?? 'https://openapi.alipay.com/gateway.do',
         }
       : undefined,
+    modules: Object.fromEntries(PROVIDER_MODULES.filter((module) => used.has(module.adapter)).map((module) => [module.adapter, moduleSettings(module, env)])),
   };
+}
+
+/** A provider module's settings by its own schema; its first complaint names the variable. */
+function moduleSettings(module: ProviderModule, env: Env): unknown {
+  const parsed = module.settings.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new ConfigError(`${String(issue.path[0] ?? module.adapter)}: ${issue.message} (${module.label}, PROVIDER_${module.routes[0]!.toUpperCase()}=${module.adapter})`);
 }
 
 function required(env: Env, name: string, what: string): string {
@@ -590,7 +612,9 @@ export function loadPolicy(env: Env): RefundPolicy {
     feeBps,
     holidays: listSetting(env, 'REFUND_HOLIDAYS'),
     utcOffsetMinutes: utcOffsetSetting(env, 'REFUND_BUSINESS_UTC_OFFSET') ?? DEFAULT_POLICY.utcOffsetMinutes,
+    cardCutoff: env.CARD_SETTLEMENT_CUTOFF || DEFAULT_POLICY.cardCutoff,
   };
+  if (!CUTOFF_PATTERN.test(policy.cardCutoff)) throw new ConfigError(`CARD_SETTLEMENT_CUTOFF: "${policy.cardCutoff}" is not a time of day, HH:MM (23:00)`);
   for (const day of policy.holidays) {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new ConfigError(`REFUND_HOLIDAYS: "${day}" is not a YYYY-MM-DD date`);
   }

@@ -42,6 +42,14 @@ export type ProviderName = (typeof PROVIDER_NAMES)[number];
  */
 export const DESTINATION_TYPES = ['original', 'bank_transfer', 'wechat_bank_card'] as const;
 
+/**
+ * A card refund's two shapes (issue #21), chosen by the workflow: a sale still in the acquirer's
+ * open batch is voided (撤销: whole amount, the money never leaves the cardholder), any other is
+ * refunded (退货). Wallet and bank-transfer attempts are always `refund`.
+ */
+export const REFUND_METHODS = ['refund', 'void'] as const;
+export type RefundMethod = (typeof REFUND_METHODS)[number];
+
 export const PAYMENT_STATUSES = ['pending', 'captured', 'settled', 'failed'] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 

@@ -25,6 +25,11 @@ export interface RefundWorkflowInput {
   createdAt: string;
   /** The route of the first provider attempt (the original payment channel). */
   provider: ProviderName;
+  /**
+   * A whole card sale refunded through an acquirer that voids: until when the sale is in its open
+   * batch. Sent before then it goes as a void, after it as a refund (card-method.ts). Null otherwise.
+   */
+  voidableUntil: string | null;
   /** The policy in force when the refund was requested: later configuration changes do not apply. */
   policy: RefundPolicy;
   /** First wait before asking the provider about a settlement no webhook reported. */

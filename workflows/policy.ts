@@ -34,6 +34,8 @@ export interface RefundPolicy {
   holidays: string[];
   /** The business time zone as minutes east of UTC (China: 480). */
   utcOffsetMinutes: number;
+  /** When card acquirers settle the day's batch (`HH:MM`, business time): before it a whole sale is voided, after it refunded. */
+  cardCutoff: string;
 }
 
 /** What one merchant sets differently from the deployment's policy (issue #17); absent: the deployment's. */
@@ -42,6 +44,8 @@ export interface MerchantPolicy {
   dualApprovalMin?: number;
   /** Refund windows per channel, in days after capture. */
   windowDays?: Partial<Record<PaymentChannel, number>>;
+  /** Its acquirer's settlement cutoff (`HH:MM` in its time zone). */
+  cardCutoff?: string;
 }
 
 /** The deployment's policy with a merchant's own settings over it. */
@@ -54,6 +58,7 @@ export function policyFor(base: RefundPolicy, merchant: MerchantPolicy | undefin
     autoApproveMax: merchant.autoApproveMax ?? base.autoApproveMax,
     dualApprovalMin: merchant.dualApprovalMin ?? base.dualApprovalMin,
     windowMs,
+    cardCutoff: merchant.cardCutoff ?? base.cardCutoff,
   };
 }
 
@@ -71,6 +76,7 @@ export const DEFAULT_POLICY: RefundPolicy = {
   feeBps: {},
   holidays: [],
   utcOffsetMinutes: 480,
+  cardCutoff: '23:00',
 };
 
 export interface ApprovalQuestion {

@@ -14,7 +14,8 @@ import { CancellationScope, isCancellation, proxyActivities } from '@temporalio/
 import type { RefundActivities } from '../activities';
 import type { ProviderCheck, ProviderOutcome } from '../activities/provider-activities';
 import { iso, messageOf, provider, PROVIDER_HEARTBEAT, type PlannedStep, type RefundRun } from './refund-run';
-import type { Actor } from './lifecycle';
+import type { Actor, RefundMethod } from './lifecycle';
+import { cardMethodOf, type CardMethodChoice } from './card-method';
 
 /** The longest wait between two provider status checks when no webhook arrives. */
 export const MAX_POLL_INTERVAL_MS = 6 * 3_600_000;
@@ -33,9 +34,11 @@ export async function payOut(run: RefundRun): Promise<void> {
   const { state, input } = run;
   // Only WeChat Pay's card transfer sends an attempt a second time: the customer is told again, with the card.
   const sentBefore = run.ledger(state.attempt) !== undefined;
+  // A card attempt goes as a void or a refund, by the workflow's clock at the moment it is sent.
+  const choice = state.provider === 'card' ? cardMethodOf({ voidableUntil: input.voidableUntil, firstAttempt: state.attempt === 1, sending: run.netAmount(), wholeSale: input.amount, now: Date.now() }) : null;
   let outcome: ProviderOutcome;
   try {
-    outcome = await provider.submitRefundToProvider({ refundId: input.refundId, attempt: state.attempt });
+    outcome = await provider.submitRefundToProvider({ refundId: input.refundId, attempt: state.attempt, method: choice?.method });
   } catch (error) {
     if (isCancellation(error)) throw error;
     // Asked and sent for as long as the retries ran, with no answer we could rely on: the provider
@@ -45,18 +48,25 @@ export async function payOut(run: RefundRun): Promise<void> {
   }
   run.noteAttempt(state.attempt, state.provider, outcome.amount, outcome.reference);
   Object.assign(state, { providerReference: outcome.reference, traceReference: outcome.traceReference, providerState: outcome.state, redirectable: outcome.redirectable === true });
+  const sentAs = choice ? methodSent(choice, outcome) : {};
   switch (outcome.state) {
     case 'failed':
-      return run.needsAction('provider_declined', { failureReason: outcome.failureReason });
+      return run.needsAction('provider_declined', { failureReason: outcome.failureReason, ...sentAs });
     case 'in_doubt':
       // Sent, and the provider holds nothing under its key: never sent again by itself (SPEC §3).
       return run.needsAction('submission_in_doubt', { attempt: state.attempt, why: 'the provider holds nothing under the attempt’s key; a person decides' });
     case 'accepted':
     case 'settled':
-      return follow(run, outcome, 'submitted', `sent-a${state.attempt}${sentBefore ? '-again' : ''}`);
+      return follow(run, outcome, 'submitted', `sent-a${state.attempt}${sentBefore ? '-again' : ''}`, sentAs);
     default:
       return run.needsAction('provider_failed', { providerState: outcome.state });
   }
+}
+
+/** How a card attempt went, and why: the workflow's choice, or the acquirer's refusal of the void that made it a refund. */
+function methodSent(choice: CardMethodChoice, outcome: ProviderOutcome): { method: RefundMethod; methodReason: string } {
+  if (outcome.method === choice.method) return { method: outcome.method, methodReason: choice.reason };
+  return { method: outcome.method, methodReason: outcome.voidRefused ? `sent as a void (${choice.reason}); ${outcome.voidRefused}, so refunded under the same attempt` : `sent as a ${outcome.method} before` };
 }
 
 /**
@@ -74,10 +84,11 @@ async function follow(run: RefundRun, outcome: ProviderOutcome, type: 'submitted
     hardDeadlineAt: iso(now + input.policy.settlementDeadlineMs),
     expectedArrivalAt: iso(addBusinessDays(now, ARRIVAL_BUSINESS_DAYS[state.provider], input.policy)),
   };
+  const method = typeof detail.method === 'string' ? { providerMethod: detail.method as RefundMethod, providerMethodReason: String(detail.methodReason) } : {};
   const submitted = run.plan(
     type,
     'awaiting_settlement',
-    { providerState: 'accepted', providerReference: outcome.reference, traceReference: outcome.traceReference, needsAttention: false, ...state.deadlines },
+    { providerState: 'accepted', providerReference: outcome.reference, traceReference: outcome.traceReference, needsAttention: false, ...method, ...state.deadlines },
     { notify: { template: 'refund_sent', noticeKey }, detail: { ...detail, attempt: state.attempt, provider: state.provider } },
   );
   // Settled at once: both steps go on record together.

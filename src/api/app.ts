@@ -23,6 +23,7 @@ import { countFailure } from '../db/queries/failed-attempts';
 import { refundRoutes } from './routes/refunds';
 import { sandboxRoutes } from './routes/sandbox';
 import { walletWebhookRoutes } from './routes/wallet-webhooks';
+import { noticeEndpoints, providerModuleNoticeRoutes } from './routes/provider-module-notices';
 
 export function apiRoutes(deps: ApiDeps): RouteSpec[] {
   const routes: RouteSpec[] = [
@@ -34,6 +35,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...merchantRoutes(deps),
     ...auditRoutes(deps),
     ...walletWebhookRoutes(deps),
+    ...providerModuleNoticeRoutes(deps),
     // The sandbox (its inspection and its generic HMAC-signed webhook) exists only where it is enabled.
     ...(deps.config.sandbox.enabled ? [...providerWebhookRoutes(deps), ...sandboxRoutes(deps)] : []),
   ];
@@ -59,6 +61,9 @@ export function createApp(deps: ApiDeps) {
   );
   // Alipay posts its notifications as a signed form; its signature is over the fields as sent.
   app.use('/v1/webhooks/alipay', express.urlencoded({ extended: false, limit: '64kb', verify: keepRawBody }));
+  for (const { notices } of noticeEndpoints(deps)) {
+    if (notices.body === 'form') app.use(`/v1/webhooks/${notices.path}`, express.urlencoded({ extended: false, limit: '64kb', verify: keepRawBody }));
+  }
   app.use(consoleRouter(deps));
   const router = express.Router();
   const routes = apiRoutes(deps);

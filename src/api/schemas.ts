@@ -10,10 +10,12 @@ import {
   PAYMENT_STATUSES,
   PROVIDER_NAMES,
   PROVIDER_STATES,
+  REFUND_METHODS,
   REFUND_REASONS,
   REFUND_STATUSES,
 } from '../../workflows/lifecycle';
 import { WECHAT_REDIRECT_BANKS } from '../providers/wechatpay/wechatpay-protocol';
+import { CUTOFF_PATTERN } from '../refunds/card-batch';
 import { SUPPORTED_CURRENCIES } from '../../workflows/money';
 import { FREE_TEXT, FREE_TEXT_NOT_BLANK, hasLoneSurrogate, SINGLE_LINE_NOT_BLANK, SINGLE_LINE_TEXT, SURROGATE_PROBLEM, TEXT_PROBLEM } from '../../workflows/text';
 
@@ -57,6 +59,13 @@ export const RegisterPaymentBody = z.strictObject({
   status: z.enum(PAYMENT_STATUSES),
   capturedAt: instant,
   payerAccount: z.string().regex(/^[A-Za-z0-9_@.+-]{4,64}$/, 'must be a card number or wallet account id (4–64 characters)'),
+  card: z
+    .strictObject({
+      acquirerReference: z.string().regex(/^[0-9A-Za-z]{1,64}$/, 'must be the sale’s reference at its acquirer (letters and digits)').optional().meta({ description: 'The sale’s reference at its acquirer, which its refund or void names (for ACP acquirers, the sale’s queryId).' }),
+      terminalId: z.string().regex(/^[0-9A-Za-z]{1,32}$/, 'must be the terminal number (letters and digits)').optional().meta({ description: 'The POS terminal that took the sale, as the acquirer numbers it.' }),
+    })
+    .optional()
+    .meta({ description: 'A card sale as its acquirer knows it (channel `card`).' }),
   customer: z
     .strictObject({
       name: line(200, 1).optional(),
@@ -83,6 +92,7 @@ export const Payment = z.object({
   status: z.enum(PAYMENT_STATUSES),
   capturedAt: z.string(),
   payerAccount: z.string().meta({ description: 'Masked: last four digits only.' }),
+  card: z.object({ acquirerReference: z.string().nullable(), terminalId: z.string().nullable() }).nullable(),
   customer: z.object({
     name: z.string().nullable(),
     email: z.string().nullable(),
@@ -182,6 +192,8 @@ export const Refund = z.object({
     reference: z.string().nullable(),
     traceReference: z.string().nullable(),
     state: z.enum(PROVIDER_STATES),
+    method: z.enum(REFUND_METHODS).nullable().meta({ description: 'A card refund, once sent: `void` (撤销, a whole sale still in its open batch: the money never leaves the cardholder) or `refund` (退货). Chosen by the workflow, not the caller.' }),
+    methodReason: z.string().nullable().meta({ description: 'Why it went that way (the batch’s cutoff, a partial refund, a void the acquirer refused as its batch had settled).' }),
     redirectable: z.boolean().meta({
       description: 'WeChat Pay holds this refund as abnormal (the payer’s card or balance could not take it) and can send it on to the payer’s bank card itself: a retry with a `wechat_bank_card` destination.',
     }),
@@ -358,6 +370,7 @@ const MerchantPolicySchema = z
     autoApproveMax: minorUnits.optional().meta({ description: 'Refunds up to this (the payment’s running total) go without approval.' }),
     dualApprovalMin: minorUnits.optional().meta({ description: 'From this, two supervisors approve.' }),
     windowDays: z.strictObject(Object.fromEntries(PAYMENT_CHANNELS.map((c) => [c, z.number().int().min(0).max(3_650).optional()])) as Record<(typeof PAYMENT_CHANNELS)[number], z.ZodOptional<z.ZodNumber>>).optional(),
+    cardCutoff: z.string().regex(CUTOFF_PATTERN, 'must be a time of day, HH:MM').optional().meta({ description: 'Its card acquirer’s settlement cutoff in its time zone (deployment default CARD_SETTLEMENT_CUTOFF, 23:00): a whole sale refunded before it is voided.' }),
   })
   .meta({ description: 'Where the merchant’s policy differs from the deployment’s REFUND_* settings.' });
 const merchantFields = {

@@ -20,8 +20,19 @@ export interface RunningApi {
 export async function startApiServer(options: { config: Config; db: Database; temporal: Client; logger: Logger; port?: number }): Promise<RunningApi> {
   const { config, db, temporal } = options;
   const fields = fieldSealOf(config);
-  const refunds = { db, temporal, taskQueue: config.taskQueue, routes: config.providers.routes, policy: config.policy, providerPollIntervalMs: config.providerPollIntervalMs, merchantWebhooks: config.merchantWebhooks, fields };
-  const app = createApp({ ...options, metrics: createApiMetrics(), seal: destinationSeal(config.destinationSealKey), fields, refunds, keys: keyRing(db, config.apiKeys), providers: merchantProviders(db, fields, config.providers, createProviders(config.providers, db, config.sandbox)) });
+  const deployment = createProviders(config.providers, db, config.sandbox);
+  const refunds = {
+    db,
+    temporal,
+    taskQueue: config.taskQueue,
+    routes: config.providers.routes,
+    voidsCardSales: deployment.card.voids === true,
+    policy: config.policy,
+    providerPollIntervalMs: config.providerPollIntervalMs,
+    merchantWebhooks: config.merchantWebhooks,
+    fields,
+  };
+  const app = createApp({ ...options, metrics: createApiMetrics(), seal: destinationSeal(config.destinationSealKey), fields, refunds, keys: keyRing(db, config.apiKeys), providers: merchantProviders(db, fields, config.providers, deployment) });
   const server: Server = await new Promise((resolve, reject) => {
     const listening = app.listen(options.port ?? options.config.port, options.config.host, (error?: Error) => (error ? reject(error) : resolve(listening)));
   });

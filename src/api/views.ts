@@ -20,6 +20,7 @@ export function paymentView(fields: FieldSeal, payment: PaymentRow, refundIds: s
     status: payment.status,
     capturedAt: payment.capturedAt.toISOString(),
     payerAccount: maskAccount(payment.payerLast4)!,
+    card: payment.acquirerReference || payment.terminalId ? { acquirerReference: payment.acquirerReference, terminalId: payment.terminalId } : null,
     customer: {
       name: openName(fields, payment.customerName, place.customerName(payment.id)),
       email: maskEmail(payment.customerEmail),
@@ -63,6 +64,8 @@ export function refundSummaryView(fields: FieldSeal, refund: RefundRow) {
       reference: refund.providerReference,
       traceReference: refund.traceReference,
       state: refund.providerState,
+      method: refund.providerMethod,
+      methodReason: refund.providerMethodReason,
       redirectable: refund.status === 'requires_action' && refund.redirectable,
     },
     deadlines: {

@@ -79,6 +79,10 @@ export const payments = pgTable(
     customerEmail: text('customer_email'),
     customerPhone: text('customer_phone'),
     customerLocale: customerLocale('customer_locale').notNull().default('zh-CN'),
+    /** A card sale's reference at its acquirer (an ACP queryId, say), which its refund and void name. */
+    acquirerReference: text('acquirer_reference'),
+    /** The POS terminal that took the sale, as the acquirer numbers it: on the voucher. */
+    terminalId: text('terminal_id'),
     /** Hash of the registration body: the same id with another body is a conflict. */
     requestHash: text('request_hash').notNull(),
     refundedAmount: money('refunded_amount').notNull().default(0),
@@ -143,6 +147,14 @@ export const refunds = pgTable(
     providerState: providerState('provider_state').notNull().default('not_sent'),
     providerReference: text('provider_reference'),
     traceReference: text('trace_reference'),
+    /** A card refund: whether it went as a void or a refund (issue #21), and why; null until it is sent. */
+    providerMethod: text('provider_method').$type<'refund' | 'void'>(),
+    providerMethodReason: text('provider_method_reason'),
+    /**
+     * A full refund of a card sale through an acquirer that voids: until when the sale is in its open
+     * batch (the first settlement cutoff after its capture, in the merchant's time zone).
+     */
+    voidableUntil: instant('voidable_until'),
     reservation: reservationState('reservation').notNull().default('reserved'),
     needsAttention: boolean('needs_attention').notNull().default(false),
     /** While it requires action: its provider can send the money on to a bank card itself (WeChat Pay's abnormal refund). */
@@ -294,6 +306,12 @@ export const providerAttempts = pgTable(
     resendable: boolean('resendable').notNull().default(false),
     /** When the attempt was last sent: a provider that needs time before its query is final (Alipay) is asked again until then. */
     lastSentAt: instant('last_sent_at'),
+    /** When it was first sent: card acquirers key a request by its order number and this time (an ACP txnTime). */
+    firstSentAt: instant('first_sent_at'),
+    /** How it goes (issue #21): `void` for a card sale still in its open batch, `refund` otherwise; fixed by its first send. */
+    method: text('method').$type<'refund' | 'void'>().notNull().default('refund'),
+    /** Why it goes that way: the workflow's reason, or the acquirer's refusal of the void it replaced. */
+    methodNote: text('method_note'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -21,6 +21,8 @@ export interface PaymentRegistration {
   status: PaymentStatus;
   capturedAt: string;
   payerAccount: string;
+  /** A card sale as its acquirer knows it: its reference there (an ACP queryId, say) and the terminal that took it. */
+  card?: { acquirerReference?: string; terminalId?: string };
   customer?: { name?: string; email?: string; phone?: string; locale: CustomerLocale };
 }
 
@@ -42,6 +44,8 @@ export async function registerPayment(db: Database, fields: FieldSeal, registrat
     customerEmail: registration.customer?.email ?? null,
     customerPhone: registration.customer?.phone ?? null,
     customerLocale: registration.customer?.locale ?? 'zh-CN',
+    acquirerReference: registration.card?.acquirerReference ?? null,
+    terminalId: registration.card?.terminalId ?? null,
     requestHash: hash,
   });
   if (!result.created && result.payment.requestHash !== hash) {

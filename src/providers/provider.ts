@@ -3,7 +3,9 @@
  * provider's own API to this; the activities speak only this.
  */
 import type { SendingRate } from '../db/queries/send-windows';
-import type { ProviderName, ProviderState } from '../../workflows/lifecycle';
+import type { ProviderName, ProviderState, RefundMethod } from '../../workflows/lifecycle';
+
+export type { RefundMethod };
 
 export interface ProviderRefundRequest {
   /** The refund's key at this provider: a provider that sees it again must not pay again. */
@@ -23,6 +25,26 @@ export interface ProviderRefundRequest {
    * Same key: it is the same refund, paid another way.
    */
   redirect?: { reference: string; bankType: string };
+  /** How the attempt goes (see `SentAs`). */
+  sentAs: SentAs;
+  /** The card sale being refunded, as its acquirer knows it; card adapters need it, wallets do not. */
+  sale: CardSale;
+}
+
+/**
+ * How an attempt was sent, which is how a provider finds it again: its method, and the moment of
+ * its first send (card acquirers key a request by order number *and* send time).
+ */
+export interface SentAs {
+  method: RefundMethod;
+  requestedAt: Date;
+}
+
+export interface CardSale {
+  capturedAt: Date;
+  /** The sale's reference at its acquirer (an ACP queryId, say); null where the payment was registered without one. */
+  acquirerReference: string | null;
+  terminalId: string | null;
 }
 
 export type ProviderRefundStatus = 'pending' | 'settled' | 'canceled' | 'failed';
@@ -37,6 +59,11 @@ export interface ProviderRefund {
   failureReason: string | null;
   /** Failed, and the provider can send it on to a bank card itself (`redirect`): WeChat Pay's ABNORMAL. */
   redirectable?: boolean;
+  /**
+   * A void the acquirer refused, verifiably and with nothing done, because the sale is no longer in
+   * an open batch: the same attempt goes again as a refund, once. Says why, in the acquirer's words.
+   */
+  voidRefused?: string;
 }
 
 export interface RefundProvider {
@@ -52,6 +79,8 @@ export interface RefundProvider {
    * in doubt and is asked again. Absent: the provider's verified "not found" is final at once.
    */
   readonly absentIsFinalAfterMs?: number;
+  /** The provider can void a sale still in its open batch (a card acquirer); absent, every attempt is a refund. */
+  readonly voids?: boolean;
   /** How many refunds a second this provider account takes (WeChat Pay: 150 per merchant); absent, no limit of ours. */
   readonly sendingRate?: SendingRate;
   /**
@@ -66,7 +95,7 @@ export interface RefundProvider {
    * verified answer is that it holds none. Anything less than a verified answer throws
    * `ProviderUnavailableError`: "not found" is never read from a page nobody signed.
    */
-  findRefund(idempotencyKey: string, paymentId: string): Promise<ProviderRefund | null>;
+  findRefund(idempotencyKey: string, paymentId: string, sent?: SentAs): Promise<ProviderRefund | null>;
   /** Cancels a refund still pending; throws `ProviderCannotCancelError` once money has moved. */
   cancelRefund(reference: string): Promise<ProviderRefund>;
   /**

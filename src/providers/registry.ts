@@ -5,6 +5,7 @@
 import type { ProviderSettings } from '../config';
 import type { Database } from '../db/client';
 import { PROVIDER_NAMES, type ProviderName } from '../../workflows/lifecycle';
+import { providerModule } from './adapters';
 import { OffRoute } from './off-route';
 import type { ProviderRegistry, RefundProvider } from './provider';
 import { AlipayProvider } from './alipay/alipay-provider';
@@ -23,6 +24,12 @@ export function createProviders(settings: ProviderSettings, db: Database, sandbo
         return new AlipayProvider(settings.alipay!);
       case 'off':
         return new OffRoute(route);
+      default: {
+        // A provider module's adapter, built from the settings its own schema read.
+        const module = providerModule(adapter);
+        if (!module || !settings.modules || !(adapter in settings.modules)) throw new Error(`no settings for adapter ${adapter} of the ${route} route`);
+        return module.create(settings.modules[adapter]);
+      }
     }
   };
   return Object.fromEntries(PROVIDER_NAMES.map((route) => [route, providerOf(route)])) as ProviderRegistry;

@@ -25,6 +25,7 @@ import type { MerchantRow } from '../db/schema';
 import { addToAutomaticTotal } from '../db/queries/automatic-refund-totals';
 import { RefundRequestError } from './refund-errors';
 import { requireRouteOpen, type RouteAdapters } from './routes';
+import { batchClosesAt } from './card-batch';
 
 /** What a refund's workflow is started with, besides the refund itself. */
 export interface WorkflowDefaults {
@@ -50,6 +51,8 @@ export interface RefundServiceDeps extends WorkflowDefaults {
   taskQueue: string;
   /** Which routes this deployment pays out along. */
   routes: RouteAdapters;
+  /** The card route's acquirer voids a sale still in its open batch; the sandbox only refunds. */
+  voidsCardSales?: boolean;
   /** Seals account numbers at rest: the payer's, opened from the payment, is sealed again to the refund's row. */
   fields: FieldSeal;
 }
@@ -95,7 +98,7 @@ export async function startWorkflowOfRefund(deps: RefundServiceDeps, refund: Ref
 
 /** The database half of taking a refund request: checks, reservation, the refund row, in one transaction. */
 export async function recordRefundRequest(
-  deps: Pick<RefundServiceDeps, 'db' | 'policy' | 'routes' | 'fields'>,
+  deps: Pick<RefundServiceDeps, 'db' | 'policy' | 'routes' | 'fields' | 'voidsCardSales'>,
   caller: RefundCaller,
   idempotencyKey: string,
   request: RefundRequest,
@@ -112,7 +115,7 @@ export async function recordRefundRequest(
 
 async function recordRefund(
   tx: Executor,
-  { policy: deploymentPolicy, routes, fields }: Pick<RefundServiceDeps, 'policy' | 'routes' | 'fields'>,
+  { policy: deploymentPolicy, routes, fields, voidsCardSales }: Pick<RefundServiceDeps, 'policy' | 'routes' | 'fields' | 'voidsCardSales'>,
   caller: RefundCaller,
   idempotencyKey: string,
   hash: string,
@@ -181,6 +184,7 @@ async function recordRefund(
         destinationAccount: destination,
         destinationLast4: payment.payerLast4,
         provider: payment.channel,
+        voidableUntil: voidsCardSales ? voidableUntilOf(payment, request, policy, merchant) : null,
         createdAt,
         approvalDueAt: approvals > 0 ? new Date(createdAt.getTime() + policy.approvalTimeoutMs) : null,
       },
@@ -195,6 +199,15 @@ async function recordRefund(
     ),
   ]);
   return { refund, replayed: false, created, merchant: merchant ?? null };
+}
+
+/**
+ * A whole card sale, refunded through an acquirer that voids, not yet settled by the merchant's
+ * word: until when it is in its open batch (the workflow voids it before then, refunds it after).
+ */
+function voidableUntilOf(payment: PaymentRow, request: RefundRequest, policy: RefundPolicy, merchant: MerchantRow | undefined): Date | null {
+  if (payment.channel !== 'card' || payment.status !== 'captured' || request.amount !== payment.amount) return null;
+  return batchClosesAt(payment.capturedAt, policy.cardCutoff, { timeZone: merchant?.timeZone, utcOffsetMinutes: policy.utcOffsetMinutes });
 }
 
 /** SPEC §2 rules 1 and 3 and the policy's refund window, in the order a caller would fix them. */
@@ -248,6 +261,7 @@ export function workflowInputOf(refund: RefundRow, deps: WorkflowDefaults, merch
     requiredApprovals: refund.requiredApprovals as 0 | 1 | 2,
     createdAt: refund.createdAt.toISOString(),
     provider: refund.provider,
+    voidableUntil: refund.voidableUntil?.toISOString() ?? null,
     policy: policyFor(deps.policy, merchant?.policy),
     providerPollIntervalMs: deps.providerPollIntervalMs,
     // No endpoint, nothing to deliver: the workflow schedules no deliveries (a merchant added

@@ -35,7 +35,7 @@ const adapter = () => new AlipayProvider(alipay.settings(), { timeoutMs: 2_000 }
 const keyPair = () => generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
 
 function request(overrides: Partial<ProviderRefundRequest> = {}): ProviderRefundRequest {
-  return { idempotencyKey: `${uniqueId('rf')}-a1`, refundId: uniqueId('rf'), paymentId: uniqueId('pay'), paymentAmount: 10_000, amount: 1_234, currency: 'CNY', account: '138****0002', accountName: null, ...overrides };
+  return { idempotencyKey: `${uniqueId('rf')}-a1`, refundId: uniqueId('rf'), paymentId: uniqueId('pay'), paymentAmount: 10_000, amount: 1_234, currency: 'CNY', account: '138****0002', accountName: null, sentAs: { method: 'refund', requestedAt: new Date() }, sale: { capturedAt: new Date(), acquirerReference: null, terminalId: null }, ...overrides };
 }
 
 describe('the adapter, against the simulated gateway', () => {

@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 function request(): ProviderRefundRequest {
-  return { idempotencyKey: `${uniqueId('rf').replace('_', '-')}-a1`, refundId: uniqueId('rf'), paymentId: uniqueId('pay'), paymentAmount: 10_000, amount: 1_500, currency: 'CNY', account: 'wx-openid-0001', accountName: null };
+  return { idempotencyKey: `${uniqueId('rf').replace('_', '-')}-a1`, refundId: uniqueId('rf'), paymentId: uniqueId('pay'), paymentAmount: 10_000, amount: 1_500, currency: 'CNY', account: 'wx-openid-0001', accountName: null, sentAs: { method: 'refund', requestedAt: new Date() }, sale: { capturedAt: new Date(), acquirerReference: null, terminalId: null } };
 }
 
 /** What the service's notification route does with a notification: open it with the merchant's keys. */

@@ -41,7 +41,7 @@ afterAll(async () => {
 });
 
 function request(overrides: Partial<ProviderRefundRequest> = {}): ProviderRefundRequest {
-  return { idempotencyKey: uniqueId('rf').replace('_', '-') + '-a1', refundId: uniqueId('rf'), paymentId: uniqueId('pay'), paymentAmount: 10_000, amount: 2_500, currency: 'CNY', account: 'wx-openid-0001', accountName: null, ...overrides };
+  return { idempotencyKey: uniqueId('rf').replace('_', '-') + '-a1', refundId: uniqueId('rf'), paymentId: uniqueId('pay'), paymentAmount: 10_000, amount: 2_500, currency: 'CNY', account: 'wx-openid-0001', accountName: null, sentAs: { method: 'refund', requestedAt: new Date() }, sale: { capturedAt: new Date(), acquirerReference: null, terminalId: null }, ...overrides };
 }
 
 describe('the adapter, against the simulator over HTTP', () => {

@@ -153,7 +153,7 @@ describe('providers per route', () => {
   });
 
   it('in production, wants every route named, the sandbox only when enabled, and each adapter’s credentials', () => {
-    expect(() => loadConfig(production)).toThrow(/PROVIDER_CARD must be set in production: no adapter serves card refunds \(one of sandbox, off\)/);
+    expect(() => loadConfig(production)).toThrow(/PROVIDER_CARD must be set in production: no adapter serves card refunds \(one of unionpay, sandbox, off\)/);
     const allOff = { ...production, PROVIDER_CARD: 'off', PROVIDER_WECHAT: 'off', PROVIDER_ALIPAY: 'off', PROVIDER_BANK_TRANSFER: 'off' };
     expect(loadConfig(allOff).sandbox.enabled).toBe(false);
     expect(() => loadConfig({ ...allOff, PROVIDER_CARD: 'sandbox' })).toThrow(/PROVIDER_CARD=sandbox needs SANDBOX_ENABLED=true/);

@@ -17,6 +17,7 @@ import type { Actor, ProviderState, RefundStatus } from '../../../workflows/life
 import { merchantEventsOfStep } from '../../../workflows/merchant-events';
 import { recordMerchantEvents } from './merchant-events';
 import { shiftPaymentTotals } from './payments';
+import type { RefundMethod, SentAs } from '../../providers/provider';
 
 export type NewRefund = typeof refunds.$inferInsert;
 export type RefundChanges = Partial<Omit<NewRefund, 'id' | 'paymentId' | 'amount' | 'createdAt'>>;
@@ -233,10 +234,18 @@ export async function updateProviderAttempt(
  * wins; the other asks the provider instead. A claimed attempt never goes back to `not_sent`: once
  * sent, only the provider's answer says where it stands.
  */
-export async function claimProviderAttempt(db: Executor, refundId: string, attempt: number): Promise<boolean> {
-  const claimed = await db
+export async function claimProviderAttempt(db: Executor, refundId: string, attempt: number, method: RefundMethod): Promise<SentAs | null> {
+  const [claimed] = await db
     .update(providerAttempts)
-    .set({ state: 'in_doubt', resendable: false, lastSentAt: sql`now()`, updatedAt: sql`now()` })
+    .set({
+      state: 'in_doubt',
+      resendable: false,
+      lastSentAt: sql`now()`,
+      // The first send fixes how the attempt goes and the time it is known by; a resend keeps both.
+      firstSentAt: sql`coalesce(${providerAttempts.firstSentAt}, now())`,
+      method: sql`case when ${providerAttempts.state} = 'not_sent' then ${method} else ${providerAttempts.method} end`,
+      updatedAt: sql`now()`,
+    })
     .where(
       and(
         eq(providerAttempts.refundId, refundId),
@@ -244,8 +253,27 @@ export async function claimProviderAttempt(db: Executor, refundId: string, attem
         or(eq(providerAttempts.state, 'not_sent'), and(eq(providerAttempts.state, 'in_doubt'), eq(providerAttempts.resendable, true))),
       ),
     )
-    .returning({ attempt: providerAttempts.attempt });
-  return claimed.length === 1;
+    .returning({ method: providerAttempts.method, firstSentAt: providerAttempts.firstSentAt });
+  return claimed ? { method: claimed.method, requestedAt: claimed.firstSentAt! } : null;
+}
+
+/**
+ * A void the acquirer verifiably refused (its batch settled): the same attempt goes as a refund,
+ * once — only a `void` becomes a `refund`, never back. Left sendable: the refund has not been sent,
+ * and a second send of it is the same order number and time, which the acquirer takes once.
+ */
+export async function voidBecomesRefund(db: Executor, refundId: string, attempt: number, why: string): Promise<SentAs | null> {
+  const [switched] = await db
+    .update(providerAttempts)
+    .set({ method: 'refund', methodNote: why, resendable: true, updatedAt: sql`now()` })
+    .where(and(eq(providerAttempts.refundId, refundId), eq(providerAttempts.attempt, attempt), eq(providerAttempts.method, 'void'), eq(providerAttempts.state, 'in_doubt')))
+    .returning({ method: providerAttempts.method, firstSentAt: providerAttempts.firstSentAt });
+  return switched ? { method: switched.method, requestedAt: switched.firstSentAt! } : null;
+}
+
+/** How an attempt went (or will go), as its provider finds it again. */
+export function sentAsOf(attempt: ProviderAttemptRow): SentAs {
+  return { method: attempt.method, requestedAt: attempt.firstSentAt ?? attempt.createdAt };
 }
 
 /**
