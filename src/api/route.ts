@@ -19,6 +19,8 @@ export interface Reply {
   text?: string;
   /** A body written piece by piece as it is read (the audit export), never held whole. */
   stream?: AsyncIterable<string>;
+  /** Bytes as they are (a PDF), with their Content-Type in `headers`. */
+  bytes?: Buffer;
 }
 
 export interface RouteContext<P, Q, B, H> {
@@ -89,6 +91,7 @@ export function mountRoutes(router: Router, routes: readonly RouteSpec[], keys: 
       for (const [name, value] of Object.entries(reply.headers ?? {})) if (value !== undefined) res.setHeader(name, value);
       res.status(reply.status);
       if (reply.stream) await writeStream(res, reply.stream);
+      else if (reply.bytes) res.end(reply.bytes);
       else if (reply.text !== undefined) res.send(reply.text);
       else if (reply.body === undefined) res.end();
       else res.json(reply.body);

@@ -48,6 +48,7 @@ const instant = z.iso
 
 export const PaymentIdParams = z.object({ id: reference });
 export const RefundIdParams = z.object({ id: z.string().regex(/^rf_[0-9A-Z]{26}$/, 'is not a refund id') });
+export const VoucherQuery = z.strictObject({ locale: z.enum(CUSTOMER_LOCALES).default('zh-CN').meta({ description: 'The voucher’s language.' }) });
 
 export const RegisterPaymentBody = z.strictObject({
   id: reference.meta({ description: 'The client’s transaction reference.' }),

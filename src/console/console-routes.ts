@@ -18,8 +18,8 @@ import { auditLines, auditRows } from '../audit/audit-export';
 import { countFailure, secondsBlocked } from '../db/queries/failed-attempts';
 import { notificationsOfRefund } from '../db/queries/notifications';
 import { findPayment } from '../db/queries/payments';
-import { findMerchant } from '../db/queries/merchants';
-import { voucherPage } from './voucher';
+import { voucherFactsOf, voucherOf, voucherPage, type VoucherFacts } from './voucher';
+import { voucherPdf } from './voucher-pdf';
 import { refundReportGroups, refundReportSummary, reportRangeProblem, type ReportGrouping, type ReportRange } from '../db/queries/reports';
 import { awaitingApprovalOldestFirst, findRefund, latestEventsOf, listRefunds, providerAttemptsOf, refundTimeline, stuckOldestFirst } from '../db/queries/refunds';
 import type { RefundRow } from '../db/schema';
@@ -276,13 +276,21 @@ export function consoleRouter(deps: ApiDeps): express.Router {
     await showRefund(req, res, 200);
   });
 
-  router.get('/console/refunds/:id/voucher', signedIn, async (req, res) => {
-    const context = contextOf(req, res);
-    const refund = await findRefund(db, String(req.params.id));
-    if (!refund || !sees(sessionIn(res).merchants, refund.merchantId)) return res.status(404).type('html').send(messagePage(context, context.text.notFound));
-    const [timeline, payment, merchant] = await Promise.all([refundTimeline(db, refund.id), findPayment(db, refund.paymentId), findMerchant(db, refund.merchantId)]);
-    res.type('html').send(voucherPage(context, { refund: forPage(deps.fields, refund, timeline), payment: payment!, merchantName: merchant?.name ?? null, settledAt: refund.settledAt, issuedAt: new Date() }));
-  });
+  /** The voucher of a refund this session sees, for `render`; the console's not-found page otherwise. */
+  const voucherRoute = (path: string, render: (context: PageContext, facts: VoucherFacts, res: Response) => void) =>
+    router.get(path, signedIn, async (req, res) => {
+      const context = contextOf(req, res);
+      const refund = await findRefund(db, String(req.params.id));
+      if (!refund || !sees(sessionIn(res).merchants, refund.merchantId)) return res.status(404).type('html').send(messagePage(context, context.text.notFound));
+      render(context, await voucherFactsOf(db, deps.fields, refund), res);
+    });
+  voucherRoute('/console/refunds/:id/voucher', (context, facts, res) => res.type('html').send(voucherPage(context, facts)));
+  voucherRoute('/console/refunds/:id/voucher.pdf', (context, facts, res) =>
+    res
+      .type('application/pdf')
+      .setHeader('Content-Disposition', `inline; filename="voucher-${facts.refund.id}.pdf"`)
+      .send(voucherPdf(voucherOf(context.text, facts), deps.config.policy.utcOffsetMinutes)),
+  );
 
   decisionRoute('/console/refunds/:id/approve', ApproveBody, (body) => ({ kind: 'approve', comment: body.comment }), 'approved');
   decisionRoute('/console/refunds/:id/reject', RejectBody, (body) => ({ kind: 'reject', reason: body.reason }), 'rejected');

@@ -204,7 +204,7 @@ export function refundPage(
   ${refund.corrections.length ? html`<dt>${text.corrections}</dt><dd>${refund.corrections.map((correction) => html`${facts(correction)}<br>`)}</dd>` : ''}
 </dl>
 ${decisionForms(context, refund, choices)}
-<p class="no-print"><a href="/console/refunds/${refund.id}/voucher">${text.voucherLink}</a></p>
+<p class="no-print"><a href="/console/refunds/${refund.id}/voucher">${text.voucherLink}</a> · <a href="/console/refunds/${refund.id}/voucher.pdf">${text.voucherPdf}</a></p>
 ${attempts.length ? html`<h2>${text.operations}</h2>${attemptTable(text, refund.currency, attempts)}` : ''}
 ${messages.length ? html`<h2>${text.messages}</h2>${messageTable(text, messages)}` : ''}
 <h2>${text.timeline}</h2>

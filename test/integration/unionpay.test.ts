@@ -43,7 +43,7 @@ afterAll(async () => {
   await unionpay.stop();
 });
 
-const adapter = (overrides: Partial<UnionPaySettings> = {}) => new UnionPayProvider({ ...settings, ...overrides }, { timeoutMs: 2_000 });
+const adapter = (overrides: Partial<UnionPaySettings> = {}) => new UnionPayProvider({ ...settings, ...overrides }, { timeoutMs: 10_000 });
 
 function request(saleAmount: number, overrides: Partial<ProviderRefundRequest> = {}): ProviderRefundRequest {
   const sale = unionpay.addSale(saleAmount);

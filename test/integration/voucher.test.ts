@@ -4,6 +4,10 @@
  * desktop's 1280 px and a phone's 390 px, nothing wider than the screen, the account masked.
  */
 import '../support/quiet-temporal';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { DEVELOPMENT_API_KEYS } from '../../src/config';
 import { textOf } from '../../src/console/text';
@@ -68,4 +72,36 @@ it('another merchant’s key finds no voucher: 404', async () => {
   const page = await signIn(browser, running.service.apiUrl!, key);
   const answer = await page.goto(`/console/refunds/${refund.id}/voucher`);
   expect(answer?.status()).toBe(404);
+});
+
+/** A PDF's text as PDF.js reads it (a child process: PDF.js is an ES module). */
+function pdfText(pdf: Buffer): { pages: string[]; title: string | null } {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'voucher-')), 'voucher.pdf');
+  writeFileSync(file, pdf);
+  return JSON.parse(execFileSync(process.execPath, [path.join(__dirname, '../support/pdf-text.mjs'), file], { encoding: 'utf8' }));
+}
+
+it.each([
+  { locale: 'zh-CN', says: ['退款凭证', '原交易', '查询编号', '退款金额', '静安旗舰店', textOf('zh-CN').reasons.defective] },
+  { locale: 'en', says: ['Refund voucher', 'Original payment', 'Trace reference', 'Refund amount', textOf('en').reasons.defective] },
+])('the PDF through the API ($locale) opens, and its text has the trace reference, the facts, and only the masked account', async ({ locale, says }) => {
+  const answer = await fetch(`${running.service.apiUrl}/v1/refunds/${refund.id}/voucher?locale=${locale}`, { headers: { Authorization: 'Bearer dev-support' } });
+  expect(answer.status).toBe(200);
+  expect(answer.headers.get('content-type')).toBe('application/pdf');
+  const pdf = Buffer.from(await answer.arrayBuffer());
+  expect(pdf.subarray(0, 8).toString('latin1')).toBe('%PDF-1.7');
+  const { pages, title } = pdfText(pdf);
+  const text = pages.join('\n');
+  for (const words of [...says, refund.id, refund.orderId, refund.traceReference, '****8888', 'supervisor-a', 'photos checked', '¥1,200.00']) expect([words, text.includes(words)]).toEqual([words, true]);
+  expect(text).not.toContain(PAYER);
+  expect(title).toContain(refund.id);
+});
+
+it('the PDF from the console, for the session’s merchants only', async () => {
+  const page = await signIn(browser, running.service.apiUrl!, 'dev-support');
+  const answer = await page.request.get(`${running.service.apiUrl}/console/refunds/${refund.id}/voucher.pdf`);
+  expect(answer.status()).toBe(200);
+  expect(pdfText(await answer.body()).pages.join('')).toContain(refund.traceReference);
+  const other = await fetch(`${running.service.apiUrl}/v1/refunds/${refund.id}/voucher`, { headers: { Authorization: `Bearer ${ADMIN}` } });
+  expect(other.status).toBe(403); // an admin key manages merchants and keys, and reads no refunds
 });

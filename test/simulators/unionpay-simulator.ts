@@ -11,9 +11,9 @@
  * plan: a response code to answer instead of acting, or an answer lost after acting.
  */
 import { createHash, createSign, createVerify, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import forge from 'node-forge';
+import { LocalSimulator } from './local-server';
 
 /** The response codes of ACP's appendix this simulator can answer with (besides 00), with their messages. */
 export const ACP_CODES = {
@@ -81,7 +81,7 @@ interface Transaction {
 
 const OWNER = '中国银联股份有限公司';
 
-export class UnionPaySimulator {
+export class UnionPaySimulator extends LocalSimulator {
   readonly merId = `777290058${randomBytes(3).readUIntBE(0, 3).toString().padStart(6, '0')}`.slice(0, 15);
   readonly keystorePassword = randomBytes(6).toString('hex');
   readonly chain = issueChain(OWNER);
@@ -94,20 +94,6 @@ export class UnionPaySimulator {
   settleAfterMs = 1_000;
   private readonly transactions = new Map<string, Transaction>();
   private readonly plans = new Map<string, SalePlan>();
-  private server?: Server;
-  url = '';
-
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-  }
-
   /** The service's settings for this simulator (PROVIDER_CARD=unionpay). */
   env(backUrl = 'http://127.0.0.1:1/v1/webhooks/unionpay'): Record<string, string> {
     return {
@@ -174,7 +160,7 @@ export class UnionPaySimulator {
     };
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const fields = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));

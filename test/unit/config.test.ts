@@ -153,13 +153,13 @@ describe('providers per route', () => {
   });
 
   it('in production, wants every route named, the sandbox only when enabled, and each adapter’s credentials', () => {
-    expect(() => loadConfig(production)).toThrow(/PROVIDER_CARD must be set in production: no adapter serves card refunds \(one of unionpay, sandbox, off\)/);
+    expect(() => loadConfig(production)).toThrow(/PROVIDER_CARD must be set in production: no adapter serves card refunds \(one of unionpay, lakala, sandbox, off\)/);
     const allOff = { ...production, PROVIDER_CARD: 'off', PROVIDER_WECHAT: 'off', PROVIDER_ALIPAY: 'off', PROVIDER_BANK_TRANSFER: 'off' };
     expect(loadConfig(allOff).sandbox.enabled).toBe(false);
     expect(() => loadConfig({ ...allOff, PROVIDER_CARD: 'sandbox' })).toThrow(/PROVIDER_CARD=sandbox needs SANDBOX_ENABLED=true/);
     expect(() => loadConfig({ ...allOff, PROVIDER_CARD: 'sandbox', SANDBOX_ENABLED: 'true' })).toThrow(/PROVIDER_WEBHOOK_SECRET must be set/);
     expect(loadConfig({ ...allOff, PROVIDER_CARD: 'sandbox', SANDBOX_ENABLED: 'true', PROVIDER_WEBHOOK_SECRET: WEBHOOK_SECRET }).providers.routes.card).toBe('sandbox');
-    expect(() => loadConfig({ ...allOff, PROVIDER_CARD: 'wechatpay' })).toThrow(/PROVIDER_CARD: "wechatpay" is not one of sandbox, off/);
+    expect(() => loadConfig({ ...allOff, PROVIDER_CARD: 'wechatpay' })).toThrow(/PROVIDER_CARD: "wechatpay" is not one of unionpay, lakala, sandbox, off/);
     for (const name of Object.keys(wechat).filter((n) => n.startsWith('WECHATPAY_'))) {
       expect(() => loadConfig({ ...allOff, ...wechat, [name]: '' })).toThrow(new RegExp(`${name} must`));
     }

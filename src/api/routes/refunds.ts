@@ -8,7 +8,10 @@ import type { MerchantScope } from '../../merchants/merchant-scope';
 import { refundCallerOf } from '../auth';
 import { invalidField } from '../problems';
 import { route } from '../route';
-import { CreateRefundBody, CreateRefundHeaders, ListRefundsQuery, Problem, Refund, RefundIdParams, RefundList } from '../schemas';
+import { CreateRefundBody, CreateRefundHeaders, ListRefundsQuery, Problem, Refund, RefundIdParams, RefundList, VoucherQuery } from '../schemas';
+import { voucherFactsOf, voucherOf } from '../../console/voucher';
+import { voucherPdf } from '../../console/voucher-pdf';
+import { textOf } from '../../console/text';
 import { refundSummaryView, refundView } from '../views';
 
 export function refundRoutes(deps: ApiDeps) {
@@ -57,6 +60,21 @@ export function refundRoutes(deps: ApiDeps) {
       responses: { 200: { description: 'The refund', schema: Refund }, 404: { description: 'No such refund', schema: Problem } },
       async handle({ params, caller }) {
         return { status: 200, body: await showRefund(params.id, caller!.merchants) };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/refunds/:id/voucher',
+      tag: 'refunds',
+      summary: 'The refund’s voucher (退款凭证) as a PDF: merchant, terminal and order, the original payment, amount, how and why it was refunded, approvals, trace reference and times; accounts masked',
+      access: ['service', 'support', 'supervisor'],
+      params: RefundIdParams,
+      query: VoucherQuery,
+      responses: { 200: { description: 'The voucher, application/pdf', contentType: 'application/pdf' }, 404: { description: 'No such refund', schema: Problem } },
+      async handle({ params, query, caller }) {
+        const facts = await voucherFactsOf(deps.db, deps.fields, await requireRefund(deps.db, params.id, caller!.merchants));
+        const pdf = voucherPdf(voucherOf(textOf(query.locale), facts), deps.config.policy.utcOffsetMinutes);
+        return { status: 200, bytes: pdf, headers: { 'Content-Type': 'application/pdf', 'Content-Disposition': `inline; filename="voucher-${params.id}.pdf"` } };
       },
     }),
     route({
