@@ -2,7 +2,6 @@
  * Every setting the service reads from its environment, parsed and checked once at start. A bad
  * value stops the process with a message naming the variable, never a surprise later.
  */
-import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_POOL_SIZE } from './db/client';
@@ -100,13 +99,13 @@ export interface Config {
 
 /**
  * The adapters that can serve each route: the sandbox everywhere, a real provider where we have one
- * (the wallets here, the others from their modules: providers/adapters.ts), or `off` (a merchant
+ * (the provider modules: providers/adapters.ts), or `off` (a merchant
  * without that rail: its refunds are refused at the door with `route_unavailable`).
  */
 const BUILT_IN_ADAPTERS = {
   card: ['sandbox', 'off'],
-  wechat: ['wechatpay', 'sandbox', 'off'],
-  alipay: ['alipay', 'sandbox', 'off'],
+  wechat: ['sandbox', 'off'],
+  alipay: ['sandbox', 'off'],
   bank_transfer: ['sandbox', 'off'],
 } as const satisfies Record<ProviderName, readonly string[]>;
 export const ROUTE_ADAPTERS: Record<ProviderName, readonly string[]> = Object.fromEntries(
@@ -120,58 +119,8 @@ export const SANDBOX_ROUTES: Record<ProviderName, AdapterName> = { card: 'sandbo
 
 export interface ProviderSettings {
   routes: Record<ProviderName, AdapterName>;
-  wechatpay?: WechatPaySettings;
-  alipay?: AlipaySettings;
-  /** The settings of each provider module a route uses, by adapter name, as its own schema read them. */
+  /** The settings of each provider module a route uses, by adapter name, as its own schema read them (see `settingsOf`). */
   modules?: Record<string, unknown>;
-}
-
-/**
- * WeChat Pay API v3: "WeChat Pay public key" mode (the mode WeChat gives new merchants),
- * platform-certificate mode, or both while a merchant moves from certificates to the public key.
- */
-/** WeChat Pay's limit on refund requests (申请退款), per merchant: 150 a second. */
-export const WECHAT_REFUNDS_PER_SECOND = 150;
-
-export interface WechatPaySettings {
-  mchid: string;
-  /** Serial number of the merchant API certificate: says which key signed our requests. */
-  merchantSerial: string;
-  /** The merchant API private key (PEM): signs our requests. */
-  privateKey: string;
-  /** The WeChat Pay public key and its id (PUB_KEY_ID_…): verify WeChat's answers and notifications. */
-  publicKeyId?: string;
-  publicKey?: string;
-  /** WeChat Pay platform certificates (PEM), for a merchant on them or moving off them; newer ones are fetched as they come. */
-  platformCertificates: string[];
-  /** APIv3 key (32 characters): decrypts notifications. */
-  apiV3Key: string;
-  baseUrl: string;
-  /** As a service provider (服务商) refunding for this sub-merchant: `mchid` is then the sp_mchid. */
-  subMchid?: string;
-  /** Refund requests a second this merchant may send: WeChat Pay answers FREQUENCY_LIMITED beyond its limit. */
-  requestsPerSecond: number;
-  /** Where WeChat Pay posts refund notifications: this API's /v1/webhooks/wechatpay as the internet reaches it. */
-  notifyUrl: string;
-}
-
-/**
- * Alipay, in one of its two key modes: Alipay's public key (公钥模式), or public-key certificates
- * (公钥证书模式: the app's certificate, Alipay's, and Alipay's root chain), which Alipay requires for
- * some products and merchants.
- */
-export interface AlipaySettings {
-  appId: string;
-  /** The app's private key (PKCS#8 PEM, whatever form it was given in): signs our requests (RSA2). */
-  privateKey: string;
-  /** Alipay's public key (PEM): verifies Alipay's answers and notifications. Absent in certificate mode. */
-  alipayPublicKey?: string;
-  /** Certificate mode: the app's public-key certificate, Alipay's, and Alipay's root certificates (PEM). */
-  certificates?: { app: string; alipay: string; root: string };
-  /** Alipay's gateway: production, or the sandbox gateway for a sandbox app. */
-  gateway: string;
-  /** The app acting for a merchant who authorised it (第三方应用授权): that merchant's token. */
-  appAuthToken?: string;
 }
 
 export interface TemporalSecurity {
@@ -201,15 +150,6 @@ export const SECRET_SETTINGS = [
   'TEMPORAL_TLS_KEY',
   'TEMPORAL_TLS_CA',
   'SMTP_URL',
-  'WECHATPAY_PRIVATE_KEY',
-  'WECHATPAY_PUBLIC_KEY',
-  'WECHATPAY_PLATFORM_CERTIFICATES',
-  'WECHATPAY_APIV3_KEY',
-  'ALIPAY_PRIVATE_KEY',
-  'ALIPAY_PUBLIC_KEY',
-  'ALIPAY_APP_CERT',
-  'ALIPAY_PUBLIC_CERT',
-  'ALIPAY_ROOT_CERT',
   ...PROVIDER_MODULES.flatMap((module) => module.secretSettings),
 ];
 /** Secret files that are binary (keystores): read as bytes and handed on as base64. */
@@ -334,11 +274,9 @@ export function loadConfig(given: Env = process.env): Config {
   };
 }
 
-/** A URL setting; `requiredAs` (what to give) makes it required. */
-function urlSetting(env: Env, name: string, protocols: string[]): string | undefined;
-function urlSetting(env: Env, name: string, protocols: string[], requiredAs: string): string;
-function urlSetting(env: Env, name: string, protocols: string[], requiredAs?: string): string | undefined {
-  const value = requiredAs ? required(env, name, requiredAs) : env[name];
+/** An optional URL setting, of one of `protocols`. */
+function urlSetting(env: Env, name: string, protocols: string[]): string | undefined {
+  const value = env[name];
   if (!value) return undefined;
   let url: URL;
   try {
@@ -412,108 +350,21 @@ function providerSettings(env: Env, production: boolean, sandboxEnabled: boolean
   const used = new Set(Object.values(routes));
   return {
     routes,
-    wechatpay: used.has('wechatpay')
-      ? {
-          mchid: required(env, 'WECHATPAY_MCHID', 'the merchant id'),
-          merchantSerial: required(env, 'WECHATPAY_MERCHANT_SERIAL', 'the serial number of the merchant API certificate'),
-          privateKey: privateKeySetting(env, 'WECHATPAY_PRIVATE_KEY'),
-          ...wechatPayKeySettings(env),
-          apiV3Key: apiV3Key(env),
-          baseUrl: urlSetting(env, 'WECHATPAY_BASE_URL', ['https:', 'http:']) ?? 'https://api.mch.weixin.qq.com/',
-          notifyUrl: urlSetting(env, 'WECHATPAY_NOTIFY_URL', ['https:', 'http:'], 'https://<this API>/v1/webhooks/wechatpay'),
-          requestsPerSecond: integerSetting(env, 'WECHATPAY_REQUESTS_PER_SECOND', 1, 10_000) ?? WECHAT_REFUNDS_PER_SECOND,
-        }
-      : undefined,
-    alipay: used.has('alipay')
-      ? {
-          appId: required(env, 'ALIPAY_APP_ID', 'the app id'),
-          privateKey: privateKeySetting(env, 'ALIPAY_PRIVATE_KEY'),
-          ...alipayKeySettings(env),
-          gateway: urlSetting(env, 'ALIPAY_GATEWAY', ['https:', 'http:']) ?? 'https://openapi.alipay.com/gateway.do',
-        }
-      : undefined,
     modules: Object.fromEntries(PROVIDER_MODULES.filter((module) => used.has(module.adapter)).map((module) => [module.adapter, moduleSettings(module, env)])),
   };
 }
 
-/** A provider module's settings by its own schema; its first complaint names the variable. */
+/**
+ * A provider module's settings by its own schema. Its first complaint names the variable it is
+ * about ("WECHATPAY_MCHID must be set (the merchant id)"); one about several names them itself.
+ */
 function moduleSettings(module: ProviderModule, env: Env): unknown {
   const parsed = module.settings.safeParse(env);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
-  throw new ConfigError(`${String(issue.path[0] ?? module.adapter)}: ${issue.message} (${module.label}, PROVIDER_${module.routes[0]!.toUpperCase()}=${module.adapter})`);
-}
-
-function required(env: Env, name: string, what: string): string {
-  const value = env[name];
-  if (!value) throw new ConfigError(`${name} must be set (${what})`);
-  return value;
-}
-
-/** A public key as PEM; a bare base64 key (as the providers' consoles show them) is wrapped into one. */
-function pemSetting(env: Env, name: string, label: 'PUBLIC KEY'): string {
-  const value = required(env, name, `PEM, or ${name}_FILE naming a PEM file`).trim();
-  if (value.includes('-----BEGIN ')) return value;
-  if (!/^[A-Za-z0-9+/=\s]+$/.test(value)) throw new ConfigError(`${name} must be PEM (-----BEGIN …) or base64; for a path use ${name}_FILE`);
-  return `-----BEGIN ${label}-----\n${value.replace(/\s+/g, '').replace(/.{64}/g, '$&\n')}\n-----END ${label}-----`;
-}
-
-/**
- * A private key in any form the providers' tools hand out — PEM or bare base64, PKCS#8 or PKCS#1
- * (Alipay's key tool gives PKCS#1 as bare base64) — read for what it is and kept as PKCS#8 PEM.
- */
-function privateKeySetting(env: Env, name: string): string {
-  const value = required(env, name, `PEM, or ${name}_FILE naming a PEM file`);
-  const pem = pkcs8PemOf(value);
-  if (!pem) throw new ConfigError(`${name} must be an RSA private key, PEM (-----BEGIN …) or base64, PKCS#8 or PKCS#1; for a path use ${name}_FILE`);
-  return pem;
-}
-
-/** A public key given as PEM or bare base64 (SPKI), as SPKI PEM; undefined when it is none. */
-export function publicKeyPemOf(given: string): string | undefined {
-  const value = given.trim();
-  try {
-    const key = value.includes('-----BEGIN ') ? createPublicKey(value) : createPublicKey({ key: Buffer.from(value.replace(/\s+/g, ''), 'base64'), format: 'der', type: 'spki' });
-    return key.export({ type: 'spki', format: 'pem' }).toString();
-  } catch {
-    return undefined;
-  }
-}
-
-/** A private key given as PEM or bare base64, PKCS#8 or PKCS#1, as PKCS#8 PEM; undefined when it is none of these. */
-export function pkcs8PemOf(given: string): string | undefined {
-  const value = given.trim();
-  const forms: Parameters<typeof createPrivateKey>[0][] = value.includes('-----BEGIN ')
-    ? [value]
-    : /^[A-Za-z0-9+/=\s]+$/.test(value)
-      ? (['pkcs8', 'pkcs1'] as const).map((type) => ({ key: Buffer.from(value.replace(/\s+/g, ''), 'base64'), format: 'der' as const, type }))
-      : [];
-  for (const form of forms) {
-    try {
-      return createPrivateKey(form).export({ type: 'pkcs8', format: 'pem' }).toString();
-    } catch {
-      // not this form
-    }
-  }
-  return undefined;
-}
-
-/**
- * Which keys WeChat Pay's answers and notifications are checked with: the WeChat Pay public key
- * (WECHATPAY_PUBLIC_KEY_ID + WECHATPAY_PUBLIC_KEY), platform certificates
- * (WECHATPAY_PLATFORM_CERTIFICATES, one or more PEM certificates), or both while moving.
- */
-function wechatPayKeySettings(env: Env): Pick<WechatPaySettings, 'publicKeyId' | 'publicKey' | 'platformCertificates'> {
-  const certificates = env.WECHATPAY_PLATFORM_CERTIFICATES ? certificateSetting(env, 'WECHATPAY_PLATFORM_CERTIFICATES') : [];
-  const hasPublicKey = Boolean(env.WECHATPAY_PUBLIC_KEY_ID || env.WECHATPAY_PUBLIC_KEY);
-  if (!hasPublicKey && certificates.length === 0) {
-    throw new ConfigError('WECHATPAY_PUBLIC_KEY_ID and WECHATPAY_PUBLIC_KEY must be set (the WeChat Pay public key), or WECHATPAY_PLATFORM_CERTIFICATES (platform certificates), or both while moving to the public key');
-  }
-  return {
-    publicKeyId: hasPublicKey ? required(env, 'WECHATPAY_PUBLIC_KEY_ID', 'the WeChat Pay public key id, PUB_KEY_ID_…') : undefined,
-    publicKey: hasPublicKey ? pemSetting(env, 'WECHATPAY_PUBLIC_KEY', 'PUBLIC KEY') : undefined,
-    platformCertificates: certificates,
-  };
+  const name = issue.path[0];
+  const said = name === undefined ? issue.message : /^(must|holds) /.test(issue.message) ? `${String(name)} ${issue.message}` : `${String(name)}: ${issue.message}`;
+  throw new ConfigError(`${said} (${module.label}, PROVIDER_${module.routes[0]!.toUpperCase()}=${module.adapter})`);
 }
 
 /** ACCOUNT_SEAL_KEYS: `id:base64,…`, each key 32 bytes; the first seals, all open (rotation: put the new one first). */
@@ -525,36 +376,6 @@ function accountSealKeysSetting(env: Env): SealKey[] | undefined {
     if (!match) throw new ConfigError('ACCOUNT_SEAL_KEYS must be id:key pairs, comma-separated, each key 32 bytes base64 (`openssl rand -base64 32`)');
     return { id: match[1]!, key: Buffer.from(match[2]!, 'base64') };
   });
-}
-
-/** One or more PEM certificates, each of which must parse. */
-function certificateSetting(env: Env, name: string): string[] {
-  const pems = required(env, name, `PEM certificates, or ${name}_FILE naming a file of them`).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  if (pems.length === 0) throw new ConfigError(`${name} must hold PEM certificates (-----BEGIN CERTIFICATE-----); for a path use ${name}_FILE`);
-  for (const pem of pems) {
-    try {
-      new X509Certificate(pem);
-    } catch {
-      throw new ConfigError(`${name} holds a certificate that does not parse`);
-    }
-  }
-  return pems;
-}
-
-/** Alipay's public key (ALIPAY_PUBLIC_KEY), or the three certificates of its certificate mode: one mode, not both. */
-function alipayKeySettings(env: Env): Pick<AlipaySettings, 'alipayPublicKey' | 'certificates'> {
-  const names = ['ALIPAY_APP_CERT', 'ALIPAY_PUBLIC_CERT', 'ALIPAY_ROOT_CERT'] as const;
-  if (!names.some((name) => env[name])) return { alipayPublicKey: pemSetting(env, 'ALIPAY_PUBLIC_KEY', 'PUBLIC KEY') };
-  if (env.ALIPAY_PUBLIC_KEY) throw new ConfigError('ALIPAY_PUBLIC_KEY and the certificates (ALIPAY_APP_CERT, …) are two modes: give one');
-  const [app, alipay, root] = names.map((name) => certificateSetting(env, name).join('\n')) as [string, string, string];
-  return { certificates: { app, alipay, root } };
-}
-
-function apiV3Key(env: Env): string {
-  const key = required(env, 'WECHATPAY_APIV3_KEY', 'the APIv3 key');
-  // AES-256: the key is its 32 characters' bytes.
-  if (Buffer.byteLength(key) !== 32) throw new ConfigError('WECHATPAY_APIV3_KEY must be the 32-character APIv3 key');
-  return key;
 }
 
 function booleanSetting(env: Env, name: string): boolean | undefined {

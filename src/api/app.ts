@@ -22,8 +22,7 @@ import { auditRoutes } from './routes/audit';
 import { countFailure } from '../db/queries/failed-attempts';
 import { refundRoutes } from './routes/refunds';
 import { sandboxRoutes } from './routes/sandbox';
-import { walletWebhookRoutes } from './routes/wallet-webhooks';
-import { noticeEndpoints, providerModuleNoticeRoutes } from './routes/provider-module-notices';
+import { noticeEndpoints, providerNoticeRoutes } from './routes/provider-notices';
 
 export function apiRoutes(deps: ApiDeps): RouteSpec[] {
   const routes: RouteSpec[] = [
@@ -34,8 +33,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...reportRoutes(deps),
     ...merchantRoutes(deps),
     ...auditRoutes(deps),
-    ...walletWebhookRoutes(deps),
-    ...providerModuleNoticeRoutes(deps),
+    ...providerNoticeRoutes(deps),
     // The sandbox (its inspection and its generic HMAC-signed webhook) exists only where it is enabled.
     ...(deps.config.sandbox.enabled ? [...providerWebhookRoutes(deps), ...sandboxRoutes(deps)] : []),
   ];
@@ -59,8 +57,7 @@ export function createApp(deps: ApiDeps) {
       verify: keepRawBody,
     }),
   );
-  // Alipay posts its notifications as a signed form; its signature is over the fields as sent.
-  app.use('/v1/webhooks/alipay', express.urlencoded({ extended: false, limit: '64kb', verify: keepRawBody }));
+  // Providers that post their notifications as a form sign the fields as sent.
   for (const { notices } of noticeEndpoints(deps)) {
     if (notices.body === 'form') app.use(`/v1/webhooks/${notices.path}`, express.urlencoded({ extended: false, limit: '64kb', verify: keepRawBody }));
   }

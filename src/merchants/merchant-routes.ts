@@ -6,7 +6,8 @@
  * `app_auth_token`; `own` — the merchant's own app and keys. Keys and tokens are sealed at rest, to
  * the merchant's row (field-seal.ts), and never shown again.
  */
-import { WECHAT_REFUNDS_PER_SECOND, type AlipaySettings, type WechatPaySettings } from '../config';
+import type { AlipaySettings } from '../providers/alipay/alipay-settings';
+import { WECHAT_REFUNDS_PER_SECOND, type WechatPaySettings } from '../providers/wechatpay/wechatpay-settings';
 import { place, type FieldSeal } from '../field-seal';
 import type { MerchantRouteRow } from '../db/schema';
 

@@ -10,7 +10,10 @@ import { findMerchantRoute } from '../db/queries/merchants';
 import type { FieldSeal } from '../field-seal';
 import { alipaySettingsFor, routeOrderOf, wechatSettingsFor, type MerchantRouteOrder } from '../merchants/merchant-routes';
 import type { ProviderName } from '../../workflows/lifecycle';
+import { settingsOf } from './adapters';
+import { alipay } from './alipay';
 import { AlipayProvider } from './alipay/alipay-provider';
+import { wechatpay } from './wechatpay';
 import type { ProviderRegistry, RefundProvider } from './provider';
 import { WechatPayProvider } from './wechatpay/wechatpay-provider';
 
@@ -43,9 +46,11 @@ export function merchantProviders(db: Database, fields: FieldSeal, settings: Pro
 /** The adapter a merchant's own route makes: the deployment's settings for the route are its base (its gateway, its notify address). */
 export function providerOf(merchantId: string, order: MerchantRouteOrder, settings: ProviderSettings): WechatPayProvider | AlipayProvider {
   if (order.route === 'wechat') {
-    if (!settings.wechatpay) throw new Error(`merchant ${merchantId} refunds through WeChat Pay, which this deployment does not (PROVIDER_WECHAT=wechatpay)`);
-    return new WechatPayProvider(wechatSettingsFor(merchantId, order, settings.wechatpay));
+    const deployment = settingsOf(settings, wechatpay);
+    if (!deployment) throw new Error(`merchant ${merchantId} refunds through WeChat Pay, which this deployment does not (PROVIDER_WECHAT=wechatpay)`);
+    return new WechatPayProvider(wechatSettingsFor(merchantId, order, deployment));
   }
-  if (!settings.alipay) throw new Error(`merchant ${merchantId} refunds through Alipay, which this deployment does not (PROVIDER_ALIPAY=alipay)`);
-  return new AlipayProvider(alipaySettingsFor(order, settings.alipay));
+  const deployment = settingsOf(settings, alipay);
+  if (!deployment) throw new Error(`merchant ${merchantId} refunds through Alipay, which this deployment does not (PROVIDER_ALIPAY=alipay)`);
+  return new AlipayProvider(alipaySettingsFor(order, deployment));
 }

@@ -9,8 +9,6 @@ import type { z } from 'zod';
 import type { ProviderName } from '../../workflows/lifecycle';
 import type { ProviderNoticePayload, RefundProvider } from './provider';
 
-type Env = Record<string, string | undefined>;
-
 export interface ProviderModule<Settings = unknown, Provider extends RefundProvider = RefundProvider> {
   /** Its name as `PROVIDER_<ROUTE>` gives it (`PROVIDER_CARD=<adapter>`). */
   readonly adapter: string;
@@ -22,24 +20,30 @@ export interface ProviderModule<Settings = unknown, Provider extends RefundProvi
    * Its settings, read from the environment by their own schema, only when a route uses it. An
    * issue is reported against the variable it names (the schema's path), never as a stack trace.
    */
-  readonly settings: z.ZodType<Settings, Env>;
+  readonly settings: z.ZodType<Settings>;
   /** Variables that may be given as `NAME_FILE` (secrets and keys kept in files). */
   readonly secretSettings: readonly string[];
   /** Of those, the files that are binary (a PKCS#12 keystore): read as bytes, given as base64. */
   readonly binarySecretSettings?: readonly string[];
   create(settings: Settings): Provider;
   /** Where its notifications arrive, if it sends any. */
-  readonly notices?: NoticeEndpoint<Provider>;
+  readonly notices?: NoticeEndpoint;
 }
 
 /** A provider's notification endpoint, mounted by the API at `/v1/webhooks/<path>`. */
-export interface NoticeEndpoint<Provider extends RefundProvider = RefundProvider> {
+export interface NoticeEndpoint {
   path: string;
   /** How the provider posts them: a JSON body, or a form (application/x-www-form-urlencoded). */
   body: 'json' | 'form';
+  /** Also at `/v1/webhooks/<path>/{merchant}`: opened with the account that merchant's refunds go out with, taken only for its refunds. */
+  perMerchant?: boolean;
   summary: string;
-  /** Verifies one delivery and reads it into our terms; anything it cannot vouch for is refused, with why. */
-  open(provider: Provider, delivery: { headers: Record<string, string | undefined>; rawBody: string }): OpenedNotice;
+  /**
+   * Verifies one delivery with `provider` (the deployment's, or the merchant's own account's) and
+   * reads it into our terms; anything it cannot vouch for — a provider not of this module included —
+   * is refused, with why.
+   */
+  open(provider: RefundProvider, delivery: { headers: Record<string, string | undefined>; rawBody: string }): OpenedNotice;
   /** What the provider expects back once a notification is taken (or recognised as a duplicate). */
   taken: { status: number; text?: string };
 }

@@ -8,9 +8,7 @@ import { PROVIDER_NAMES, type ProviderName } from '../../workflows/lifecycle';
 import { providerModule } from './adapters';
 import { OffRoute } from './off-route';
 import type { ProviderRegistry, RefundProvider } from './provider';
-import { AlipayProvider } from './alipay/alipay-provider';
 import { SandboxProvider, type SandboxTiming } from './sandbox/sandbox-provider';
-import { WechatPayProvider } from './wechatpay/wechatpay-provider';
 
 export function createProviders(settings: ProviderSettings, db: Database, sandbox: SandboxTiming): ProviderRegistry {
   const providerOf = (route: ProviderName): RefundProvider => {
@@ -18,10 +16,6 @@ export function createProviders(settings: ProviderSettings, db: Database, sandbo
     switch (adapter) {
       case 'sandbox':
         return new SandboxProvider(route, db, sandbox);
-      case 'wechatpay':
-        return new WechatPayProvider(settings.wechatpay!);
-      case 'alipay':
-        return new AlipayProvider(settings.alipay!);
       case 'off':
         return new OffRoute(route);
       default: {

@@ -15,6 +15,7 @@ import { ALIPAY_ERRORS, AlipaySimulator, type AlipayError } from '../simulators/
 import { eventually, paymentRegistration, uniqueId } from '../support/refund-fixtures';
 import { expectHandledAs } from '../support/provider-errors';
 import { startTestService, type TestService } from '../support/test-service';
+import type { AlipaySettings } from '../../src/providers/alipay/alipay-settings';
 
 const alipay = new AlipaySimulator();
 let running: TestService;
@@ -129,7 +130,7 @@ describe('public-key-certificate mode (公钥证书模式)', () => {
   afterAll(() => certified.stop());
 
   it('configured from ALIPAY_APP_CERT, ALIPAY_PUBLIC_CERT and ALIPAY_ROOT_CERT: each request names the app and root certificates, each answer is checked with the key in Alipay’s', async () => {
-    const settings = loadConfig({ NODE_ENV: 'development', ...certified.env() }).providers.alipay!;
+    const settings = loadConfig({ NODE_ENV: 'development', ...certified.env() }).providers.modules!.alipay as AlipaySettings;
     expect(settings.alipayPublicKey).toBeUndefined();
     expect(settings.certificates?.app).toBe(certified.certificates!.app.trim());
     const sent = request();

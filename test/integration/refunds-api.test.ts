@@ -386,6 +386,7 @@ describe('operations', () => {
         'GET /v1/payments/{id}',
         'POST /v1/refunds',
         'GET /v1/refunds/{id}',
+        'GET /v1/refunds/{id}/voucher',
         'POST /v1/refunds/{id}/approve',
         'POST /v1/refunds/{id}/reject',
         'POST /v1/refunds/{id}/cancel',

@@ -13,6 +13,7 @@ import { openWechatNotification } from '../../src/providers/wechatpay/wechatpay-
 import { WechatPayProvider } from '../../src/providers/wechatpay/wechatpay-provider';
 import { WechatPaySimulator } from '../simulators/wechatpay-simulator';
 import { eventually, uniqueId } from '../support/refund-fixtures';
+import type { WechatPaySettings } from '../../src/providers/wechatpay/wechatpay-settings';
 
 const certificates = new WechatPaySimulator(100, 'platform_certificate');
 const moving = new WechatPaySimulator(100, 'migrating');
@@ -38,7 +39,7 @@ function open(simulator: WechatPaySimulator, adapter: WechatPayProvider, notice:
 describe('platform-certificate mode', () => {
   it('configured from WECHATPAY_PLATFORM_CERTIFICATES alone: answers signed by the certificate are believed, and Wechatpay-Serial names it', async () => {
     const config = loadConfig({ ...certificates.env('https://shop.example/n'), NODE_ENV: 'development' });
-    const settings = config.providers.wechatpay!;
+    const settings = config.providers.modules!.wechatpay as WechatPaySettings;
     expect(settings.publicKeyId).toBeUndefined();
     expect(settings.platformCertificates).toHaveLength(1);
     const adapter = new WechatPayProvider(settings);

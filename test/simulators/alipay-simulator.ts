@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AlipaySettings } from '../../src/config';
+import type { AlipaySettings } from '../../src/providers/alipay/alipay-settings';
 
 /** alipay.trade.refund's business errors (sub_code) and the gateway code each comes with, as Alipay documents them. */
 export const ALIPAY_ERRORS = {

@@ -22,7 +22,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { WechatPaySettings } from '../../src/config';
+import type { WechatPaySettings } from '../../src/providers/wechatpay/wechatpay-settings';
 
 /** 申请退款's error codes and the HTTP status WeChat Pay answers each with (its documents' table). */
 export const WECHAT_ERRORS = {

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { sha256Hex } from '../../src/api/key-hash';
 import { ConfigError, loadConfig, parseApiKeys } from '../../src/config';
 import { DAY_MS } from '../../workflows/durations';
+import type { AlipaySettings } from '../../src/providers/alipay/alipay-settings';
+import type { WechatPaySettings } from '../../src/providers/wechatpay/wechatpay-settings';
 
 const SEAL_KEY = Buffer.alloc(32, 7).toString('base64');
 /** API keys and secrets of production strength: 32 characters or more, none of the published development values. */
@@ -163,7 +165,7 @@ describe('providers per route', () => {
     for (const name of Object.keys(wechat).filter((n) => n.startsWith('WECHATPAY_'))) {
       expect(() => loadConfig({ ...allOff, ...wechat, [name]: '' })).toThrow(new RegExp(`${name} must`));
     }
-    const settings = loadConfig({ ...allOff, ...wechat }).providers.wechatpay!;
+    const settings = loadConfig({ ...allOff, ...wechat }).providers.modules!.wechatpay as WechatPaySettings;
     // A bare base64 key (as WeChat's console shows it) becomes PEM.
     expect(settings.publicKey).toMatch(/^-----BEGIN PUBLIC KEY-----\nMIIBIjAN/);
     expect(settings.baseUrl).toBe('https://api.mch.weixin.qq.com/');
@@ -181,7 +183,7 @@ describe('providers per route', () => {
       merchantKey.export({ type: 'pkcs8', format: 'der' }).toString('base64'),
       merchantKey.export({ type: 'pkcs1', format: 'der' }).toString('base64'),
     ]) {
-      const key = loadConfig({ ...alipay, ALIPAY_PRIVATE_KEY: given }).providers.alipay!.privateKey;
+      const key = (loadConfig({ ...alipay, ALIPAY_PRIVATE_KEY: given }).providers.modules!.alipay as AlipaySettings).privateKey;
       expect(key).toBe(pkcs8Pem);
       expect(createPrivateKey(key).asymmetricKeyType).toBe('rsa');
     }

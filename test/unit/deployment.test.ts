@@ -4,7 +4,7 @@
  * with the right entry points, dependencies that exist, the search attributes the workflow sets,
  * and configuration names the service actually reads.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { SECRET_SETTINGS } from '../../src/config';
@@ -19,7 +19,14 @@ const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'
   >;
   configs: Record<string, { content: string }>;
 };
-const configSource = readFileSync(path.join(root, 'src', 'config.ts'), 'utf8');
+// What the service reads: config.ts, and each provider module's settings schema in its folder.
+const providersDir = path.join(root, 'src', 'providers');
+const configSource = [
+  readFileSync(path.join(root, 'src', 'config.ts'), 'utf8'),
+  ...readdirSync(providersDir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .flatMap((entry) => readdirSync(path.join(providersDir, entry.name)).filter((file) => file.endsWith('-settings.ts')).map((file) => readFileSync(path.join(providersDir, entry.name, file), 'utf8'))),
+].join('\n');
 
 describe('docker-compose.yml', () => {
   const { services } = compose;

@@ -68,7 +68,7 @@ beforeAll(async () => {
     activities: createActivities({
       db: database.db,
       // WeChat refunds through the real adapter against its simulator (WeChat Pay's own card transfer lives there); the rest on the sandbox.
-      providers: sameForEveryMerchant(createProviders({ routes: { ...SANDBOX_ROUTES, wechat: 'wechatpay' }, wechatpay: wechat.settings('http://127.0.0.1:9/notifications-not-taken-here') }, database.db, timing)),
+      providers: sameForEveryMerchant(createProviders({ routes: { ...SANDBOX_ROUTES, wechat: 'wechatpay' }, modules: { wechatpay: wechat.settings('http://127.0.0.1:9/notifications-not-taken-here') } }, database.db, timing)),
       utcOffsetMinutes: 480,
       merchantWebhooks: new Map(),
       merchantWebhookSecret: 'unused',

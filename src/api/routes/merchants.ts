@@ -8,7 +8,10 @@ import type { z } from 'zod';
 import type { ApiDeps } from '../deps';
 import { findApiKey, insertApiKey, listApiKeys, revokeApiKey } from '../../db/queries/api-keys';
 import { findMerchant, insertMerchant, listMerchants, merchantRoutesOf, putMerchantRoute, updateMerchant } from '../../db/queries/merchants';
-import { pkcs8PemOf, publicKeyPemOf } from '../../config';
+import { pkcs8PemOf, publicKeyPemOf } from '../../providers/settings-fields';
+import { settingsOf } from '../../providers/adapters';
+import { alipay } from '../../providers/alipay';
+import { wechatpay } from '../../providers/wechatpay';
 import { routeView, storedRoute, type MerchantRouteOrder } from '../../merchants/merchant-routes';
 import { place } from '../../field-seal';
 import type { ApiKeyRow, MerchantRow } from '../../db/schema';
@@ -121,7 +124,7 @@ export function merchantRoutes(deps: ApiDeps) {
       async handle({ params, body, caller }) {
         await requireMerchant(caller!, params.id);
         const order = routeOrder(params.route, body);
-        if (!deps.config.providers[params.route === 'wechat' ? 'wechatpay' : 'alipay']) {
+        if (!settingsOf<unknown>(deps.config.providers, params.route === 'wechat' ? wechatpay : alipay)) {
           throw new ApiProblem(422, 'route_unavailable', 'This deployment does not pay out along that route', `Set PROVIDER_${params.route.toUpperCase()} to its adapter first: a merchant’s route builds on the deployment’s (its gateway, its notification address)`);
         }
         const row = await putMerchantRoute(deps.db, { merchantId: params.id, route: params.route, ...storedRoute(deps.fields, params.id, order) });

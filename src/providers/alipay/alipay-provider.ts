@@ -5,7 +5,7 @@
  * be retried with the same key, and an unanswered call is settled by the refund query.
  */
 import { AlipaySdk } from 'alipay-sdk';
-import type { AlipaySettings } from '../../config';
+import type { AlipaySettings } from './alipay-settings';
 import {
   ProviderBalanceShortError,
   noAnswerError,

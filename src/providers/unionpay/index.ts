@@ -20,7 +20,8 @@ export const unionpay: ProviderModule<UnionPaySettings, UnionPayProvider> = {
     path: 'unionpay',
     body: 'form',
     summary: 'UnionPay refund and void results (backUrl, form-encoded): believed when UnionPay’s certificate chains to its root and the signature verifies; answered 200 `ok`',
-    open: (provider, { rawBody }) => openUnionPayNotice(provider.settings, Object.fromEntries(new URLSearchParams(rawBody))),
+    open: (provider, { rawBody }) =>
+      provider instanceof UnionPayProvider ? openUnionPayNotice(provider.settings, Object.fromEntries(new URLSearchParams(rawBody))) : { ok: false, reason: 'the card route does not go through UnionPay' },
     taken: { status: 200, text: 'ok' },
   },
 };

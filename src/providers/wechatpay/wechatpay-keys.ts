@@ -8,7 +8,7 @@
  * is encrypted with the APIv3 key (AEAD_AES_256_GCM), which is what proves WeChat Pay made it.
  */
 import { createDecipheriv, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
-import type { WechatPaySettings } from '../../config';
+import type { WechatPaySettings } from './wechatpay-settings';
 
 /** How often an unknown serial may send us to WeChat Pay's certificate list: a forged header must not make us hammer it. */
 const REFRESH_AT_MOST_EVERY_MS = 60_000;

@@ -7,7 +7,7 @@
  * that does not hold is refused with its reason and changes nothing.
  */
 import { createVerify, type KeyObject } from 'node:crypto';
-import type { WechatPaySettings } from '../../config';
+import type { WechatPaySettings } from './wechatpay-settings';
 import { openAeadAes256Gcm, type WechatPayKeys } from './wechatpay-keys';
 import type { ProviderNoticePayload } from '../provider';
 import { WECHAT_NOTIFICATION_EVENTS, type WechatNotificationEvent, type WechatRefundNotice } from './wechatpay-protocol';

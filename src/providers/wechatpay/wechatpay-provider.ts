@@ -12,7 +12,7 @@
  */
 import { AxiosError, type AxiosResponse } from 'axios';
 import { Rsa, Wechatpay, type Decorator } from 'wechatpay-axios-plugin';
-import type { WechatPaySettings } from '../../config';
+import type { WechatPaySettings } from './wechatpay-settings';
 import {
   ProviderBalanceShortError,
   noAnswerError,
