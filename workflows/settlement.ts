@@ -63,10 +63,14 @@ export async function payOut(run: RefundRun): Promise<void> {
   }
 }
 
-/** How a card attempt went, and why: the workflow's choice, or the acquirer's refusal of the void that made it a refund. */
+/** How a card attempt went, and why: the workflow's choice, or what made it go otherwise. */
 function methodSent(choice: CardMethodChoice, outcome: ProviderOutcome): { method: RefundMethod; methodReason: string } {
   if (outcome.method === choice.method) return { method: outcome.method, methodReason: choice.reason };
-  return { method: outcome.method, methodReason: outcome.voidRefused ? `sent as a void (${choice.reason}); ${outcome.voidRefused}, so refunded under the same attempt` : `sent as a ${outcome.method} before` };
+  if (outcome.voidRefused) return { method: outcome.method, methodReason: `sent as a void (${choice.reason}); ${outcome.voidRefused}, so refunded under the same attempt` };
+  // The attempt's first send fixed its method: a resend keeps it; a provider that does not void takes a refund.
+  return outcome.method === 'void'
+    ? { method: 'void', methodReason: 'the attempt had gone as a void while the sale’s batch was open: voided' }
+    : { method: 'refund', methodReason: `a void was chosen (${choice.reason}), but the card route’s provider takes refunds only, or the attempt had gone as a refund before: refunded` };
 }
 
 /**

@@ -2,7 +2,7 @@
  * The refund workflow on Temporal's time-skipping test server, with its real activities against a
  * real database and the real sandbox providers. Days of timers pass in milliseconds.
  */
-import { SANDBOX_ROUTES } from '../../src/config';
+import { loadConfig, SANDBOX_ROUTES } from '../../src/config';
 import '../support/quiet-temporal';
 import { writeFileSync } from 'node:fs';
 import fc from 'fast-check';
@@ -28,13 +28,14 @@ import { receiveProviderNotice } from '../../src/refunds/provider-notices';
 import { destinationSeal } from '../../src/destination-seal';
 import { decideRefund, type RefundDecision } from '../../src/refunds/refund-decisions';
 import { RefundRequestError } from '../../src/refunds/refund-errors';
-import { recordRefundRequest, workflowInputOf } from '../../src/refunds/create-refund';
+import { createRefund, recordRefundRequest, workflowInputOf } from '../../src/refunds/create-refund';
 import { refundHandle, startRefundWorkflow } from '../../src/temporal/refund-workflows';
 import { registerRefundSearchAttributes } from '../../src/temporal/search-attribute-registration';
 import { WORKFLOWS_ENTRY } from '../../src/temporal/workflow-bundle';
 import { proposeRerouteUpdate, reconciliationFindingSignal, refundStateQuery, type RefundWorkflowState } from '../../workflows/messages';
 import { RefundStatusKey, NeedsAttentionKey } from '../../workflows/search-attributes';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { UnionPaySimulator } from '../simulators/unionpay-simulator';
 import { WechatPaySimulator } from '../simulators/wechatpay-simulator';
 import { DEFAULT_POLICY } from '../../workflows/policy';
 import { place } from '../../src/field-seal';
@@ -1077,5 +1078,78 @@ describe('property: whatever people and banks do, the books follow the money', (
       }),
       { numRuns: 25 },
     );
+  });
+});
+
+/**
+ * Void or refund (issue #21): the workflow decides by its own clock when it sends. A whole card
+ * sale waiting for approval goes as a void when approved while its batch is open, and as a refund
+ * when the batch's cutoff passed while it waited (the skipped clock passes it). UnionPay's adapter
+ * against its simulator, on a worker of its own.
+ */
+describe('a card sale: void or refund, by the workflow’s clock', () => {
+  const unionpay = new UnionPaySimulator();
+  const CARD_QUEUE = 'refunds-card-workflow-tests';
+  const cardRoutes = { ...SANDBOX_ROUTES, card: 'unionpay' };
+  let cardWorker: Worker;
+  let cardRun: Promise<void>;
+
+  beforeAll(async () => {
+    await unionpay.start();
+    const settings = loadConfig({ NODE_ENV: 'development', ...unionpay.env('http://127.0.0.1:9/notices-not-taken-here') }).providers.modules!;
+    cardWorker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: CARD_QUEUE,
+      activities: createActivities({
+        db: database.db,
+        providers: sameForEveryMerchant(createProviders({ routes: cardRoutes, modules: settings }, database.db, timing)),
+        utcOffsetMinutes: 480,
+        merchantWebhooks: new Map(),
+        merchantWebhookSecret: 'unused',
+        seal,
+        fields: TEST_FIELDS,
+      }),
+      workflowsPath: WORKFLOWS_ENTRY,
+    });
+    cardRun = cardWorker.run();
+  });
+
+  afterAll(async () => {
+    cardWorker?.shutdown();
+    await cardRun;
+    await unionpay.stop();
+  });
+
+  /** A whole card sale of today, refunded in full: above the automatic limit, so it waits for a supervisor. */
+  async function wholeSaleRefund() {
+    const sale = unionpay.addSale(80_000);
+    // Captured "now" on the workflows' clock, which the tests before have skipped far ahead.
+    const capturedAt = new Date(await env.currentTimeMs()).toISOString();
+    const payment = await createPayment(database.db, { amount: 80_000, capturedAt, card: { acquirerReference: sale.queryId } });
+    const deps = { db: database.db, temporal: env.client, taskQueue: CARD_QUEUE, routes: cardRoutes, voidsCardSales: true, policy: DEFAULT_POLICY, providerPollIntervalMs: 60_000, fields: TEST_FIELDS };
+    const { refund, started } = await createRefund(deps, SERVICE_CALLER, uniqueId('key'), { paymentId: payment.id, amount: 80_000, currency: 'CNY', reason: 'defective' });
+    await started;
+    expect(refund).toMatchObject({ status: 'pending_approval', voidableUntil: expect.any(Date) });
+    return { refund, sale };
+  }
+
+  async function submitted(refundId: string) {
+    return eventually(async () => (await refundTimeline(database.db, refundId)).find((event) => event.type === 'submitted')?.detail, 20_000, 'the refund sent');
+  }
+
+  it('approved while the batch is open: voided; approved after its cutoff passed while it waited: refunded', async () => {
+    const early = await wholeSaleRefund();
+    await decide(supervisorA, early.refund.id, { kind: 'approve' });
+    expect(await submitted(early.refund.id)).toMatchObject({ method: 'void', methodReason: expect.stringContaining('open batch until') });
+    expect(unionpay.movementsOf(early.sale.queryId).map((m) => m.kind)).toEqual(['void']);
+    await keepHistory('card-voided', early.refund.id);
+
+    const late = await wholeSaleRefund();
+    // The cutoff is at most a day after the capture; reminders and the escalation fire meanwhile.
+    await env.sleep(25 * 3_600_000);
+    await decide(supervisorA, late.refund.id, { kind: 'approve' });
+    expect(await submitted(late.refund.id)).toMatchObject({ method: 'refund', methodReason: expect.stringContaining('batch settled at') });
+    expect(unionpay.movementsOf(late.sale.queryId).map((m) => m.kind)).toEqual(['refund']);
+    await keepHistory('card-refunded-after-cutoff', late.refund.id);
   });
 });
