@@ -6,6 +6,8 @@
  * events per refund, worker memory per cached workflow), and the ratios between the two.
  *
  *   BENCH_REFUNDS (default 200)  BENCH_CONCURRENCY (default 20)  SANDBOX_SETTLEMENT_DELAY (default 0s)
+ *
+ * `npm run bench -- --scale` measures the read side at 1,000,000 refunds instead (refund-scale.ts).
  */
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -15,6 +17,7 @@ import postgres from 'postgres';
 import { loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { startService } from '../service';
+import { runScaleBench } from './refund-scale';
 
 const refunds = Number(process.env.BENCH_REFUNDS ?? 200);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 20);
@@ -175,7 +178,7 @@ function summary(values: number[]) {
   return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: Math.round(sorted[sorted.length - 1]!) };
 }
 
-main().catch((error: unknown) => {
+(process.argv.includes('--scale') ? runScaleBench() : main()).catch((error: unknown) => {
   process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
   process.exit(1);
 });

@@ -99,7 +99,7 @@ describe('the adapter, against the simulated open platform', () => {
     expect(await adapter().submitRefund(request(1_000, { currency: 'USD' }))).toMatchObject({ status: 'failed', failureReason: expect.stringContaining('CNY') });
     const unnamed = request(1_000);
     expect(await adapter().submitRefund({ ...unnamed, sale: { ...unnamed.sale, acquirerReference: null } })).toMatchObject({ status: 'failed', failureReason: expect.stringContaining('origin_log_no') });
-    expect(() => loadConfig({ NODE_ENV: 'development', ...lakala.env(), LAKALA_CERTIFICATE: 'nope' })).toThrow(/LAKALA_CERTIFICATE: must be Lakala’s platform certificate/);
+    expect(() => loadConfig({ NODE_ENV: 'development', ...lakala.env(), LAKALA_CERTIFICATE: 'nope' })).toThrow(/LAKALA_CERTIFICATE must be Lakala’s platform certificate/);
     expect(() => loadConfig({ NODE_ENV: 'development', ...lakala.env(), LAKALA_REQUEST_IP: 'somewhere' })).toThrow(/LAKALA_REQUEST_IP/);
   });
 });

@@ -171,7 +171,7 @@ describe('the adapter, against the simulated gateway', () => {
 
   it('is configured from its own settings: a wrong keystore password or a certificate that is none stops the start, naming the variable', () => {
     expect(() => loadConfig({ NODE_ENV: 'development', ...unionpay.env(), UNIONPAY_SIGN_CERT_PASSWORD: 'wrong' })).toThrow(/UNIONPAY_SIGN_CERT: the keystore does not open/);
-    expect(() => loadConfig({ NODE_ENV: 'development', ...unionpay.env(), UNIONPAY_ROOT_CERT: 'not a certificate' })).toThrow(/UNIONPAY_ROOT_CERT: must be UnionPay’s root certificate/);
+    expect(() => loadConfig({ NODE_ENV: 'development', ...unionpay.env(), UNIONPAY_ROOT_CERT: 'not a certificate' })).toThrow(/UNIONPAY_ROOT_CERT must be UnionPay’s root certificate/);
     expect(() => loadConfig({ NODE_ENV: 'development', ...unionpay.env(), UNIONPAY_MER_ID: '' })).toThrow(/UNIONPAY_MER_ID/);
   });
 
