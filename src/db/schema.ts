@@ -142,6 +142,12 @@ export const refunds = pgTable(
     destinationAccount: text('destination_account').notNull(),
     destinationLast4: text('destination_last4').notNull().default(''),
     destinationAccountName: text('destination_account_name'),
+    /**
+     * The payment's payer account's last four, copied when the refund is taken (a payment's payer
+     * never changes): support's search by what a customer reads off the card walks its own index
+     * instead of every refund for the payments that match (issue #18: 282 ms → a few at 1,000,000).
+     */
+    payerLast4: text('payer_last4').notNull().default(''),
     provider: providerName('provider').notNull(),
     providerAttempt: integer('provider_attempt').notNull().default(1),
     providerState: providerState('provider_state').notNull().default('not_sent'),
@@ -179,6 +185,7 @@ export const refunds = pgTable(
     index('refunds_merchant_created_idx').on(t.merchantId, t.createdAt, t.id),
     index('refunds_payment_idx').on(t.paymentId, t.createdAt, t.id),
     index('refunds_order_idx').on(t.orderId, t.createdAt, t.id),
+    index('refunds_payer_last4_idx').on(t.payerLast4, t.createdAt, t.id),
     index('refunds_needs_attention_idx')
       .on(t.createdAt, t.id)
       .where(sql`${t.needsAttention}`),

@@ -183,6 +183,7 @@ async function recordRefund(
         requiredApprovals: approvals,
         destinationAccount: destination,
         destinationLast4: payment.payerLast4,
+        payerLast4: payment.payerLast4,
         provider: payment.channel,
         voidableUntil: voidsCardSales ? voidableUntilOf(payment, request, policy, merchant) : null,
         createdAt,

@@ -4,7 +4,8 @@
  * the indexes and never scan the table.
  */
 import { sql } from 'drizzle-orm';
-import { listRefundsQuery, type RefundListFilter } from '../../src/db/queries/refunds';
+import { merchantEventsFeed } from '../../src/db/queries/merchant-events';
+import { awaitingApprovalOldestFirst, listRefundsQuery, stuckOldestFirst, type RefundListFilter } from '../../src/db/queries/refunds';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 let database: TestDatabase;
@@ -17,13 +18,17 @@ beforeAll(async () => {
     FROM generate_series(0, 1999) AS p`);
   await database.db.execute(sql`
     INSERT INTO refunds (id, payment_id, merchant_id, order_id, channel, amount, fee, net_amount, currency, reason, status,
-                         requested_by, created_by, required_approvals, destination_account, provider, needs_attention, created_at)
+                         requested_by, created_by, required_approvals, destination_account, payer_last4, provider, needs_attention, created_at)
     SELECT 'rf_' || lpad(n::text, 26, '0'), 'pay_' || (n % 2000), 'm_' || (n % 2000 % 50), 'ord_' || (n % 2000), 'card', 1000, 0, 1000, 'CNY', 'defective',
            (ARRAY['succeeded','succeeded','succeeded','succeeded','awaiting_settlement','delayed','requires_action','pending_approval'])[1 + n % 8]::refund_status,
-           'pos', 'pos', 0, '6222020200112341234', 'card', n % 97 = 0, now() - (n || ' seconds')::interval
+           'pos', 'pos', 0, '6222020200112341234', right(lpad((n % 2000)::text, 8, '0'), 4), 'card', n % 97 = 0, now() - (n || ' seconds')::interval
     FROM generate_series(1, 200000) AS n`);
+  await database.db.execute(sql`
+    INSERT INTO merchant_events (id, refund_id, merchant_id, type, data, delivered_at)
+    SELECT 'evt_' || id || '_created_created', id, merchant_id, 'refund.created', '{}', now() FROM refunds`);
   await database.db.execute(sql`ANALYZE payments`);
   await database.db.execute(sql`ANALYZE refunds`);
+  await database.db.execute(sql`ANALYZE merchant_events`);
 }, 120_000);
 
 afterAll(async () => {
@@ -31,7 +36,12 @@ afterAll(async () => {
 });
 
 async function planOf(filter: Omit<RefundListFilter, 'limit'>): Promise<string> {
-  const query = listRefundsQuery(database.db, { ...filter, limit: 51 }).toSQL();
+  return planOfQuery(listRefundsQuery(database.db, { ...filter, limit: 51 }));
+}
+
+/** The plan PostgreSQL makes for a query as the service builds it. */
+async function planOfQuery(builder: { toSQL(): { sql: string; params: unknown[] } }): Promise<string> {
+  const query = builder.toSQL();
   const rows = await database.db.execute<{ 'QUERY PLAN': string }>(sql.raw(`EXPLAIN ${inline(query.sql, query.params)}`));
   return rows.map((row) => row['QUERY PLAN']).join('\n');
 }
@@ -74,5 +84,20 @@ describe('report plans on 200,000 refunds', () => {
     const plan = rows.map((row) => row['QUERY PLAN']).join('\n');
     expect(plan).toMatch(/Index/);
     expect(plan).not.toMatch(/Seq Scan on refunds/);
+  });
+});
+
+describe('desk and events feed plans on 200,000 refunds', () => {
+  it.each<[string, () => { toSQL(): { sql: string; params: unknown[] } }]>([
+    ['supervisors’ desk: awaiting approval, oldest first', () => awaitingApprovalOldestFirst(database.db, 50, null)],
+    ['support’s desk: stuck, oldest first', () => stuckOldestFirst(database.db, 50, null)],
+    ['one merchant’s desk', () => stuckOldestFirst(database.db, 50, ['m_7'])],
+    ['events feed from the start', () => merchantEventsFeed(database.db, null, 100, null)],
+    ['events feed from a position', () => merchantEventsFeed(database.db, { txId: '1000', seq: 100_000 }, 100, null)],
+    ['one merchant’s events feed', () => merchantEventsFeed(database.db, { txId: '1000', seq: 100_000 }, 100, ['m_7'])],
+  ])('%s: an index, no sequential scan', async (_name, query) => {
+    const plan = await planOfQuery(query());
+    expect(plan).toMatch(/Index/);
+    expect(plan).not.toMatch(/Seq Scan on (refunds|payments|merchant_events)/);
   });
 });

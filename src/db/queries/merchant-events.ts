@@ -63,16 +63,19 @@ export async function markMerchantEventFailed(db: Executor, seq: number, error: 
  * running: nothing can ever appear behind a position a follower has passed.
  */
 export async function merchantEventsAfter(db: Executor, afterEventId: string | undefined, limit: number, scope: MerchantScope): Promise<MerchantEventRow[] | undefined> {
-  let after = sql`TRUE`;
-  if (afterEventId) {
-    const [position] = await db
-      .select({ txId: merchantEvents.txId, seq: merchantEvents.seq, merchantId: merchantEvents.merchantId })
-      .from(merchantEvents)
-      .where(eq(merchantEvents.id, afterEventId));
-    // Another merchant's event is no position in this caller's feed.
-    if (!position || !sees(scope, position.merchantId)) return undefined;
-    after = sql`(${merchantEvents.txId}, ${merchantEvents.seq}) > (${position.txId}::xid8, ${position.seq})`;
-  }
+  if (!afterEventId) return merchantEventsFeed(db, null, limit, scope);
+  const [position] = await db
+    .select({ txId: merchantEvents.txId, seq: merchantEvents.seq, merchantId: merchantEvents.merchantId })
+    .from(merchantEvents)
+    .where(eq(merchantEvents.id, afterEventId));
+  // Another merchant's event is no position in this caller's feed.
+  if (!position || !sees(scope, position.merchantId)) return undefined;
+  return merchantEventsFeed(db, position, limit, scope);
+}
+
+/** The feed's page after a position (null: from the start), in (transaction, seq) order, settled transactions only. */
+export function merchantEventsFeed(db: Executor, position: { txId: string; seq: number } | null, limit: number, scope: MerchantScope) {
+  const after = position ? sql`(${merchantEvents.txId}, ${merchantEvents.seq}) > (${position.txId}::xid8, ${position.seq})` : sql`TRUE`;
   return db
     .select()
     .from(merchantEvents)

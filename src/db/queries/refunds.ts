@@ -3,7 +3,6 @@ import { pgErrorCode, type Executor } from '../client';
 import { withinScope, type MerchantScope } from '../../merchants/merchant-scope';
 import {
   idempotencyKeys,
-  payments,
   providerAttempts,
   refundEvents,
   refunds,
@@ -318,7 +317,7 @@ function awaitingApproval(): SQL {
 }
 
 /** The supervisors' inbox: what waits for a decision, oldest first. */
-export async function awaitingApprovalOldestFirst(db: Executor, limit: number, scope: MerchantScope): Promise<RefundRow[]> {
+export function awaitingApprovalOldestFirst(db: Executor, limit: number, scope: MerchantScope) {
   return db
     .select()
     .from(refunds)
@@ -328,7 +327,7 @@ export async function awaitingApprovalOldestFirst(db: Executor, limit: number, s
 }
 
 /** Support's desk: refunds a person must look at (SPEC: needsAttention, delayed, requires_action), oldest first. */
-export async function stuckOldestFirst(db: Executor, limit: number, scope: MerchantScope): Promise<RefundRow[]> {
+export function stuckOldestFirst(db: Executor, limit: number, scope: MerchantScope) {
   return db
     .select()
     .from(refunds)
@@ -357,10 +356,7 @@ export function listRefundsQuery(db: Executor, filter: RefundListFilter) {
   if (filter.merchantId) conditions.push(eq(refunds.merchantId, filter.merchantId));
   if (filter.paymentId) conditions.push(eq(refunds.paymentId, filter.paymentId));
   if (filter.orderId) conditions.push(eq(refunds.orderId, filter.orderId));
-  if (filter.payerLast4) {
-    const payers = db.select({ id: payments.id }).from(payments).where(eq(payments.payerLast4, filter.payerLast4));
-    conditions.push(inArray(refunds.paymentId, payers));
-  }
+  if (filter.payerLast4) conditions.push(eq(refunds.payerLast4, filter.payerLast4));
   if (filter.needsAttention) conditions.push(eq(refunds.needsAttention, true));
   if (filter.awaitingApproval) conditions.push(awaitingApproval());
   if (filter.createdFrom) conditions.push(gte(refunds.createdAt, filter.createdFrom));
