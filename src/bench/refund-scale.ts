@@ -9,6 +9,7 @@
  * merchant event). Prints one table, and each query's plan estimate.
  *
  *   BENCH_SCALE_REFUNDS (default 1000000)  BENCH_SCALE_SAMPLES (default 200)
+ *   BENCH_SCALE_READS (only the reads whose name contains it, e.g. `report`)
  */
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -85,6 +86,8 @@ export async function runScaleBench(): Promise<void> {
       ['a refund’s page', () => get(`/v1/refunds/${pick(ids)}`)],
     ];
 
+    const only = process.env.BENCH_SCALE_READS;
+    if (only) reads.splice(0, reads.length, ...reads.filter(([name]) => name.includes(only)));
     const results: Measured[] = reads.map(([name]) => ({ name }));
     for (const [index, [, read]] of reads.entries()) results[index]!.quiet = await sample(read);
     // The same with 100 refunds a second arriving, written as the service writes a new one.
