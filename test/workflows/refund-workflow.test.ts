@@ -1137,6 +1137,27 @@ describe('a card sale: void or refund, by the workflow’s clock', () => {
     return eventually(async () => (await refundTimeline(database.db, refundId)).find((event) => event.type === 'submitted')?.detail, 20_000, 'the refund sent');
   }
 
+  it('two sends of one card attempt at once, the batch open or just settled: one movement at UnionPay, 20 rounds', async () => {
+    const settings = loadConfig({ NODE_ENV: 'development', ...unionpay.env('http://127.0.0.1:9/notices-not-taken-here') }).providers.modules!;
+    const activities = createProviderActivities(database.db, sameForEveryMerchant(createProviders({ routes: cardRoutes, modules: settings }, database.db, timing)), TEST_FIELDS);
+    // The run that loses the claim fails on purpose (to be retried); the SDK's warning about it is noise here.
+    const quiet = new DefaultLogger('ERROR');
+    for (let round = 0; round < 20; round += 1) {
+      const sale = unionpay.addSale(30_000);
+      // Half the rounds the batch settles first: the void is refused and the same attempt goes as a refund.
+      if (round % 2 === 1) unionpay.settleBatch();
+      const payment = await createPayment(database.db, { amount: 30_000, card: { acquirerReference: sale.queryId } });
+      const { refund } = await recordRefundRequest({ db: database.db, policy: DEFAULT_POLICY, routes: cardRoutes, voidsCardSales: true, fields: TEST_FIELDS }, SERVICE_CALLER, uniqueId('k'), { paymentId: payment.id, amount: 30_000, currency: 'CNY', reason: 'defective' });
+      const submit = () => new MockActivityEnvironment(undefined, { logger: quiet }).run(activities.submitRefundToProvider, { refundId: refund.id, attempt: 1, method: 'void' as const }) as ReturnType<typeof activities.submitRefundToProvider>;
+      await Promise.allSettled([submit(), submit()]);
+      // Whatever either run saw, a later one finds what UnionPay holds: the one movement.
+      const after = await submit().catch(() => submit());
+      const movements = unionpay.movementsOf(sale.queryId);
+      expect(movements.map((m) => [m.kind, m.amount])).toEqual([[round % 2 === 1 ? 'refund' : 'void', 30_000]]);
+      expect(after).toMatchObject({ method: movements[0]!.kind, state: expect.stringMatching(/accepted|settled/) });
+    }
+  });
+
   it('approved while the batch is open: voided; approved after its cutoff passed while it waited: refunded', async () => {
     const early = await wholeSaleRefund();
     await decide(supervisorA, early.refund.id, { kind: 'approve' });
