@@ -47,7 +47,7 @@ const STYLE = `
 *{box-sizing:border-box}button,input{font:inherit}body{margin:0;font:15px/1.5 "Noto Sans SC",system-ui,sans-serif;color:#1d2433;background:#f6f7f9}
 header{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;padding:.75rem 1rem;background:#1d2433;color:#fff}
 header a{color:#fff}header .who{margin-left:auto}main{padding:1rem;max-width:1200px;margin:0 auto}
-h1{font-size:1.3rem;margin:.5rem 0 1rem}table{width:100%;border-collapse:collapse;background:#fff}
+h1{font-size:1.3rem;margin:.5rem 0 1rem;overflow-wrap:anywhere}table{width:100%;border-collapse:collapse;background:#fff}
 th,td{text-align:left;padding:.5rem;border-bottom:1px solid #e3e6eb;vertical-align:top}dd{overflow-wrap:anywhere;margin:0}nav a{margin-right:.75rem}
 .notice{padding:.5rem .75rem;margin-bottom:1rem;border-radius:4px}.ok{background:#e6f4ea}.error{background:#fdecea}
 form.inline{display:flex;flex-wrap:wrap;gap:.25rem;align-items:end;margin:.25rem 0}
