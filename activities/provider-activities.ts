@@ -156,13 +156,18 @@ export function createProviderActivities(db: Database, providers: ProviderDirect
           }),
         );
       try {
+        // The attempt as the claim left it (its method fixed by the first send): no second read.
+        let sent: ProviderAttemptRow = { ...providerAttempt, method: claimed.method };
         let submitted = await send(claimed);
         if (submitted.voidRefused) {
           // The batch settled before the void arrived: nothing moved; the same attempt goes as a refund, once.
           const asRefund = await voidBecomesRefund(db, ref.refundId, ref.attempt, submitted.voidRefused);
-          if (asRefund) submitted = await send(asRefund);
+          if (asRefund) {
+            sent = { ...sent, method: asRefund.method, methodNote: submitted.voidRefused };
+            submitted = await send(asRefund);
+          }
         }
-        return await remember((await findProviderAttempt(db, ref.refundId, ref.attempt))!, amount, submitted);
+        return await remember(sent, amount, submitted);
       } catch (error) {
         // "Try again", said by the provider (it may have taken it already) or by a connection never made:
         // still in doubt, asked about first, then sent again under the same key. Anything else is only asked about.
