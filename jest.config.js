@@ -11,6 +11,7 @@ module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 60_000,
-  // Temporal's native runtime is per process: test files that start workers run one after another.
-  maxWorkers: 1,
+  // Two files at a time, each in its own process (Temporal's native runtime is per process), against
+  // the shared servers: on this 2-core machine the suite takes ~9.5 min instead of ~12.
+  maxWorkers: 2,
 };

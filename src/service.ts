@@ -8,6 +8,7 @@ import { startApiServer } from './api/server';
 import { workerPoolSize, type Config } from './config';
 import { connectDatabase, migrateDatabase, SERVICE_ROLE } from './db/client';
 import { sealAccountsAtRest } from './db/queries/sealed-accounts';
+import { alignReportCalendar } from './db/queries/report-calendar';
 import { fieldSealOf } from './field-seal';
 import { startEmbeddedPostgres } from './dev/embedded-postgres';
 import { choosePort } from './dev/ports';
@@ -85,6 +86,11 @@ export async function startService(baseConfig: Config, logger: Logger, parts: Se
     if (migrating) {
       const resealed = await sealAccountsAtRest(database.db, fieldSealOf(config));
       if (resealed > 0) logger.info('account numbers sealed at rest', { rows: resealed });
+    }
+    // Every process, as every process reads the offset from its configuration: the reports' rollups
+    // count on the business day this deployment is configured with.
+    if (await alignReportCalendar(database.db, config.policy.utcOffsetMinutes)) {
+      logger.info('report rollups rebuilt for the business day offset', { utcOffsetMinutes: config.policy.utcOffsetMinutes });
     }
     // Before the first native connection: the SDK's runtime takes its logger once.
     if (parts.installSdkLogging !== false) installTemporalLogging(logger, config.logLevel === 'debug' ? 'INFO' : 'WARN');

@@ -174,9 +174,9 @@ async function seed(sql: postgres.Sql, now: number): Promise<string[]> {
       const settled = status === 'succeeded';
       yield [
         id, `p_${String(payment).padStart(5, '0')}`, merchant(payment), `o_${String(payment).padStart(5, '0')}`, CHANNELS[payment % 3], 1_000 + (n % 50_000), 0, 1_000 + (n % 50_000), 'CNY', REASONS[n % REASONS.length],
-        status, 'pos', 'pos', status === 'pending_approval' ? 1 : 0, `sealed:bench:${payment}`, String(payment % 10_000).padStart(4, '0'), String(payment % 10_000).padStart(4, '0'), CHANNELS[payment % 3],
+        status, 'pos', 'pos', status === 'pending_approval' || approvedAfter(n) !== null ? 1 : 0, `sealed:bench:${payment}`, String(payment % 10_000).padStart(4, '0'), String(payment % 10_000).padStart(4, '0'), CHANNELS[payment % 3],
         settled ? 'settled' : status === 'awaiting_settlement' || status === 'delayed' ? 'accepted' : 'not_sent', status === 'requires_action' || status === 'delayed', settled ? 'settled' : 'reserved',
-        new Date(at).toISOString(), new Date(at).toISOString(), settled ? new Date(at + 3_600_000).toISOString() : null, status === 'pending_approval' ? new Date(at + 72 * 3_600_000).toISOString() : null,
+        new Date(at).toISOString(), new Date(at).toISOString(), settled ? new Date(at + settleSeconds(n) * 1000).toISOString() : null, status === 'pending_approval' ? new Date(at + 72 * 3_600_000).toISOString() : null,
       ];
     }
   };
@@ -191,8 +191,10 @@ async function seed(sql: postgres.Sql, now: number): Promise<string[]> {
       const at = new Date(Date.parse(decodeTime(id))).toISOString();
       yield [id, 'created', 'created', 'pos', 'service', '{}', at];
       if (STATUSES[n % STATUSES.length] === 'succeeded') {
+        const approved = approvedAfter(n);
+        if (approved !== null) yield [id, 'approval-1', 'approved', 'supervisor-a', 'supervisor', '{}', new Date(Date.parse(at) + approved * 1000).toISOString()];
         yield [id, 'sent-a1', 'submitted', 'refundflow', 'system', '{"attempt":1,"provider":"card"}', at];
-        yield [id, 'settled', 'settled', 'refundflow', 'system', '{"reportedBy":"webhook"}', at];
+        yield [id, 'settled', 'settled', 'refundflow', 'system', '{"reportedBy":"webhook"}', new Date(Date.parse(at) + settleSeconds(n) * 1000).toISOString()];
       }
     }
   };
@@ -208,6 +210,16 @@ async function seed(sql: postgres.Sql, now: number): Promise<string[]> {
   await copy(sql, 'merchant_events', ['id', 'refund_id', 'merchant_id', 'type', 'data', 'created_at', 'delivered_at'], merchantEvents());
   await sql`ANALYZE`;
   return ids;
+}
+
+/** Seconds from request to money arrived: a minute to three days, spread as a chain's wallets and cards spread them. */
+function settleSeconds(n: number): number {
+  return 60 + ((n * 7_919) % 259_140);
+}
+
+/** Every fourth refund that succeeded needed an approval, given 5 minutes to 2 hours after the request. */
+function approvedAfter(n: number): number | null {
+  return STATUSES[n % STATUSES.length] === 'succeeded' && n % 4 === 0 ? 300 + ((n * 104_729) % 7_200) : null;
 }
 
 /** A ULID's time, as ISO (the refunds' ids carry their creation time). */
