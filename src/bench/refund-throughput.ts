@@ -17,6 +17,7 @@ import postgres from 'postgres';
 import { loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { startService } from '../service';
+import { cpuMsPer, cpuSecondsSoFar } from './process-cpu';
 import { runScaleBench } from './refund-scale';
 
 const refunds = Number(process.env.BENCH_REFUNDS ?? 200);
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
   const refundIds: string[] = [];
   const settleLatencies: number[] = [];
   const watcher = succeededWatcher(service.databaseUrl);
+  const cpuBefore = cpuSecondsSoFar();
   const startedAll = Date.now();
   await inParallel(refunds, concurrency, async (n) => {
     const t0 = performance.now();
@@ -68,6 +70,7 @@ async function main(): Promise<void> {
     settleLatencies.push(performance.now() - t0);
   });
   const seconds = (Date.now() - startedAll) / 1000;
+  const cpuMsPerRefund = cpuMsPer(cpuBefore, cpuSecondsSoFar(), refunds);
   const rssPerWorkflowKb = Math.round((process.memoryUsage().rss - rssBefore) / Math.min(refunds, 10_000) / 1024);
   const historyEvents: number[] = [];
   for (const id of refundIds.slice(0, 20)) historyEvents.push((await service.temporal.workflow.getHandle(`refund-${id}`).fetchHistory()).events?.length ?? 0);
@@ -88,11 +91,14 @@ async function main(): Promise<void> {
           requestToSucceededMs: summary(settleLatencies),
           // So far: the workflow stays open after `succeeded` for the follow-up and aftercare.
           historyEventsSoFar: summary(historyEvents),
+          // CPU per refund by process (this one runs the API, the worker and the bench's client).
+          cpuMsPerRefund,
           workerRssPerCachedWorkflowKb: rssPerWorkflowKb,
         },
         ratios: {
           throughput: Number((refunds / seconds / baseline.workflowsPerSecond).toFixed(2)),
           p99RequestVsStart: Number((summary(createLatencies).p99 / baseline.startMs.p99).toFixed(2)),
+          cpuPerRefundVsWorkflow: Number((cpuMsPerRefund.total / baseline.cpuMsPerWorkflow.total).toFixed(2)),
         },
       },
       null,
@@ -114,6 +120,7 @@ async function measureBaseline(address: string, client: Awaited<ReturnType<typeo
   });
   const running = worker.run();
   const startLatencies: number[] = [];
+  const cpuBefore = cpuSecondsSoFar();
   const began = Date.now();
   await inParallel(refunds, concurrency, async (n) => {
     const t0 = performance.now();
@@ -122,11 +129,12 @@ async function measureBaseline(address: string, client: Awaited<ReturnType<typeo
     await handle.result();
   });
   const seconds = (Date.now() - began) / 1000;
+  const cpuMsPerWorkflow = cpuMsPer(cpuBefore, cpuSecondsSoFar(), refunds);
   const historyEvents = (await client.workflow.getHandle(`${taskQueue}-0`).fetchHistory()).events?.length ?? 0;
   worker.shutdown();
   await running;
   await connection.close();
-  return { workflowsPerSecond: Number((refunds / seconds).toFixed(1)), startMs: summary(startLatencies), historyEvents };
+  return { workflowsPerSecond: Number((refunds / seconds).toFixed(1)), startMs: summary(startLatencies), historyEvents, cpuMsPerWorkflow };
 }
 
 /**
