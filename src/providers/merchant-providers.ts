@@ -19,11 +19,13 @@ import { WechatPayProvider } from './wechatpay/wechatpay-provider';
 
 export interface ProviderDirectory {
   forMerchant(merchantId: string, route: ProviderName): Promise<RefundProvider>;
+  /** The deployment's own adapter for a route (its own account): what pays a merchant with none of its own, and opens the notices sent to the deployment. */
+  deployment(route: ProviderName): RefundProvider;
 }
 
 /** A deployment whose merchants all refund the same way: its adapters, whoever the merchant. */
 export function sameForEveryMerchant(registry: ProviderRegistry): ProviderDirectory {
-  return { forMerchant: async (_merchantId, route) => registry[route] };
+  return { forMerchant: async (_merchantId, route) => registry[route], deployment: (route) => registry[route] };
 }
 
 export function merchantProviders(db: Database, fields: FieldSeal, settings: ProviderSettings, deployment: ProviderRegistry): ProviderDirectory {
@@ -40,6 +42,7 @@ export function merchantProviders(db: Database, fields: FieldSeal, settings: Pro
       built.set(cacheKey, { updatedAt: row.updatedAt.getTime(), provider });
       return provider;
     },
+    deployment: (route) => deployment[route],
   };
 }
 

@@ -54,7 +54,7 @@ export function providerNoticeRoutes(deps: ApiDeps): RouteSpec[] {
         404: { description: 'The notification names no refund of ours', schema: Problem },
       },
       // The deployment's own account: a merchant with none of its own refunds through it.
-      handle: async ({ headers, rawBody }) => take(await deps.providers.forMerchant('', routeName), headers, rawBody),
+      handle: async ({ headers, rawBody }) => take(deps.providers.deployment(routeName), headers, rawBody),
     });
     if (!notices.perMerchant) return [deploymentRoute];
     const merchantRoute = route({
