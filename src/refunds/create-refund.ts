@@ -20,7 +20,7 @@ import { sees, type RefundCaller } from '../merchants/merchant-scope';
 import type { RefundWorkflowInput } from '../../workflows/messages';
 import { localDate } from '../../workflows/business-days';
 import { policyFor, refundFee, refundWindowClosesAt, requiredApprovals, type RefundPolicy } from '../../workflows/policy';
-import { findMerchant } from '../db/queries/merchants';
+import { findMerchant, findMerchantOfPayment } from '../db/queries/merchants';
 import type { MerchantRow } from '../db/schema';
 import { addToAutomaticTotal } from '../db/queries/automatic-refund-totals';
 import { RefundRequestError } from './refund-errors';
@@ -123,8 +123,14 @@ async function recordRefund(
 ): Promise<CreatedRefund> {
   // The payment's lock first: a request with the same key queued behind it then sees the refund
   // the first one made and is answered as its replay, never as a second refund or a 422.
-  // Sent together; PostgreSQL runs the second once the first has its lock, on what was committed by then.
-  const [payment, previous] = await Promise.all([lockPayment(tx, request.paymentId), findIdempotencyRecord(tx, caller.principal, idempotencyKey)]);
+  // Sent together; PostgreSQL runs the others once the first has its lock, on what was committed by
+  // then. The payment's merchant record comes along (a payment never changes merchant), read only
+  // if the caller may see the payment.
+  const [payment, previous, merchantOfPayment] = await Promise.all([
+    lockPayment(tx, request.paymentId),
+    findIdempotencyRecord(tx, caller.principal, idempotencyKey),
+    findMerchantOfPayment(tx, request.paymentId),
+  ]);
   if (previous) {
     if (previous.requestHash !== hash) {
       throw new RefundRequestError('idempotency_key_reused', `Idempotency-Key "${idempotencyKey}" was already used for a different request`, {
@@ -140,7 +146,7 @@ async function recordRefund(
   // Another merchant's payment does not exist for this caller.
   if (!payment || !sees(caller.merchants, payment.merchantId)) throw new RefundRequestError('payment_not_found', `No payment ${request.paymentId}`);
   // The merchant's own limits and windows where it sets them.
-  const merchant = await findMerchant(tx, payment.merchantId);
+  const merchant = merchantOfPayment;
   const policy = policyFor(deploymentPolicy, merchant?.policy);
   requireRouteOpen(routes, payment.channel);
   checkRefundable(payment, request, policy, new Date());

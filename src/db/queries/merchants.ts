@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Executor } from '../client';
-import { merchantRoutes, merchants, type MerchantRouteRow, type MerchantRow } from '../schema';
+import { merchantRoutes, merchants, payments, type MerchantRouteRow, type MerchantRow } from '../schema';
 
 export type NewMerchant = typeof merchants.$inferInsert;
 
@@ -12,6 +12,15 @@ export async function insertMerchant(db: Executor, merchant: NewMerchant): Promi
 
 export async function findMerchant(db: Executor, id: string): Promise<MerchantRow | undefined> {
   const [row] = await db.select().from(merchants).where(eq(merchants.id, id));
+  return row;
+}
+
+/** The record of the merchant a payment belongs to, by the payment's id: sent with the payment's lock, in the same round trip. */
+export async function findMerchantOfPayment(db: Executor, paymentId: string): Promise<MerchantRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(merchants)
+    .where(inArray(merchants.id, db.select({ id: payments.merchantId }).from(payments).where(eq(payments.id, paymentId))));
   return row;
 }
 
