@@ -280,7 +280,9 @@ function rsaPair() {
 function certificate(subject: forge.pki.CertificateField[], issuer: forge.pki.CertificateField[], publicKey: forge.pki.PublicKey, signer: forge.pki.rsa.PrivateKey, ca: boolean): forge.pki.Certificate {
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKey;
-  cert.serialNumber = `0${randomBytes(8).toString('hex')}`;
+  // A leading 01 keeps the DER integer positive and minimal: `0` + random hex was padded to a
+  // zero byte whenever the first random byte was below 0x10, which OpenSSL refuses ("illegal padding").
+  cert.serialNumber = `01${randomBytes(8).toString('hex')}`;
   cert.validity.notBefore = new Date(Date.now() - 86_400_000);
   cert.validity.notAfter = new Date(Date.now() + 365 * 86_400_000);
   cert.setSubject(subject);
