@@ -1,4 +1,4 @@
-import { asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Executor } from '../client';
 import { orders, payments, refunds, type PaymentRow } from '../schema';
 
@@ -36,27 +36,31 @@ export async function refundIdsOfPayment(db: Executor, paymentId: string): Promi
   return rows.map((row) => row.id);
 }
 
-/** Holds `amount` of the payment for a refund. The table's CHECK refuses any over-refund. */
+/** Holds `amount` of the payment for a refund, checked beforehand under the payment's lock. */
 export async function reserveOnPayment(tx: Executor, paymentId: string, amount: number): Promise<void> {
-  await shiftPaymentTotals(tx, paymentId, { reserved: amount, refunded: 0 });
+  if (!(await shiftPaymentTotals(tx, paymentId, { reserved: amount, refunded: 0 }))) {
+    throw new Error(`payment ${paymentId} cannot hold ${amount} more: the refund was judged on totals its lock should have kept`);
+  }
 }
 
 /**
  * Moves a payment's refunded and reserved totals by the given amounts, and refreshes the order's
- * status when what was refunded changed. The table's CHECK refuses any result that would
- * over-refund the payment or go below zero.
+ * status when what was refunded changed. False, with nothing changed, when the shift would
+ * over-refund the payment or take a total below zero: the UPDATE's condition is the table's CHECK,
+ * so a step learns it without an error that would abort its transaction (no savepoint, no round
+ * trips for one); the CHECK still refuses whatever a path without the condition might write.
  */
-export async function shiftPaymentTotals(tx: Executor, paymentId: string, shift: { refunded: number; reserved: number }): Promise<void> {
+export async function shiftPaymentTotals(tx: Executor, paymentId: string, shift: { refunded: number; reserved: number }): Promise<boolean> {
+  const refunded = sql`${payments.refundedAmount} + ${shift.refunded}`;
+  const reserved = sql`${payments.reservedAmount} + ${shift.reserved}`;
   const [payment] = await tx
     .update(payments)
-    .set({
-      reservedAmount: sql`${payments.reservedAmount} + ${shift.reserved}`,
-      refundedAmount: sql`${payments.refundedAmount} + ${shift.refunded}`,
-      updatedAt: sql`now()`,
-    })
-    .where(eq(payments.id, paymentId))
-    .returning();
-  if (shift.refunded !== 0) await refreshOrderStatus(tx, payment!.merchantId, payment!.orderId);
+    .set({ reservedAmount: reserved, refundedAmount: refunded, updatedAt: sql`now()` })
+    .where(and(eq(payments.id, paymentId), sql`${refunded} >= 0 AND ${reserved} >= 0 AND ${refunded} + ${reserved} <= ${payments.amount}`))
+    .returning({ merchantId: payments.merchantId, orderId: payments.orderId });
+  if (!payment) return false;
+  if (shift.refunded !== 0) await refreshOrderStatus(tx, payment.merchantId, payment.orderId);
+  return true;
 }
 
 /** An order is refunded when everything captured on its payments has been refunded. */

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
-import { pgErrorCode, type Executor } from '../client';
+import type { Executor } from '../client';
 import { withinScope, type MerchantScope } from '../../merchants/merchant-scope';
 import {
   idempotencyKeys,
@@ -177,17 +177,11 @@ export async function applyWorkflowStep(tx: Executor, refundId: string, seq: num
 
 /** A refund's share of its payment moves; refused (nothing written) where it would over-refund. */
 async function shiftRefundsPayment(tx: Executor, paymentId: string, shift: { refunded: number; reserved: number }): Promise<void> {
-  try {
-    await tx.transaction((savepoint) => shiftPaymentTotals(savepoint, paymentId, shift));
-  } catch (error) {
-    if (pgErrorCode(error) !== CHECK_VIOLATION) throw error;
-    const [payment] = await tx.execute<{ refundable: string }>(sql`SELECT amount - refunded_amount - reserved_amount AS refundable FROM payments WHERE id = ${paymentId}`);
-    const refundable = Number(payment?.refundable ?? 0);
-    throw new RefundRequestError('amount_exceeds_refundable', `Only ${refundable} minor units remain refundable on payment ${paymentId}`, { refundableAmount: refundable });
-  }
+  if (await shiftPaymentTotals(tx, paymentId, shift)) return;
+  const [payment] = await tx.execute<{ refundable: string }>(sql`SELECT amount - refunded_amount - reserved_amount AS refundable FROM payments WHERE id = ${paymentId}`);
+  const refundable = Number(payment?.refundable ?? 0);
+  throw new RefundRequestError('amount_exceeds_refundable', `Only ${refundable} minor units remain refundable on payment ${paymentId}`, { refundableAmount: refundable });
 }
-
-const CHECK_VIOLATION = '23514';
 
 export async function refundTimeline(db: Executor, refundId: string): Promise<RefundEventRow[]> {
   return db.select().from(refundEvents).where(eq(refundEvents.refundId, refundId)).orderBy(asc(refundEvents.id));
