@@ -12,6 +12,6 @@ module.exports = {
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 60_000,
   // Two files at a time, each in its own process (Temporal's native runtime is per process), against
-  // the shared servers: on this 2-core machine the suite takes ~9.5 min instead of ~12.
+  // the shared servers: on this 2-core machine Jest takes ~7.5 min instead of 10-12.
   maxWorkers: 2,
 };

@@ -42,9 +42,21 @@ export function cpuSecondsSoFar(): CpuSeconds {
   return totals;
 }
 
-/** CPU milliseconds per unit of work between two readings, by group and in all. */
-export function cpuMsPer(before: CpuSeconds, after: CpuSeconds, units: number) {
-  const per = (key: keyof CpuSeconds) => Math.round(((after[key] - before[key]) * 1000 * 10) / units) / 10;
+/** What each group spent between two readings. */
+export function cpuSpent(before: CpuSeconds, after: CpuSeconds): CpuSeconds {
+  return { node: after.node - before.node, temporal: after.temporal - before.temporal, postgres: after.postgres - before.postgres };
+}
+
+/** Two spendings together (a side's rounds added up). */
+export function cpuTogether(a: CpuSeconds, b: CpuSeconds): CpuSeconds {
+  return { node: a.node + b.node, temporal: a.temporal + b.temporal, postgres: a.postgres + b.postgres };
+}
+
+export const NO_CPU: CpuSeconds = { node: 0, temporal: 0, postgres: 0 };
+
+/** CPU milliseconds per unit of work, by group and in all. */
+export function cpuMsPer(spent: CpuSeconds, units: number) {
+  const per = (key: keyof CpuSeconds) => Math.round((spent[key] * 1000 * 10) / units) / 10;
   const node = per('node');
   const temporal = per('temporal');
   const postgres = per('postgres');

@@ -19,7 +19,7 @@ import postgres from 'postgres';
 import { loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { startService } from '../service';
-import { cpuMsPer, cpuSecondsSoFar, type CpuSeconds } from './process-cpu';
+import { cpuMsPer, cpuSecondsSoFar, cpuSpent, cpuTogether, NO_CPU, type CpuSeconds } from './process-cpu';
 import { runScaleBench } from './refund-scale';
 
 const refunds = Number(process.env.BENCH_REFUNDS ?? 200);
@@ -62,8 +62,8 @@ async function main(): Promise<void> {
   const watcher = succeededWatcher(service.databaseUrl);
   const rssBefore = process.memoryUsage().rss;
   const perRound = Math.ceil(refunds / rounds);
-  const workflowSide = { seconds: 0, cpu: zeroCpu(), latencies: [] as number[] };
-  const refundSide = { seconds: 0, cpu: zeroCpu(), latencies: [] as number[], toSucceeded: [] as number[], ids: [] as string[] };
+  const workflowSide = { seconds: 0, cpu: NO_CPU, latencies: [] as number[] };
+  const refundSide = { seconds: 0, cpu: NO_CPU, latencies: [] as number[], toSucceeded: [] as number[], ids: [] as string[] };
   const roundRatios: number[] = [];
   for (let from = 0; from < refunds; from += perRound) {
     const count = Math.min(perRound, refunds - from);
@@ -91,8 +91,8 @@ async function main(): Promise<void> {
   await watcher.close();
   await service.stop();
   rmSync(dataDir, { recursive: true, force: true });
-  const cpuMsPerWorkflow = cpuMsPer(zeroCpu(), workflowSide.cpu, refunds);
-  const cpuMsPerRefund = cpuMsPer(zeroCpu(), refundSide.cpu, refunds);
+  const cpuMsPerWorkflow = cpuMsPer(workflowSide.cpu, refunds);
+  const cpuMsPerRefund = cpuMsPer(refundSide.cpu, refunds);
   const workflowsPerSecond = refunds / workflowSide.seconds;
   const refundsPerSecond = refunds / refundSide.seconds;
   process.stdout.write(
@@ -140,10 +140,6 @@ async function main(): Promise<void> {
  */
 const AFTERWORK_MS = 1_000;
 
-function zeroCpu(): CpuSeconds {
-  return { node: 0, temporal: 0, postgres: 0 };
-}
-
 /** The wall time of `work` and the CPU each process spent on it (and in the `settle` that follows it). */
 async function measured(work: () => Promise<void>, settleMs = 0): Promise<{ seconds: number; cpu: CpuSeconds }> {
   const cpuBefore = cpuSecondsSoFar();
@@ -151,13 +147,12 @@ async function measured(work: () => Promise<void>, settleMs = 0): Promise<{ seco
   await work();
   const seconds = (performance.now() - began) / 1000;
   if (settleMs > 0) await new Promise((resolve) => setTimeout(resolve, settleMs));
-  const cpuAfter = cpuSecondsSoFar();
-  return { seconds, cpu: { node: cpuAfter.node - cpuBefore.node, temporal: cpuAfter.temporal - cpuBefore.temporal, postgres: cpuAfter.postgres - cpuBefore.postgres } };
+  return { seconds, cpu: cpuSpent(cpuBefore, cpuSecondsSoFar()) };
 }
 
 function add(side: { seconds: number; cpu: CpuSeconds }, part: { seconds: number; cpu: CpuSeconds }): void {
   side.seconds += part.seconds;
-  side.cpu = { node: side.cpu.node + part.cpu.node, temporal: side.cpu.temporal + part.cpu.temporal, postgres: side.cpu.postgres + part.cpu.postgres };
+  side.cpu = cpuTogether(side.cpu, part.cpu);
 }
 
 /** The same load on a workflow of one no-op activity: what Temporal costs on this machine, before any refund logic. */

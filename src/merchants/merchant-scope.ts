@@ -19,8 +19,8 @@ export function sees(scope: MerchantScope, merchantId: string): boolean {
   return scope === null || scope.includes(merchantId);
 }
 
-/** A WHERE condition keeping `column` (a merchant id) within the scope; undefined for every merchant. */
-export function withinScope(column: Column, scope: MerchantScope): SQL | undefined {
+/** A WHERE condition keeping `column` (a merchant id, or an aliased one in SQL) within the scope; undefined for every merchant. */
+export function withinScope(column: Column | SQL, scope: MerchantScope): SQL | undefined {
   if (scope === null) return undefined;
-  return scope.length === 0 ? sql`false` : inArray(column, [...scope]);
+  return scope.length === 0 ? sql`false` : inArray(sql`${column}`, [...scope]);
 }

@@ -126,7 +126,7 @@ async function recordRefund(
   // Sent together; PostgreSQL runs the others once the first has its lock, on what was committed by
   // then. The payment's merchant record comes along (a payment never changes merchant), read only
   // if the caller may see the payment.
-  const [payment, previous, merchantOfPayment] = await Promise.all([
+  const [payment, previous, merchant] = await Promise.all([
     lockPayment(tx, request.paymentId),
     findIdempotencyRecord(tx, caller.principal, idempotencyKey),
     findMerchantOfPayment(tx, request.paymentId),
@@ -146,7 +146,6 @@ async function recordRefund(
   // Another merchant's payment does not exist for this caller.
   if (!payment || !sees(caller.merchants, payment.merchantId)) throw new RefundRequestError('payment_not_found', `No payment ${request.paymentId}`);
   // The merchant's own limits and windows where it sets them.
-  const merchant = merchantOfPayment;
   const policy = policyFor(deploymentPolicy, merchant?.policy);
   requireRouteOpen(routes, payment.channel);
   checkRefundable(payment, request, policy, new Date());

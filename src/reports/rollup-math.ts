@@ -18,9 +18,9 @@ export interface PeriodSplit {
 
 /**
  * Splits [from, to) into whole business days and the parts of a day at either end, choosing for
- * each end the smaller part to read refund by refund: 20:00 to 20:00 thirty days later is thirty
- * whole days, less 20:00–24:00 of the first and of the last — and the last is usually still to
- * come, so it holds no refunds.
+ * each end the smaller part to read refund by refund: 20:00 to 20:00 thirty days later is the
+ * thirty whole days after the first, plus 20:00–24:00 of the first, less 20:00–24:00 of the last —
+ * which, asked at 20:00, is still to come and holds no refunds.
  */
 export function splitPeriod(from: number, to: number, utcOffsetMinutes: number): PeriodSplit {
   if (!(from < to)) return { days: null, edges: [] };

@@ -8,7 +8,7 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../client';
-import type { MerchantScope } from '../../merchants/merchant-scope';
+import { withinScope, type MerchantScope } from '../../merchants/merchant-scope';
 import { percentileOfBuckets, splitPeriod } from '../../reports/rollup-math';
 
 export type ReportGrouping = 'reason' | 'channel' | 'status' | 'day';
@@ -65,7 +65,8 @@ export interface ReportRange {
 }
 
 export async function refundReport(db: Executor, range: ReportRange & { groupBy: ReportGrouping }): Promise<RefundReport> {
-  const [groups, summary] = await Promise.all([refundReportGroups(db, range, range.groupBy), refundReportSummary(db, range)]);
+  const statements = reportStatements(range);
+  const [groups, summary] = await Promise.all([groupsOf(db, statements.groups(range.groupBy)), summaryOf(db, statements)]);
   return { groups, ...summary };
 }
 
@@ -76,20 +77,13 @@ export async function refundReport(db: Executor, range: ReportRange & { groupBy:
  */
 function periodParts(range: ReportRange): { days: SQL; edges: Array<{ refunds: SQL; sign: 1 | -1 }> } {
   const split = splitPeriod(range.from.getTime(), range.to.getTime(), range.utcOffsetMinutes);
-  const among = (column: SQL) => {
-    if (range.scope === null) return sql`true`;
-    if (range.scope.length === 0) return sql`false`;
-    return sql`${column} IN (${sql.join(
-      range.scope.map((id) => sql`${id}`),
-      sql`, `,
-    )})`;
-  };
   // A reader who sees every merchant reads the rows of every merchant together ('*'), not fifty merchants' rows.
-  const rollupRows = range.scope === null ? sql`t.merchant_id = '*'` : among(sql`t.merchant_id`);
+  const rollupRows = range.scope === null ? sql`t.merchant_id = '*'` : withinScope(sql`t.merchant_id`, range.scope)!;
+  const refundRows = withinScope(sql`r.merchant_id`, range.scope) ?? sql`true`;
   return {
     days: split.days ? sql`${rollupRows} AND t.day >= ${split.days.from}::date AND t.day < ${split.days.to}::date` : sql`false`,
     edges: split.edges.map(({ from, to, sign }) => ({
-      refunds: sql`r.created_at >= ${new Date(from).toISOString()}::timestamptz AND r.created_at < ${new Date(to).toISOString()}::timestamptz AND ${among(sql`r.merchant_id`)}`,
+      refunds: sql`r.created_at >= ${new Date(from).toISOString()}::timestamptz AND r.created_at < ${new Date(to).toISOString()}::timestamptz AND ${refundRows}`,
       sign,
     })),
   };
@@ -105,21 +99,29 @@ function atTheEnds(edges: Array<{ refunds: SQL; sign: 1 | -1 }>, select: (sign: 
 }
 
 /**
- * A report's three statements, as the service runs them (the plan test on 200,000 refunds reads
- * them too): counts and amounts (per currency: amounts in different currencies never add up) by
- * one grouping; how many and how many need attention; and the duration buckets.
+ * A report's statements over one period, as the service runs them (the plan test on 200,000
+ * refunds reads them too): counts and amounts (per currency: amounts in different currencies never
+ * add up) by a grouping; how many and how many need attention; and the duration buckets.
  */
-export function reportStatements(range: ReportRange, groupBy: ReportGrouping): { groups: SQL; counted: SQL; durations: SQL } {
-  const key = groupKeys(groupBy, range.utcOffsetMinutes);
+export interface ReportStatements {
+  groups(groupBy: ReportGrouping): SQL;
+  counted: SQL;
+  durations: SQL;
+}
+
+export function reportStatements(range: ReportRange): ReportStatements {
   const { days, edges } = periodParts(range);
   return {
-    groups: sql`
+    groups: (groupBy) => {
+      const key = groupKeys(groupBy, range.utcOffsetMinutes);
+      return sql`
       SELECT key, currency, sum(refunds)::int AS count, sum(amount)::text AS amount FROM (
         SELECT ${key.rollup} AS key, t.currency, t.refunds, t.amount FROM refund_day_totals t WHERE ${days}
         UNION ALL
         ${atTheEnds(edges, (sign, where) => sql`SELECT ${key.refund}, r.currency, ${sign}, ${sign} * r.amount FROM refunds r WHERE ${where}`)}
       ) counted
-      GROUP BY 1, 2 HAVING sum(refunds) > 0 ORDER BY 1, 2`,
+      GROUP BY 1, 2 HAVING sum(refunds) > 0 ORDER BY 1, 2`;
+    },
     counted: sql`
       SELECT coalesce(sum(refunds), 0)::int AS refunds, coalesce(sum(refunds) FILTER (WHERE needs_attention), 0)::int AS attention FROM (
         SELECT t.refunds, t.needs_attention FROM refund_day_totals t WHERE ${days}
@@ -147,13 +149,20 @@ export function reportStatements(range: ReportRange, groupBy: ReportGrouping): {
 
 /** Counts and amounts by one grouping. */
 export async function refundReportGroups(db: Executor, range: ReportRange, groupBy: ReportGrouping): Promise<RefundReportGroup[]> {
-  const groups = await db.execute<{ key: string; currency: string; count: number; amount: string }>(reportStatements(range, groupBy).groups);
-  return groups.map((group) => ({ key: group.key, currency: group.currency, count: group.count, amount: Number(group.amount) }));
+  return groupsOf(db, reportStatements(range).groups(groupBy));
 }
 
 /** How many, how fast they settled and were approved, and how many need a person now. */
 export async function refundReportSummary(db: Executor, range: ReportRange): Promise<Omit<RefundReport, 'groups'>> {
-  const statements = reportStatements(range, 'day');
+  return summaryOf(db, reportStatements(range));
+}
+
+async function groupsOf(db: Executor, statement: SQL): Promise<RefundReportGroup[]> {
+  const groups = await db.execute<{ key: string; currency: string; count: number; amount: string }>(statement);
+  return groups.map((group) => ({ key: group.key, currency: group.currency, count: group.count, amount: Number(group.amount) }));
+}
+
+async function summaryOf(db: Executor, statements: ReportStatements): Promise<Omit<RefundReport, 'groups'>> {
   const [[counted], durations] = await Promise.all([
     db.execute<{ refunds: number; attention: number }>(statements.counted),
     db.execute<{ measure: 'settle' | 'approval'; bucket: number; refunds: number }>(statements.durations),
