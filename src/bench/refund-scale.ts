@@ -16,9 +16,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import postgres from 'postgres';
 import { loadConfig } from '../config';
-import { connectDatabase, type Database } from '../db/client';
+import type postgres from 'postgres';
+import { connectDatabase, openPostgres, type Database } from '../db/client';
 import { awaitingApprovalOldestFirst, listRefundsQuery, stuckOldestFirst } from '../db/queries/refunds';
 import { ulid } from '../ids';
 import { createLogger } from '../logger';
@@ -44,7 +44,7 @@ export async function runScaleBench(): Promise<void> {
   chmodSync(dataDir, 0o755);
   const config = loadConfig({ ...process.env, DATA_DIR: dataDir, PORT: '0' });
   const service = await startService(config, createLogger({ level: 'error' }), { api: true, worker: false, embedded: true });
-  const sql = postgres(service.databaseUrl, { max: 4, onnotice: () => undefined });
+  const sql = openPostgres(service.databaseUrl, { max: 4 });
   const connection = connectDatabase(service.databaseUrl, { max: 4 });
   const { db } = connection;
   try {

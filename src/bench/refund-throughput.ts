@@ -15,7 +15,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
-import postgres from 'postgres';
+import { openPostgres } from '../db/client';
 import { loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { startService } from '../service';
@@ -191,7 +191,7 @@ async function baselineWorkflows(address: string, client: Awaited<ReturnType<typ
  * load of its own, measured as if it were the refund path's).
  */
 function succeededWatcher(databaseUrl: string) {
-  const sql = postgres(databaseUrl, { max: 1, onnotice: () => undefined });
+  const sql = openPostgres(databaseUrl, { max: 1 });
   const waiting = new Map<string, () => void>();
   let closed = false;
   const loop = (async () => {

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import postgres from 'postgres';
+import { socketPath } from '../db/client';
 import type { Logger } from '../logger';
 import { endWithUs, exited, stopChild } from './child-processes';
 import { stopOrphan } from './orphans';
@@ -47,7 +48,10 @@ export async function startEmbeddedPostgres(options: PlacementOptions & { port?:
   const said = heardLines(options.logger);
   try {
     if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await initialise(placement, said);
-    const server = await launch(placement, port, said);
+    // The service's own login goes through a socket in the data folder (only its owner may enter
+    // it) where the path fits in a socket address; tools and the owner's login keep TCP.
+    const socketFolder = socketPath(databaseDir, port).length <= MAX_SOCKET_PATH ? databaseDir : null;
+    const server = await launch(placement, port, socketFolder, said);
     const databaseUrl = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
     return {
       port,
@@ -71,7 +75,8 @@ export async function startEmbeddedPostgres(options: PlacementOptions & { port?:
         } finally {
           await admin.end({ timeout: 5 });
         }
-        return `postgres://${SERVICE_LOGIN}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+        const host = socketFolder ? `?host=${encodeURIComponent(socketFolder)}` : '';
+        return `postgres://${SERVICE_LOGIN}:${PASSWORD}@127.0.0.1:${port}/${database}${host}`;
       },
       stop: () => stopServer(server),
     };
@@ -127,10 +132,13 @@ async function initialise(placement: PostgresPlacement, heard: Heard): Promise<v
   }
 }
 
-async function launch(placement: PostgresPlacement, port: number, heard: Heard): Promise<ChildProcess> {
+/** The longest socket path a Unix socket address holds (sun_path, less its terminating NUL). */
+const MAX_SOCKET_PATH = 107;
+
+async function launch(placement: PostgresPlacement, port: number, socketFolder: string | null, heard: Heard): Promise<ChildProcess> {
   const server = spawn(
     path.join(placement.installDir, 'bin', 'postgres'),
-    ['-D', placement.databaseDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'unix_socket_directories='],
+    ['-D', placement.databaseDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', `unix_socket_directories=${socketFolder ?? ''}`],
     { ...placement.account, cwd: placement.databaseDir, env: ENGLISH, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   // Should this process end without stopping it, the server shuts down by itself.

@@ -9,6 +9,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rm
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
+import { openPostgres, socketPath } from '../../src/db/client';
 import { startEmbeddedPostgres } from '../../src/dev/embedded-postgres';
 import { freePort } from '../../src/dev/ports';
 import { canReach, LOCATION_NOTE, postgresAccount } from '../../src/dev/postgres-placement';
@@ -28,6 +29,33 @@ function folder(mode: number): string {
   folders.push(made);
   return made;
 }
+
+/** Whether a login's URL reaches the server through its Unix socket (a TCP session has a server address). */
+async function overSocket(url: string): Promise<boolean> {
+  const sql = openPostgres(url, { max: 1 });
+  try {
+    const [{ socket }] = await sql<{ socket: boolean }[]>`SELECT inet_server_addr() IS NULL AS socket`;
+    return socket;
+  } finally {
+    await sql.end();
+  }
+}
+
+describe('the embedded PostgreSQL in a DATA_DIR it can reach', () => {
+  it('takes the service’s login through a socket in its data folder, the owner’s through TCP', async () => {
+    const dataDir = folder(0o755);
+    const server = await startEmbeddedPostgres({ dataDir, sharedHome: path.join(dataDir, 'shared'), logger, port: await freePort() });
+    try {
+      await server.createDatabase('nearby');
+      const serviceUrl = await server.serviceLogin('nearby', 'pg_read_all_data');
+      expect(new URL(serviceUrl).searchParams.get('host')).toBe(server.databaseDir);
+      await expect(overSocket(serviceUrl)).resolves.toBe(true);
+      await expect(overSocket(server.databaseUrl('nearby'))).resolves.toBe(false);
+    } finally {
+      await server.stop();
+    }
+  }, 120_000);
+});
 
 asRoot('the embedded PostgreSQL, as root, with its programs and DATA_DIR where only root may enter', () => {
   const closed = folder(0o700);
@@ -69,6 +97,9 @@ asRoot('the embedded PostgreSQL, as root, with its programs and DATA_DIR where o
       const sql = postgres(second.databaseUrl('anywhere'), { max: 1 });
       expect(await sql`SELECT note, current_user FROM kept`).toEqual([{ note: 'still here', current_user: 'postgres' }]);
       await sql.end();
+      // A data folder this deep has no room for a socket address: the service's login keeps TCP.
+      expect(socketPath(second.databaseDir, port).length).toBeGreaterThan(107);
+      await expect(overSocket(await second.serviceLogin('anywhere', 'pg_read_all_data'))).resolves.toBe(false);
     } finally {
       await second.stop();
     }
