@@ -34,8 +34,8 @@ function folder(mode: number): string {
 async function overSocket(url: string): Promise<boolean> {
   const sql = openPostgres(url, { max: 1 });
   try {
-    const [{ socket }] = await sql<{ socket: boolean }[]>`SELECT inet_server_addr() IS NULL AS socket`;
-    return socket;
+    const [row] = await sql<{ socket: boolean }[]>`SELECT inet_server_addr() IS NULL AS socket`;
+    return row!.socket;
   } finally {
     await sql.end();
   }
