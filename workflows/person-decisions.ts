@@ -1,18 +1,23 @@
 /**
  * A refund that requires action waits for a person: a retry on the original route (support or a
  * supervisor), an approved reroute proposal (workflows/proposals.ts), or a cancel. Money the
- * provider still held that arrives after all (a late settlement) ends the wait too.
+ * provider still held that arrives after all (a late settlement) ends the wait too; money an
+ * earlier payout held that the bank sends back is put on the books meanwhile.
  */
 import { condition } from '@temporalio/workflow';
 import type { CancelRequest, ProviderNotice, RetryRequest } from './messages';
 import { cancelAtCurrentProvider, closeProposal } from './proposals';
 import { actorOf, type RefundRun } from './refund-run';
-import { foundAtProvider, settledByNotice } from './settlement';
+import { foundAtProvider, returnedByNotice, settledByNotice } from './settlement';
 
 export async function awaitPerson(run: RefundRun): Promise<void> {
   const { state } = run;
   const lateSettlement = (n: ProviderNotice) => n.type === 'settled' && n.attempt === state.attempt && state.providerState === 'accepted';
-  await condition(() => run.personDecided !== null || (state.busy === null && (run.heldAtProvider !== null || run.notices.some(lateSettlement))));
+  // A payout that still holds money came back meanwhile (an earlier attempt's, say): the books follow it now, not after the person.
+  const moneyBack = (n: ProviderNotice) => n.type === 'returned' && (run.ledger(n.attempt)?.held ?? 0) > 0;
+  await condition(
+    () => run.personDecided !== null || (state.busy === null && (run.heldAtProvider !== null || run.notices.some(lateSettlement) || run.notices.some(moneyBack))),
+  );
   const decided = run.personDecided;
   run.personDecided = null;
   if (decided === 'cancel') run.finished = true;
@@ -24,6 +29,11 @@ export async function awaitPerson(run: RefundRun): Promise<void> {
     return run.exclusive('found_at_provider', async () => {
       if (state.status === 'requires_action') await foundAtProvider(run, held);
     });
+  }
+  const returned = run.notices.find(moneyBack);
+  if (returned) {
+    run.notices.splice(run.notices.indexOf(returned), 1);
+    return run.exclusive('money_returned', () => returnedByNotice(run, returned));
   }
   const notice = run.notices.find(lateSettlement)!;
   run.notices.splice(run.notices.indexOf(notice), 1);

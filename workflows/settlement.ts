@@ -277,10 +277,14 @@ export async function aftercare(run: RefundRun): Promise<void> {
   }
 }
 
-/** A notice that the bank sent a payout's money back: checked against our books and the provider before it moves anything. */
-async function returnedByNotice(run: RefundRun, notice: ProviderNotice): Promise<void> {
+/**
+ * A notice that the bank sent a payout's money back: checked against our books and the provider
+ * before it moves anything. Taken once the refund is paid (aftercare) and while it waits for a
+ * person (a payout of an earlier attempt can come back then too: the books must not wait for them).
+ */
+export async function returnedByNotice(run: RefundRun, notice: ProviderNotice): Promise<void> {
   const { state } = run;
-  if (state.status !== 'succeeded' && state.status !== 'corrected') {
+  if (state.status !== 'succeeded' && state.status !== 'corrected' && state.status !== 'requires_action') {
     run.notices.push(notice); // taken where it applies, once the decision under way is done
     return;
   }

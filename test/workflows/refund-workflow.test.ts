@@ -1060,6 +1060,25 @@ describe('property: whatever people and banks do, the books follow the money', (
     if (['rejected', 'expired', 'canceled'].includes(row.status)) expect({ step, reserved: payment.reservedAmount }).toEqual({ step, reserved: 0 });
   }
 
+  // Found by the property below (seed -868156207): a returned payout was left unbooked while the refund waited for a person.
+  it('both payouts of a corrected refund come back, the second while it waits for a person: the books follow each, and a cancel leaves nothing refunded', async () => {
+    const { refund, payment } = await startRefund(starter(), { amount: 30_000, payment: { amount: 200_000 } });
+    await expectBooksMatchMoney(refund.id, payment.id, 'paid');
+    await decide(supervisorA, refund.id, { kind: 'correct', amount: 70_000, reason: 'more' });
+    await decide(supervisorB, refund.id, { kind: 'approveProposal' });
+    await expectBooksMatchMoney(refund.id, payment.id, 'corrected');
+    await bankReturns(refund.id); // the supplementary 40,000: the refund now waits for a person
+    await expectBooksMatchMoney(refund.id, payment.id, 'second payout returned');
+    expect((await findRefund(database.db, refund.id))!.status).toBe('requires_action');
+    await bankReturns(refund.id); // the first 30,000, while it waits
+    await expectBooksMatchMoney(refund.id, payment.id, 'first payout returned');
+    expect(await findPayment(database.db, payment.id)).toMatchObject({ refundedAmount: 0, reservedAmount: 70_000 });
+    await decide(support, refund.id, { kind: 'cancel' });
+    await expectBooksMatchMoney(refund.id, payment.id, 'canceled');
+    expect(await findPayment(database.db, payment.id)).toMatchObject({ refundedAmount: 0, reservedAmount: 0 });
+    expect((await eventTypes(refund.id)).filter((type) => type === 'money_returned')).toHaveLength(2);
+  });
+
   it('holds after every step of random sequences of decisions, bank returns and time', async () => {
     await fc.assert(
       fc.asyncProperty(fc.boolean(), fc.boolean(), fc.array(action, { minLength: 2, maxLength: 8 }), async (needsApproval, declined, actions) => {
