@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import postgres from 'postgres';
 import { socketPath } from '../db/client';
@@ -44,6 +44,9 @@ export async function startEmbeddedPostgres(options: PlacementOptions & { port?:
   const { databaseDir } = placement;
   // SIGINT is PostgreSQL's "fast shutdown": it rolls back open transactions and stops cleanly.
   await stopOrphan(path.join(databaseDir, 'postmaster.pid'), 'postgres', options.logger, 'SIGINT');
+  // No server runs on the folder now. One killed outright left its socket's lock behind, naming a
+  // pid PostgreSQL would take for alive (a zombie nobody reaped, or a number used again): stale.
+  removeSocketFiles(databaseDir);
   const port = await choosePort(options.port, 5432);
   const said = heardLines(options.logger);
   try {
@@ -130,6 +133,12 @@ async function initialise(placement: PostgresPlacement, heard: Heard): Promise<v
   } finally {
     rmSync(passwordFile, { force: true });
   }
+}
+
+/** The socket and its lock file, wherever a server listening in `folder` left them. */
+function removeSocketFiles(folder: string): void {
+  if (!existsSync(folder)) return;
+  for (const name of readdirSync(folder)) if (name.startsWith('.s.PGSQL.')) rmSync(path.join(folder, name), { force: true });
 }
 
 /** The longest socket path a Unix socket address holds (sun_path, less its terminating NUL). */
