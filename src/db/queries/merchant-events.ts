@@ -1,5 +1,6 @@
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../client';
+import { preparedByShape } from '../prepared';
 import { merchantEvents, type MerchantEventRow, type RefundRow } from '../schema';
 import { sees, withinScope, type MerchantScope } from '../../merchants/merchant-scope';
 import { maskAccount } from '../../masking';
@@ -27,11 +28,25 @@ export async function recordMerchantEvents(tx: Executor, refund: RefundRow, step
     provider: { name: refund.provider, state: refund.providerState, reference: refund.providerReference, traceReference: refund.traceReference },
     needsAttention: refund.needsAttention,
   };
-  await tx
-    .insert(merchantEvents)
-    .values(types.map((type) => ({ id: `evt_${refund.id}_${stepKey}_${type.slice('refund.'.length)}`, refundId: refund.id, merchantId: refund.merchantId, type, data })))
-    .onConflictDoNothing({ target: merchantEvents.id });
+  const ids = Object.fromEntries(types.map((type, n) => [`id${n}`, `evt_${refund.id}_${stepKey}_${type.slice('refund.'.length)}`]));
+  await newMerchantEvents(tx, types, { ...ids, refundId: refund.id, merchantId: refund.merchantId, data });
 }
+
+/** One row per event type, each named after the refund, the step and its type: built once per set of types a step sends. */
+const newMerchantEvents = preparedByShape('new_merchant_events', (db, types) =>
+  db
+    .insert(merchantEvents)
+    .values(
+      types.map((type, n) => ({
+        id: sql.placeholder(`id${n}`),
+        refundId: sql.placeholder('refundId'),
+        merchantId: sql.placeholder('merchantId'),
+        type: type as MerchantEventType,
+        data: sql.placeholder('data'),
+      })),
+    )
+    .onConflictDoNothing({ target: merchantEvents.id }),
+);
 
 export async function undeliveredMerchantEvents(db: Executor, refundId: string): Promise<MerchantEventRow[]> {
   return db

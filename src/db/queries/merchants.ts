@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Executor } from '../client';
+import { prepared } from '../prepared';
 import { merchantRoutes, merchants, payments, type MerchantRouteRow, type MerchantRow } from '../schema';
 
 export type NewMerchant = typeof merchants.$inferInsert;
@@ -17,12 +18,16 @@ export async function findMerchant(db: Executor, id: string): Promise<MerchantRo
 
 /** The record of the merchant a payment belongs to, by the payment's id: sent with the payment's lock, in the same round trip. */
 export async function findMerchantOfPayment(db: Executor, paymentId: string): Promise<MerchantRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(merchants)
-    .where(inArray(merchants.id, db.select({ id: payments.merchantId }).from(payments).where(eq(payments.id, paymentId))));
+  const [row] = await merchantOfPayment(db, { paymentId });
   return row;
 }
+
+const merchantOfPayment = prepared('merchant_of_payment', (db) =>
+  db
+    .select()
+    .from(merchants)
+    .where(inArray(merchants.id, db.select({ id: payments.merchantId }).from(payments).where(eq(payments.id, sql.placeholder('paymentId'))))),
+);
 
 /** Every merchant, or those of `ids`, by id. */
 export async function listMerchants(db: Executor, ids: readonly string[] | null): Promise<MerchantRow[]> {
@@ -53,12 +58,17 @@ export async function putMerchantRoute(db: Executor, row: Pick<MerchantRouteRow,
 }
 
 export async function findMerchantRoute(db: Executor, merchantId: string, route: string): Promise<MerchantRouteRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(merchantRoutes)
-    .where(and(eq(merchantRoutes.merchantId, merchantId), eq(merchantRoutes.route, route as MerchantRouteRow['route'])));
+  const [row] = await merchantRoute(db, { merchantId, route });
   return row;
 }
+
+/** Asked before every wallet payout: built once. */
+const merchantRoute = prepared('merchant_route', (db) =>
+  db
+    .select()
+    .from(merchantRoutes)
+    .where(and(eq(merchantRoutes.merchantId, sql.placeholder('merchantId')), eq(merchantRoutes.route, sql.placeholder('route')))),
+);
 
 export async function merchantRoutesOf(db: Executor, merchantId: string): Promise<MerchantRouteRow[]> {
   return db.select().from(merchantRoutes).where(eq(merchantRoutes.merchantId, merchantId)).orderBy(asc(merchantRoutes.route));

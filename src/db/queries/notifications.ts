@@ -1,14 +1,22 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import { maskText } from '../../masking';
 import type { Executor } from '../client';
+import { placeholders, prepared, preparedByShape, shapeOf } from '../prepared';
 import { notifications, type NotificationRow } from '../schema';
 
 export type NewNotification = typeof notifications.$inferInsert;
 
 /** Queues a customer message once per refund and step: a retried activity queues nothing more. */
 export async function enqueueNotification(db: Executor, notification: NewNotification): Promise<void> {
-  await db.insert(notifications).values(notification).onConflictDoNothing({ target: [notifications.refundId, notifications.noticeKey] });
+  await newNotification(db, shapeOf(notification), notification);
 }
+
+const newNotification = preparedByShape('new_notification', (db, fields) =>
+  db
+    .insert(notifications)
+    .values(placeholders<NewNotification>(fields))
+    .onConflictDoNothing({ target: [notifications.refundId, notifications.noticeKey] }),
+);
 
 export async function notificationsOfRefund(db: Executor, refundId: string): Promise<NotificationRow[]> {
   return db.select().from(notifications).where(eq(notifications.refundId, refundId)).orderBy(asc(notifications.id));
@@ -22,6 +30,23 @@ export function retryDelaySeconds(attemptsSoFar: number): number {
   return Math.min(5 * 2 ** Math.max(0, attemptsSoFar - 1), 1_800);
 }
 
+const notificationsDue = prepared('notifications_due', (db) =>
+  db
+    .select()
+    .from(notifications)
+    .where(sql`${notifications.status} = 'pending' AND ${notifications.nextAttemptAt} <= now()`)
+    .orderBy(asc(notifications.nextAttemptAt), asc(notifications.id))
+    .limit(sql.placeholder('batch'))
+    .for('update', { skipLocked: true }),
+);
+
+const notificationSent = prepared('notification_sent', (db) =>
+  db
+    .update(notifications)
+    .set({ status: 'sent', sentAt: sql`now()`, attempts: sql`${sql.placeholder('attempts')}::int`, lastError: null })
+    .where(eq(notifications.id, sql.placeholder('id'))),
+);
+
 /**
  * Delivers the messages that are due with `send`, each claimed under a row lock (SKIP LOCKED), so
  * several dispatchers never send the same message twice at once. A failure is tried again later
@@ -33,18 +58,12 @@ export async function deliverPendingNotifications(
   batch = 20,
 ): Promise<number> {
   return db.transaction(async (tx) => {
-    const due = await tx
-      .select()
-      .from(notifications)
-      .where(sql`${notifications.status} = 'pending' AND ${notifications.nextAttemptAt} <= now()`)
-      .orderBy(asc(notifications.nextAttemptAt), asc(notifications.id))
-      .limit(batch)
-      .for('update', { skipLocked: true });
+    const due = await notificationsDue(tx, { batch });
     for (const notification of due) {
       const attempts = notification.attempts + 1;
       try {
         await send(notification);
-        await tx.update(notifications).set({ status: 'sent', sentAt: sql`now()`, attempts, lastError: null }).where(eq(notifications.id, notification.id));
+        await notificationSent(tx, { id: notification.id, attempts });
       } catch (error) {
         const givenUp = attempts >= MAX_DELIVERY_ATTEMPTS;
         await tx

@@ -1,5 +1,6 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Executor } from '../client';
+import { prepared } from '../prepared';
 import { orders, payments, refunds, type PaymentRow } from '../schema';
 
 export type NewPayment = typeof payments.$inferInsert;
@@ -20,14 +21,18 @@ export async function insertPaymentOnce(db: Executor, payment: NewPayment): Prom
   });
 }
 
+const paymentById = prepared('payment_by_id', (db) => db.select().from(payments).where(eq(payments.id, sql.placeholder('paymentId'))));
+
 export async function findPayment(db: Executor, paymentId: string): Promise<PaymentRow | undefined> {
-  const [payment] = await db.select().from(payments).where(eq(payments.id, paymentId));
+  const [payment] = await paymentById(db, { paymentId });
   return payment;
 }
 
+const paymentLocked = prepared('payment_locked', (db) => db.select().from(payments).where(eq(payments.id, sql.placeholder('paymentId'))).for('update'));
+
 /** Locks the payment row for the rest of the transaction: refunds against it queue up here. */
 export async function lockPayment(tx: Executor, paymentId: string): Promise<PaymentRow | undefined> {
-  const [payment] = await tx.select().from(payments).where(eq(payments.id, paymentId)).for('update');
+  const [payment] = await paymentLocked(tx, { paymentId });
   return payment;
 }
 
@@ -43,6 +48,16 @@ export async function reserveOnPayment(tx: Executor, paymentId: string, amount: 
   }
 }
 
+const paymentShift = prepared('payment_shift', (db) => {
+  const refunded = sql`${payments.refundedAmount} + ${sql.placeholder('refunded')}::bigint`;
+  const reserved = sql`${payments.reservedAmount} + ${sql.placeholder('reserved')}::bigint`;
+  return db
+    .update(payments)
+    .set({ reservedAmount: reserved, refundedAmount: refunded, updatedAt: sql`now()` })
+    .where(and(eq(payments.id, sql.placeholder('paymentId')), sql`${refunded} >= 0 AND ${reserved} >= 0 AND ${refunded} + ${reserved} <= ${payments.amount}`))
+    .returning({ merchantId: payments.merchantId, orderId: payments.orderId });
+});
+
 /**
  * Moves a payment's refunded and reserved totals by the given amounts, and refreshes the order's
  * status when what was refunded changed. False, with nothing changed, when the shift would
@@ -51,13 +66,7 @@ export async function reserveOnPayment(tx: Executor, paymentId: string, amount: 
  * trips for one); the CHECK still refuses whatever a path without the condition might write.
  */
 export async function shiftPaymentTotals(tx: Executor, paymentId: string, shift: { refunded: number; reserved: number }): Promise<boolean> {
-  const refunded = sql`${payments.refundedAmount} + ${shift.refunded}`;
-  const reserved = sql`${payments.reservedAmount} + ${shift.reserved}`;
-  const [payment] = await tx
-    .update(payments)
-    .set({ reservedAmount: reserved, refundedAmount: refunded, updatedAt: sql`now()` })
-    .where(and(eq(payments.id, paymentId), sql`${refunded} >= 0 AND ${reserved} >= 0 AND ${refunded} + ${reserved} <= ${payments.amount}`))
-    .returning({ merchantId: payments.merchantId, orderId: payments.orderId });
+  const [payment] = await paymentShift(tx, { paymentId, refunded: shift.refunded, reserved: shift.reserved });
   if (!payment) return false;
   if (shift.refunded !== 0) await refreshOrderStatus(tx, payment.merchantId, payment.orderId);
   return true;

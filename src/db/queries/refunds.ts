@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../client';
+import { placeholders, prepared, preparedByShape, shapeOf } from '../prepared';
 import { withinScope, type MerchantScope } from '../../merchants/merchant-scope';
 import {
   idempotencyKeys,
@@ -28,8 +29,10 @@ export interface NewRefundEvent {
   detail?: Record<string, unknown>;
 }
 
+const refundById = prepared('refund_by_id', (db) => db.select().from(refunds).where(eq(refunds.id, sql.placeholder('refundId'))));
+
 export async function findRefund(db: Executor, refundId: string): Promise<RefundRow | undefined> {
-  const [refund] = await db.select().from(refunds).where(eq(refunds.id, refundId));
+  const [refund] = await refundById(db, { refundId });
   return refund;
 }
 
@@ -43,11 +46,18 @@ export const IDEMPOTENCY_KEY_TTL_MS = 24 * 3_600_000;
  */
 export async function findIdempotencyRecord(db: Executor, principal: string, key: string) {
   const mine = and(eq(idempotencyKeys.principal, principal), eq(idempotencyKeys.key, key));
-  const [record] = await db.select().from(idempotencyKeys).where(mine);
+  const [record] = await idempotencyRecord(db, { principal, key });
   if (!record || Date.now() - record.createdAt.getTime() < IDEMPOTENCY_KEY_TTL_MS) return record;
   await db.delete(idempotencyKeys).where(and(mine, lt(idempotencyKeys.createdAt, new Date(Date.now() - IDEMPOTENCY_KEY_TTL_MS))));
   return undefined;
 }
+
+const idempotencyRecord = prepared('idempotency_record', (db) =>
+  db
+    .select()
+    .from(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.principal, sql.placeholder('principal')), eq(idempotencyKeys.key, sql.placeholder('key')))),
+);
 
 /**
  * Removes idempotency records past their 24 hours, a batch at a time (oldest first, on their own
@@ -75,11 +85,11 @@ export async function insertRefund(
   firstAttempt: { idempotencyKey: string; destinationAccount: string },
   event: NewRefundEvent,
 ): Promise<{ refund: RefundRow; created: RefundEventRow }> {
-  const [row] = await tx.insert(refunds).values(refund).returning();
+  const [row] = await newRefund(tx, shapeOf(refund), refund);
   // Sent together, answered together: one round trip to the database, not five.
-  const [created] = await Promise.all([
-    tx.insert(refundEvents).values(eventValues(refund.id, event)).returning(),
-    tx.insert(providerAttempts).values({
+  const [[created]] = await Promise.all([
+    newRefundEvent(tx, eventValues(refund.id, event)),
+    insertProviderAttempt(tx, {
       refundId: refund.id,
       attempt: 1,
       provider: refund.provider,
@@ -88,20 +98,48 @@ export async function insertRefund(
       destinationLast4: refund.destinationLast4,
       amount: refund.netAmount,
     }),
-    tx.insert(idempotencyKeys).values({ ...idempotency, refundId: refund.id }),
-    tx.insert(workflowStarts).values({ refundId: refund.id }),
+    newIdempotencyRecord(tx, { ...idempotency, refundId: refund.id }),
+    newWorkflowStart(tx, { refundId: refund.id }),
     recordMerchantEvents(tx, row!, event.eventKey, ['refund.created', ...merchantEventsOfStep(event.type, refund.status)]),
   ]);
-  return { refund: row!, created: created[0]! };
+  return { refund: row!, created: created! };
 }
+
+const newRefund = preparedByShape('new_refund', (db, shape) => db.insert(refunds).values(placeholders<NewRefund>(shape)).returning());
+
+const newIdempotencyRecord = prepared('new_idempotency_record', (db) =>
+  db.insert(idempotencyKeys).values(placeholders<typeof idempotencyKeys.$inferInsert>(['principal', 'key', 'requestHash', 'refundId'])),
+);
+
+const newWorkflowStart = prepared('new_workflow_start', (db) => db.insert(workflowStarts).values({ refundId: sql.placeholder('refundId') }));
+
+/** A provider attempt written down once: written again (a retried step), nothing changes. */
+async function insertProviderAttempt(tx: Executor, attempt: NewProviderAttempt): Promise<void> {
+  await newProviderAttempt(tx, shapeOf(attempt), attempt);
+}
+
+const newProviderAttempt = preparedByShape('new_provider_attempt', (db, shape) =>
+  db.insert(providerAttempts).values(placeholders<NewProviderAttempt>(shape)).onConflictDoNothing(),
+);
+
+const newRefundEvent = prepared('new_refund_event', (db) =>
+  db
+    .insert(refundEvents)
+    .values({
+      refundId: sql.placeholder('refundId'),
+      eventKey: sql.placeholder('eventKey'),
+      type: sql.placeholder('type'),
+      actor: sql.placeholder('actor'),
+      actorRole: sql.placeholder('actorRole'),
+      detail: sql.placeholder('detail'),
+    })
+    .onConflictDoNothing({ target: [refundEvents.refundId, refundEvents.eventKey] })
+    .returning(),
+);
 
 /** Appends to the audit trail; a retried write of the same step is ignored (and returns false). */
 export async function appendRefundEvent(db: Executor, refundId: string, event: NewRefundEvent): Promise<boolean> {
-  const [inserted] = await db
-    .insert(refundEvents)
-    .values(eventValues(refundId, event))
-    .onConflictDoNothing({ target: [refundEvents.refundId, refundEvents.eventKey] })
-    .returning({ id: refundEvents.id });
+  const [inserted] = await newRefundEvent(db, eventValues(refundId, event));
   return inserted !== undefined;
 }
 
@@ -135,7 +173,7 @@ export interface StepEffects {
  */
 export async function applyWorkflowStep(tx: Executor, refundId: string, seq: number, changes: RefundChanges, event: NewRefundEvent, effects: StepEffects = {}): Promise<void> {
   if (!(await appendRefundEvent(tx, refundId, event))) return; // this step was applied before: a retry
-  if (effects.newAttempt) await tx.insert(providerAttempts).values(effects.newAttempt).onConflictDoNothing();
+  if (effects.newAttempt) await insertProviderAttempt(tx, effects.newAttempt);
   if (effects.redirectAttempt) {
     const { attempt, destinationAccount, destinationLast4, destinationAccountName, bankType } = effects.redirectAttempt;
     // Only a failed attempt: the claim (`not_sent → in_doubt`) then lets exactly one run send the redirect.
@@ -163,17 +201,22 @@ export async function applyWorkflowStep(tx: Executor, refundId: string, seq: num
       traceReference: null,
     };
   }
-  const [refund] = await tx
-    .update(refunds)
-    .set({ ...fields, workflowSeq: seq, updatedAt: sql`now()` })
-    .where(and(eq(refunds.id, refundId), lt(refunds.workflowSeq, seq)))
-    .returning();
+  const [refund] = await refundStep(tx, shapeOf(fields), { ...fields, refundId, seq });
   // No row when a newer step landed first: the events then describe the refund as that one left it.
   const current = refund ?? (await findRefund(tx, refundId))!;
   await recordMerchantEvents(tx, current, event.eventKey, merchantEventsOfStep(event.type, changes.status));
   if (effects.paymentShift) await shiftRefundsPayment(tx, current.paymentId, effects.paymentShift);
   if (effects.alsoWrite) await effects.alsoWrite(tx);
 }
+
+/** A step's changes to the refund, in the order of the steps (`workflow_seq`): built once per set of fields changed. */
+const refundStep = preparedByShape('refund_step', (db, fields) =>
+  db
+    .update(refunds)
+    .set({ ...placeholders<RefundChanges>(fields), workflowSeq: sql`${sql.placeholder('seq')}`, updatedAt: sql`now()` })
+    .where(and(eq(refunds.id, sql.placeholder('refundId')), lt(refunds.workflowSeq, sql.placeholder('seq'))))
+    .returning(),
+);
 
 /** A refund's share of its payment moves; refused (nothing written) where it would over-refund. */
 async function shiftRefundsPayment(tx: Executor, paymentId: string, shift: { refunded: number; reserved: number }): Promise<void> {
@@ -187,11 +230,15 @@ export async function refundTimeline(db: Executor, refundId: string): Promise<Re
   return db.select().from(refundEvents).where(eq(refundEvents.refundId, refundId)).orderBy(asc(refundEvents.id));
 }
 
-export async function findProviderAttempt(db: Executor, refundId: string, attempt: number): Promise<ProviderAttemptRow | undefined> {
-  const [row] = await db
+const providerAttemptOf = prepared('provider_attempt', (db) =>
+  db
     .select()
     .from(providerAttempts)
-    .where(and(eq(providerAttempts.refundId, refundId), eq(providerAttempts.attempt, attempt)));
+    .where(and(eq(providerAttempts.refundId, sql.placeholder('refundId')), eq(providerAttempts.attempt, sql.placeholder('attempt')))),
+);
+
+export async function findProviderAttempt(db: Executor, refundId: string, attempt: number): Promise<ProviderAttemptRow | undefined> {
+  const [row] = await providerAttemptOf(db, { refundId, attempt });
   return row;
 }
 
@@ -214,12 +261,16 @@ export async function updateProviderAttempt(
   attempt: number,
   changes: { state: ProviderState; reference?: string | null; traceReference?: string | null; failureReason?: string | null },
 ): Promise<void> {
-  await db
+  await providerAnswer(db, shapeOf(changes), { ...changes, refundId, attempt });
+}
+
+const providerAnswer = preparedByShape('provider_answer', (db, shape) =>
+  db
     .update(providerAttempts)
     // The provider's word on where the attempt stands: it settles what a resend was waiting for.
-    .set({ ...changes, resendable: false, updatedAt: sql`now()` })
-    .where(and(eq(providerAttempts.refundId, refundId), eq(providerAttempts.attempt, attempt)));
-}
+    .set({ ...placeholders<Partial<ProviderAttemptRow>>(shape), resendable: false, updatedAt: sql`now()` })
+    .where(and(eq(providerAttempts.refundId, sql.placeholder('refundId')), eq(providerAttempts.attempt, sql.placeholder('attempt')))),
+);
 
 /**
  * Claims an attempt for sending (compare-and-set to `in_doubt`): one never sent, or one the provider
@@ -228,7 +279,12 @@ export async function updateProviderAttempt(
  * sent, only the provider's answer says where it stands.
  */
 export async function claimProviderAttempt(db: Executor, refundId: string, attempt: number, method: RefundMethod): Promise<SentAs | null> {
-  const [claimed] = await db
+  const [claimed] = await attemptClaim(db, { refundId, attempt, method });
+  return claimed ? { method: claimed.method, requestedAt: claimed.firstSentAt! } : null;
+}
+
+const attemptClaim = prepared('provider_attempt_claim', (db) =>
+  db
     .update(providerAttempts)
     .set({
       state: 'in_doubt',
@@ -236,19 +292,18 @@ export async function claimProviderAttempt(db: Executor, refundId: string, attem
       lastSentAt: sql`now()`,
       // The first send fixes how the attempt goes and the time it is known by; a resend keeps both.
       firstSentAt: sql`coalesce(${providerAttempts.firstSentAt}, now())`,
-      method: sql`case when ${providerAttempts.state} = 'not_sent' then ${method} else ${providerAttempts.method} end`,
+      method: sql`case when ${providerAttempts.state} = 'not_sent' then ${sql.placeholder('method')}::text else ${providerAttempts.method} end`,
       updatedAt: sql`now()`,
     })
     .where(
       and(
-        eq(providerAttempts.refundId, refundId),
-        eq(providerAttempts.attempt, attempt),
+        eq(providerAttempts.refundId, sql.placeholder('refundId')),
+        eq(providerAttempts.attempt, sql.placeholder('attempt')),
         or(eq(providerAttempts.state, 'not_sent'), and(eq(providerAttempts.state, 'in_doubt'), eq(providerAttempts.resendable, true))),
       ),
     )
-    .returning({ method: providerAttempts.method, firstSentAt: providerAttempts.firstSentAt });
-  return claimed ? { method: claimed.method, requestedAt: claimed.firstSentAt! } : null;
-}
+    .returning({ method: providerAttempts.method, firstSentAt: providerAttempts.firstSentAt }),
+);
 
 /**
  * A void the acquirer verifiably refused (its batch settled): the same attempt goes as a refund,

@@ -6,6 +6,7 @@
  */
 import { and, asc, eq, isNull, lte, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
+import { prepared } from '../../db/prepared';
 import { sandboxNotices, sandboxOperations, type SandboxOperationRow } from './sandbox-schema';
 import type { ProviderName } from '../../../workflows/lifecycle';
 import { ulid } from '../../ids';
@@ -36,6 +37,36 @@ export interface SandboxBankOptions {
   tickMs?: number;
 }
 
+// What every tick asks, whether or not anything is due: built once (src/db/prepared.ts).
+const dueToSettle = prepared('sandbox_due_to_settle', (db) =>
+  db
+    .select()
+    .from(sandboxOperations)
+    .where(and(eq(sandboxOperations.status, 'pending'), lte(sandboxOperations.settleAt, sql`now()`)))
+    .limit(100)
+    .for('update', { skipLocked: true }),
+);
+
+const dueToReturn = prepared('sandbox_due_to_return', (db) =>
+  db
+    .select()
+    .from(sandboxOperations)
+    .where(and(isNull(sandboxOperations.returnedAt), lte(sandboxOperations.returnAt, sql`now()`)))
+    .limit(100)
+    .for('update', { skipLocked: true }),
+);
+
+const noticesOwed = prepared('sandbox_notices_owed', (db) =>
+  db
+    .select({ notice: sandboxNotices, operation: sandboxOperations })
+    .from(sandboxNotices)
+    .innerJoin(sandboxOperations, eq(sandboxNotices.operationId, sandboxOperations.id))
+    .where(and(isNull(sandboxNotices.deliveredAt), lte(sandboxNotices.nextAttemptAt, sql`now()`)))
+    .orderBy(asc(sandboxNotices.createdAt))
+    .limit(50)
+    .for('update', { of: sandboxNotices, skipLocked: true }),
+);
+
 export class SandboxBank {
   private loop?: PollingLoop;
 
@@ -58,12 +89,7 @@ export class SandboxBank {
 
   private async settleDue(): Promise<void> {
     await this.options.db.transaction(async (tx) => {
-      const due = await tx
-        .select()
-        .from(sandboxOperations)
-        .where(and(eq(sandboxOperations.status, 'pending'), lte(sandboxOperations.settleAt, sql`now()`)))
-        .limit(100)
-        .for('update', { skipLocked: true });
+      const due = await dueToSettle(tx, {});
       for (const operation of due) {
         const returns = sandboxBehaviour(operation.accountLast4) === 'returns_after_settling';
         await tx
@@ -81,12 +107,7 @@ export class SandboxBank {
 
   private async returnDue(): Promise<void> {
     await this.options.db.transaction(async (tx) => {
-      const due = await tx
-        .select()
-        .from(sandboxOperations)
-        .where(and(isNull(sandboxOperations.returnedAt), lte(sandboxOperations.returnAt, sql`now()`)))
-        .limit(100)
-        .for('update', { skipLocked: true });
+      const due = await dueToReturn(tx, {});
       for (const operation of due) {
         // The bank sends back what the payout still holds: less whatever a correction reversed.
         const left = operation.amount - (await reversedFrom(tx, operation.id));
@@ -103,14 +124,7 @@ export class SandboxBank {
   private async deliverNotices(): Promise<void> {
     const { db, webhookSecret, transport, logger } = this.options;
     await db.transaction(async (tx) => {
-      const owed = await tx
-        .select({ notice: sandboxNotices, operation: sandboxOperations })
-        .from(sandboxNotices)
-        .innerJoin(sandboxOperations, eq(sandboxNotices.operationId, sandboxOperations.id))
-        .where(and(isNull(sandboxNotices.deliveredAt), lte(sandboxNotices.nextAttemptAt, sql`now()`)))
-        .orderBy(asc(sandboxNotices.createdAt))
-        .limit(50)
-        .for('update', { of: sandboxNotices, skipLocked: true });
+      const owed = await noticesOwed(tx, {});
       for (const { notice, operation } of owed) {
         const payload: ProviderNoticePayload = {
           id: notice.id,

@@ -10,6 +10,7 @@
  */
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
+import { placeholders, prepared, preparedByShape, shapeOf } from '../../db/prepared';
 import { sandboxOperations, sandboxSubmissionCounts, type SandboxOperationRow } from './sandbox-schema';
 import type { ProviderName } from '../../../workflows/lifecycle';
 import { randomDigits, ulid } from '../../ids';
@@ -69,26 +70,23 @@ export class SandboxProvider implements RefundProvider {
     const declined = behaviour === 'declines';
     const settlesAtOnce = !declined && behaviour !== 'never_settles' && this.timing.settlementDelayMs === 0;
     const now = new Date();
-    const [operation] = await this.db
-      .insert(sandboxOperations)
-      .values({
-        id: `sbx_${this.name}_${ulid()}`,
-        provider: this.name,
-        paymentId: request.paymentId,
-        refundId: request.refundId,
-        idempotencyKey: request.idempotencyKey,
-        kind: 'refund',
-        amount: request.amount,
-        currency: request.currency,
-        accountLast4: lastFour(request.account),
-        traceReference: traceReferenceFor(this.name),
-        status: declined ? 'failed' : settlesAtOnce ? 'settled' : 'pending',
-        failureReason: declined ? 'account_closed' : null,
-        settleAt: declined || behaviour === 'never_settles' ? null : new Date(now.getTime() + this.timing.settlementDelayMs),
-        settledAt: settlesAtOnce ? now : null,
-        returnAt: settlesAtOnce && behaviour === 'returns_after_settling' ? new Date(now.getTime() + this.timing.returnDelayMs) : null,
-      })
-      .returning();
+    const [operation] = await insertOperation(this.db, {
+      id: `sbx_${this.name}_${ulid()}`,
+      provider: this.name,
+      paymentId: request.paymentId,
+      refundId: request.refundId,
+      idempotencyKey: request.idempotencyKey,
+      kind: 'refund',
+      amount: request.amount,
+      currency: request.currency,
+      accountLast4: lastFour(request.account),
+      traceReference: traceReferenceFor(this.name),
+      status: declined ? 'failed' : settlesAtOnce ? 'settled' : 'pending',
+      failureReason: declined ? 'account_closed' : null,
+      settleAt: declined || behaviour === 'never_settles' ? null : new Date(now.getTime() + this.timing.settlementDelayMs),
+      settledAt: settlesAtOnce ? now : null,
+      returnAt: settlesAtOnce && behaviour === 'returns_after_settling' ? new Date(now.getTime() + this.timing.returnDelayMs) : null,
+    });
     if (behaviour === 'times_out_after_taking') {
       throw new ProviderTimeoutError(`${this.name} sandbox: no answer within the deadline (the refund was taken)`);
     }
@@ -97,18 +95,7 @@ export class SandboxProvider implements RefundProvider {
   }
 
   async findRefund(idempotencyKey: string): Promise<ProviderRefund | null> {
-    const [operation] = await this.db
-      .select()
-      .from(sandboxOperations)
-      .where(
-        and(
-          eq(sandboxOperations.provider, this.name),
-          eq(sandboxOperations.idempotencyKey, idempotencyKey),
-          eq(sandboxOperations.kind, 'refund'),
-        ),
-      )
-      .orderBy(asc(sandboxOperations.createdAt))
-      .limit(1);
+    const [operation] = await refundUnderKey(this.db, { provider: this.name, idempotencyKey });
     return operation ? toProviderRefund(operation) : null;
   }
 
@@ -176,17 +163,43 @@ export class SandboxProvider implements RefundProvider {
   }
 
   private async countSubmission(idempotencyKey: string): Promise<number> {
-    const [row] = await this.db
-      .insert(sandboxSubmissionCounts)
-      .values({ provider: this.name, idempotencyKey, submissions: 1 })
-      .onConflictDoUpdate({
-        target: [sandboxSubmissionCounts.provider, sandboxSubmissionCounts.idempotencyKey],
-        set: { submissions: sql`${sandboxSubmissionCounts.submissions} + 1` },
-      })
-      .returning({ submissions: sandboxSubmissionCounts.submissions });
+    const [row] = await submissionCount(this.db, { provider: this.name, idempotencyKey });
     return row!.submissions;
   }
 }
+
+// The sandbox's own statements on every refund, built once (src/db/prepared.ts), as the service's are.
+type NewOperation = typeof sandboxOperations.$inferInsert;
+async function insertOperation(db: Database, operation: NewOperation) {
+  return newOperation(db, shapeOf(operation), operation);
+}
+const newOperation = preparedByShape('sandbox_new_operation', (db, shape) => db.insert(sandboxOperations).values(placeholders<NewOperation>(shape)).returning());
+
+const refundUnderKey = prepared('sandbox_refund_under_key', (db) =>
+  db
+    .select()
+    .from(sandboxOperations)
+    .where(
+      and(
+        eq(sandboxOperations.provider, sql.placeholder('provider')),
+        eq(sandboxOperations.idempotencyKey, sql.placeholder('idempotencyKey')),
+        eq(sandboxOperations.kind, 'refund'),
+      ),
+    )
+    .orderBy(asc(sandboxOperations.createdAt))
+    .limit(1),
+);
+
+const submissionCount = prepared('sandbox_submission_count', (db) =>
+  db
+    .insert(sandboxSubmissionCounts)
+    .values({ provider: sql.placeholder('provider'), idempotencyKey: sql.placeholder('idempotencyKey'), submissions: 1 })
+    .onConflictDoUpdate({
+      target: [sandboxSubmissionCounts.provider, sandboxSubmissionCounts.idempotencyKey],
+      set: { submissions: sql`${sandboxSubmissionCounts.submissions} + 1` },
+    })
+    .returning({ submissions: sandboxSubmissionCounts.submissions }),
+);
 
 /** What reversals have taken back from a sandbox payout so far. */
 export async function reversedFrom(db: Pick<Database, 'select'>, operationId: string): Promise<number> {
