@@ -5,7 +5,7 @@
  * Answers a person must act on (a decline, a refused cancel or reversal) are returned, not thrown:
  * only transport trouble is retried.
  */
-import { ApplicationFailure, heartbeat, log, sleep } from '@temporalio/activity';
+import { ApplicationFailure, Context, log, sleep } from '@temporalio/activity';
 import type { Database } from '../src/db/client';
 import { findPayment } from '../src/db/queries/payments';
 import { allowResend, claimProviderAttempt, findProviderAttempt, findRefund, sentAsOf, updateProviderAttempt, voidBecomesRefund } from '../src/db/queries/refunds';
@@ -277,10 +277,6 @@ function cardTransferOf(attempt: ProviderAttemptRow): ProviderRefundRequest['red
 }
 
 /**
- * Heartbeats while a provider call is in flight, so a worker that dies mid-call is noticed within
- * the heartbeat timeout (seconds) instead of the start-to-close timeout (minutes).
- */
-/**
  * Waits (heartbeating, cancellable) until a send of this second is ours. A wait past 90 s gives the
  * attempt back to Temporal's retry, well inside the activity's two minutes: the refund waits on,
  * durably, and the worker's slot goes to others meanwhile.
@@ -289,19 +285,36 @@ async function waitForSendingSlot(db: Database, rate: SendingRate): Promise<void
   const giveUpAt = Date.now() + 90_000;
   while (!(await takeSendingSlot(db, rate))) {
     if (Date.now() > giveUpAt) throw ApplicationFailure.retryable(`${rate.key} has sent its ${rate.perSecond} refunds a second for a while: waiting on`, 'SendingRateFull');
-    heartbeat();
+    beat(Context.current());
     // To the next second, spread a little so waiting sends do not all ask at its first millisecond.
     await sleep(1_000 - (Date.now() % 1_000) + Math.floor(Math.random() * 50));
   }
 }
 
+/** Every how often a provider call in flight tells Temporal the worker is alive: well inside PROVIDER_HEARTBEAT. */
+const BEAT_EVERY_MS = 2_000;
+/** When each running activity last did. */
+const lastBeats = new WeakMap<Context, number>();
+
+function beat(context: Context): void {
+  lastBeats.set(context, Date.now());
+  context.heartbeat();
+}
+
+/**
+ * Heartbeats while a provider call is in flight, so a worker that dies mid-call is noticed within
+ * the heartbeat timeout (seconds) instead of the start-to-close timeout (minutes). A beat is a
+ * write of the refund's state at the server: a call answered within 2 s of the last one (or of the
+ * attempt's start) sends none.
+ */
 async function whileHeartbeating<T>(work: Promise<T>): Promise<T> {
-  heartbeat();
-  const beat = setInterval(() => heartbeat(), 2_000);
+  const context = Context.current();
+  if (Date.now() - (lastBeats.get(context) ?? context.info.currentAttemptScheduledTimestampMs) >= BEAT_EVERY_MS) beat(context);
+  const beating = setInterval(() => beat(context), BEAT_EVERY_MS);
   try {
     return await work;
   } finally {
-    clearInterval(beat);
+    clearInterval(beating);
   }
 }
 
