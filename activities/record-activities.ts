@@ -180,9 +180,9 @@ export function createRecordActivities(db: Database, utcOffsetMinutes: number, s
         newAttempt,
         switchToAttempt: step.switchToAttempt,
         redirectAttempt: step.redirectAttempt && cardOnAttempt(step.refundId, step.redirectAttempt),
-        alsoWrite: async (tx) => {
-          if (step.notify) await queueCustomerNotice(tx, fields, step.refundId, step.notify, utcOffsetMinutes);
-          if (step.tellStaff) await queueStaffNotice(tx, step.refundId, step.tellStaff);
+        alsoWrite: async (tx, refund) => {
+          if (step.notify) await queueCustomerNotice(tx, fields, refund, step.notify, utcOffsetMinutes);
+          if (step.tellStaff) await queueStaffNotice(tx, refund, step.tellStaff);
         },
       },
     );

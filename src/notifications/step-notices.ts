@@ -7,7 +7,6 @@ import type { Executor } from '../db/client';
 import type { NotificationRow, RefundRow } from '../db/schema';
 import { openName, place, type FieldSeal } from '../field-seal';
 import { findPayment } from '../db/queries/payments';
-import { findRefund } from '../db/queries/refunds';
 import { enqueueNotification } from '../db/queries/notifications';
 import { maskAccount } from '../masking';
 import { localDate } from '../../workflows/business-days';
@@ -22,10 +21,10 @@ export interface CustomerNotice {
   correctionAmount?: number;
 }
 
-export async function queueCustomerNotice(tx: Executor, fields: FieldSeal, refundId: string, notice: CustomerNotice, utcOffsetMinutes: number): Promise<void> {
-  const refund = await findRefund(tx, refundId);
-  const payment = refund && (await findPayment(tx, refund.paymentId));
-  if (!refund || !payment) throw new Error(`no refund ${refundId}`);
+/** The customer's message of a step, about `refund` as the step left it (read in the step's transaction). */
+export async function queueCustomerNotice(tx: Executor, fields: FieldSeal, refund: RefundRow, notice: CustomerNotice, utcOffsetMinutes: number): Promise<void> {
+  const payment = await findPayment(tx, refund.paymentId);
+  if (!payment) throw new Error(`refund ${refund.id} names no payment ${refund.paymentId}`);
   const { subject, body } = renderNotification(notice.template, payment.customerLocale, {
     customerName: openName(fields, payment.customerName, place.customerName(payment.id)),
     orderId: refund.orderId,
@@ -66,12 +65,10 @@ export interface StaffNotice {
   to: string[];
 }
 
-export async function queueStaffNotice(tx: Executor, refundId: string, notice: StaffNotice): Promise<void> {
-  const refund = await findRefund(tx, refundId);
-  if (!refund) throw new Error(`no refund ${refundId}`);
+export async function queueStaffNotice(tx: Executor, refund: RefundRow, notice: StaffNotice): Promise<void> {
   const { subject, body } = staffMessage(notice.kind, refund);
   await enqueueNotification(tx, {
-    refundId,
+    refundId: refund.id,
     noticeKey: notice.noticeKey,
     template: notice.kind,
     locale: 'en',

@@ -40,11 +40,12 @@ const notificationsDue = prepared('notifications_due', (db) =>
     .for('update', { skipLocked: true }),
 );
 
-const notificationSent = prepared('notification_sent', (db) =>
+/** The messages of a batch that went out: marked in one statement, under the locks the batch holds. */
+const notificationsSent = prepared('notifications_sent', (db) =>
   db
     .update(notifications)
-    .set({ status: 'sent', sentAt: sql`now()`, attempts: sql`${sql.placeholder('attempts')}::int`, lastError: null })
-    .where(eq(notifications.id, sql.placeholder('id'))),
+    .set({ status: 'sent', sentAt: sql`now()`, attempts: sql`${notifications.attempts} + 1`, lastError: null })
+    .where(sql`${notifications.id} = ANY(${sql.placeholder('ids')}::bigint[])`),
 );
 
 /**
@@ -59,11 +60,12 @@ export async function deliverPendingNotifications(
 ): Promise<number> {
   return db.transaction(async (tx) => {
     const due = await notificationsDue(tx, { batch });
+    const sent: number[] = [];
     for (const notification of due) {
       const attempts = notification.attempts + 1;
       try {
         await send(notification);
-        await notificationSent(tx, { id: notification.id, attempts });
+        sent.push(notification.id);
       } catch (error) {
         const givenUp = attempts >= MAX_DELIVERY_ATTEMPTS;
         await tx
@@ -78,6 +80,7 @@ export async function deliverPendingNotifications(
           .where(eq(notifications.id, notification.id));
       }
     }
+    if (sent.length > 0) await notificationsSent(tx, { ids: sent });
     return due.length;
   });
 }

@@ -160,8 +160,8 @@ export interface StepEffects {
   switchToAttempt?: number;
   /** A failed attempt its provider will send on to a bank card (WeChat Pay's abnormal refund): the card, and sendable again. */
   redirectAttempt?: { attempt: number; destinationAccount: string; destinationLast4: string; destinationAccountName: string; bankType: string };
-  /** Further writes in the same transaction (the customer's message). */
-  alsoWrite?: (tx: Executor) => Promise<void>;
+  /** Further writes in the same transaction (the customer's message), given the refund as the step left it. */
+  alsoWrite?: (tx: Executor, refund: RefundRow) => Promise<void>;
 }
 
 /**
@@ -206,7 +206,7 @@ export async function applyWorkflowStep(tx: Executor, refundId: string, seq: num
   const current = refund ?? (await findRefund(tx, refundId))!;
   await recordMerchantEvents(tx, current, event.eventKey, merchantEventsOfStep(event.type, changes.status));
   if (effects.paymentShift) await shiftRefundsPayment(tx, current.paymentId, effects.paymentShift);
-  if (effects.alsoWrite) await effects.alsoWrite(tx);
+  if (effects.alsoWrite) await effects.alsoWrite(tx, current);
 }
 
 /** A step's changes to the refund, in the order of the steps (`workflow_seq`): built once per set of fields changed. */
