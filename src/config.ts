@@ -253,7 +253,7 @@ export function loadConfig(given: Env = process.env): Config {
     },
     databasePoolSize: integerSetting(env, 'DATABASE_POOL_SIZE', 2, 1_000) ?? DEFAULT_POOL_SIZE,
     worker: {
-      activitySlots: integerSetting(env, 'WORKER_ACTIVITY_SLOTS', 1, 1_000) ?? 10,
+      activitySlots: integerSetting(env, 'WORKER_ACTIVITY_SLOTS', 1, 1_000) ?? 20,
       localActivitySlots: integerSetting(env, 'WORKER_LOCAL_ACTIVITY_SLOTS', 1, 1_000) ?? 10,
       workflowTaskSlots: integerSetting(env, 'WORKER_WORKFLOW_TASK_SLOTS', 2, 1_000) ?? 40,
       cachedWorkflows: integerSetting(env, 'WORKER_CACHED_WORKFLOWS', 0, 1_000_000),

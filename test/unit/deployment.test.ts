@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { SECRET_SETTINGS } from '../../src/config';
+import { loadConfig, SECRET_SETTINGS, workerPoolSize } from '../../src/config';
 import { PROVIDER_NAMES } from '../../workflows/lifecycle';
 import { REFUND_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 
@@ -101,6 +101,15 @@ describe('docker-compose.yml', () => {
       for (const variable of Object.keys(env)) expect([variable, reads(variable)]).toEqual([variable, true]);
     }
     expect(services.worker!.environment!.SANDBOX_WEBHOOK_URL).toBe('http://api:3000/v1/webhooks/providers');
+  });
+
+  it('keeps every replica’s database pool within half of PostgreSQL’s connections, the other half for Temporal', () => {
+    const maxConnections = Number(/max_connections=(\d+)/.exec(String(services.postgres!.command))?.[1]);
+    const defaults = loadConfig({ ...process.env, NODE_ENV: 'development' });
+    const replicas = (name: string) => services[name]!.deploy?.replicas ?? 1;
+    const pools = replicas('api') * defaults.databasePoolSize + replicas('worker') * workerPoolSize(defaults.worker);
+    expect(pools).toBeGreaterThan(0);
+    expect(pools).toBeLessThanOrEqual(maxConnections / 2);
   });
 
   it('gives each its own database user: the owner only migrates, the service logs in as its own role, Temporal as its own (issue #20)', () => {
