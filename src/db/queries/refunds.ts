@@ -204,9 +204,13 @@ export async function applyWorkflowStep(tx: Executor, refundId: string, seq: num
   const [refund] = await refundStep(tx, shapeOf(fields), { ...fields, refundId, seq });
   // No row when a newer step landed first: the events then describe the refund as that one left it.
   const current = refund ?? (await findRefund(tx, refundId))!;
-  await recordMerchantEvents(tx, current, event.eventKey, merchantEventsOfStep(event.type, changes.status));
-  if (effects.paymentShift) await shiftRefundsPayment(tx, current.paymentId, effects.paymentShift);
-  if (effects.alsoWrite) await effects.alsoWrite(tx, current);
+  // Independent of one another, so sent together: one round trip. A refused shift still rolls the
+  // whole step back (the caller's transaction ends on its refusal).
+  await Promise.all([
+    recordMerchantEvents(tx, current, event.eventKey, merchantEventsOfStep(event.type, changes.status)),
+    effects.paymentShift && shiftRefundsPayment(tx, current.paymentId, effects.paymentShift),
+    effects.alsoWrite?.(tx, current),
+  ]);
 }
 
 /** A step's changes to the refund, in the order of the steps (`workflow_seq`): built once per set of fields changed. */
