@@ -14,14 +14,13 @@ export async function awaitPerson(run: RefundRun): Promise<void> {
   const { state } = run;
   const lateSettlement = (n: ProviderNotice) => n.type === 'settled' && n.attempt === state.attempt && state.providerState === 'accepted';
   // A payout that still holds money came back meanwhile (an earlier attempt's, say): the books follow it now, not after the person.
-  const moneyBack = (n: ProviderNotice) => n.type === 'returned' && (run.ledger(n.attempt)?.held ?? 0) > 0;
+  const moneyBack = (n: ProviderNotice) => run.returnsHeldMoney(n);
   await condition(
     () => run.personDecided !== null || (state.busy === null && (run.heldAtProvider !== null || run.notices.some(lateSettlement) || run.notices.some(moneyBack))),
   );
   const decided = run.personDecided;
   run.personDecided = null;
-  if (decided === 'cancel') run.finished = true;
-  if (decided) return;
+  if (decided) return; // retried: processing; canceled: closed, or open while an earlier payout holds money (afterCancel)
 
   const held = run.heldAtProvider;
   if (held) {

@@ -103,6 +103,8 @@ export class RefundRun {
   approvedCorrection: ApprovedCorrection | null = null;
   /** The attempt whose customer was already asked whether the money arrived. */
   followedUpAttempt: number | null = null;
+  /** When the refund was canceled (the workflow's clock): a payout still holding money is watched from then. */
+  canceledAt: number | null = null;
   /** Set when the refund's work is over: the workflow completes once its handlers have finished. */
   finished = false;
   /** Waits that run beside the main flow (a proposal's lapse): finished before the workflow is. */
@@ -424,6 +426,11 @@ export class RefundRun {
     }
     entry.reference = reference ?? entry.reference;
     return entry;
+  }
+
+  /** A notice that the bank sent back money a payout of this refund still holds (not a repeat). */
+  returnsHeldMoney(notice: ProviderNotice): boolean {
+    return notice.type === 'returned' && (this.ledger(notice.attempt)?.held ?? 0) > 0;
   }
 
   /** What the customer holds from every payout together. */

@@ -48,7 +48,7 @@ import {
 import { awaitPerson, cancel, retry } from './person-decisions';
 import { approveProposal, proposeCorrection, proposeReroute, rejectProposal } from './proposals';
 import { RefundRun, StepNotRecorded } from './refund-run';
-import { aftercare, awaitSettlement, payOut } from './settlement';
+import { afterCancel, aftercare, awaitSettlement, payOut } from './settlement';
 
 export async function refundWorkflow(input: RefundWorkflowInput): Promise<RefundWorkflowState> {
   const run = new RefundRun(input);
@@ -86,9 +86,10 @@ async function nextPhase(run: RefundRun): Promise<void> {
       return carryOutCorrection(run);
     case 'requires_action':
       return awaitPerson(run);
+    case 'canceled':
+      return afterCancel(run);
     case 'rejected':
     case 'expired':
-    case 'canceled':
       run.finished = true;
   }
 }

@@ -278,13 +278,34 @@ export async function aftercare(run: RefundRun): Promise<void> {
 }
 
 /**
+ * A canceled refund closes, unless a payout of it still holds money (a refund corrected upwards,
+ * canceled once the supplement came back): then it stays open as a paid refund does, for the bank
+ * sending that money back too. It stays canceled; what comes back leaves the payment's refunded
+ * total, and a person is told (moneyReturned).
+ */
+export async function afterCancel(run: RefundRun): Promise<void> {
+  const moneyBack = (n: ProviderNotice) => run.returnsHeldMoney(n);
+  if (run.heldTotal() > 0) {
+    run.canceledAt ??= Date.now();
+    await run.waitUntil(() => run.notices.some(moneyBack), run.canceledAt + AFTERCARE_MS);
+    const notice = run.notices.find(moneyBack);
+    if (notice) {
+      run.notices.splice(run.notices.indexOf(notice), 1);
+      return run.exclusive('money_returned', () => returnedByNotice(run, notice));
+    }
+  }
+  run.finished = true;
+}
+
+/**
  * A notice that the bank sent a payout's money back: checked against our books and the provider
- * before it moves anything. Taken once the refund is paid (aftercare) and while it waits for a
- * person (a payout of an earlier attempt can come back then too: the books must not wait for them).
+ * before it moves anything. Taken once the refund is paid (aftercare), while it waits for a person
+ * and once it is canceled (a payout of an earlier attempt can come back then too: the books must
+ * not wait for anyone).
  */
 export async function returnedByNotice(run: RefundRun, notice: ProviderNotice): Promise<void> {
   const { state } = run;
-  if (state.status !== 'succeeded' && state.status !== 'corrected' && state.status !== 'requires_action') {
+  if (!['succeeded', 'corrected', 'requires_action', 'canceled'].includes(state.status)) {
     run.notices.push(notice); // taken where it applies, once the decision under way is done
     return;
   }
@@ -306,16 +327,25 @@ export async function moneyReturned(run: RefundRun, attempt: number, detail: Rec
   const ledger = run.ledger(attempt)!;
   if (state.proposal) await closeProposal(run, 'proposal_withdrawn', 'the bank returned the money');
   const returned = ledger.held;
-  // Everything came back: the whole refunded amount (fee included) is owed again; else what this payout held.
-  const owedAgain = run.heldTotal() === returned ? state.books.refunded : returned;
+  // Everything came back: the whole refunded amount (fee included) leaves the refunded total; else what this payout held.
+  const back = run.heldTotal() === returned ? state.books.refunded : returned;
+  // Owed again and held for a person's retry; a canceled refund stays closed (SPEC: terminal), so
+  // nothing is owed: what came back is released, and a person is told (the customer may be owed).
+  const closed = state.status === 'canceled';
   await run.step(
     'money_returned',
-    'requires_action',
-    { providerState: attempt === state.attempt ? 'returned' : state.providerState, needsAttention: true, redirectable: false, settledAt: null, reservation: 'reserved' },
+    closed ? undefined : 'requires_action',
+    {
+      providerState: attempt === state.attempt ? 'returned' : state.providerState,
+      needsAttention: true,
+      redirectable: false,
+      settledAt: null,
+      reservation: closed ? 'released' : 'reserved',
+    },
     {
       actor,
       detail: { ...detail, attempt, returned },
-      paymentShift: { refunded: -owedAgain, reserved: owedAgain },
+      paymentShift: { refunded: -back, reserved: closed ? 0 : back },
       notify: { template: 'refund_returned', noticeKey: `returned-a${attempt}` },
     },
   );

@@ -1079,6 +1079,43 @@ describe('property: whatever people and banks do, the books follow the money', (
     expect((await eventTypes(refund.id)).filter((type) => type === 'money_returned')).toHaveLength(2);
   });
 
+  it('canceled while its first payout still holds money, the refund stays open for it: the bank sending it back leaves it canceled, nothing refunded, flagged for a person', async () => {
+    const { refund, payment } = await startRefund(starter(), { amount: 30_000, payment: { amount: 200_000 } });
+    await untilStatus(refund.id, 'succeeded');
+    await decide(supervisorA, refund.id, { kind: 'correct', amount: 70_000, reason: 'more' });
+    await decide(supervisorB, refund.id, { kind: 'approveProposal' });
+    await expectBooksMatchMoney(refund.id, payment.id, 'corrected');
+    await bankReturns(refund.id); // the supplementary 40,000
+    await expectBooksMatchMoney(refund.id, payment.id, 'second payout returned');
+    await decide(support, refund.id, { kind: 'cancel' });
+    await expectBooksMatchMoney(refund.id, payment.id, 'canceled');
+    expect(await findPayment(database.db, payment.id)).toMatchObject({ refundedAmount: 30_000, reservedAmount: 0 });
+    expect((await refundHandle(env.client, refund.id).describe()).status.name).toBe('RUNNING');
+    await bankReturns(refund.id); // the first 30,000, after the cancel
+    expect((await refundHandle(env.client, refund.id).result()).status).toBe('canceled');
+    await expectBooksMatchMoney(refund.id, payment.id, 'first payout returned after the cancel');
+    expect(await findPayment(database.db, payment.id)).toMatchObject({ refundedAmount: 0, reservedAmount: 0 });
+    expect(await findRefund(database.db, refund.id)).toMatchObject({ status: 'canceled', needsAttention: true });
+    expect((await eventTypes(refund.id)).slice(-2)).toEqual(['canceled', 'money_returned']);
+    expect((await templatesSent(refund.id)).filter((template) => template === 'refund_returned')).toHaveLength(2);
+  });
+
+  it('the bank sending back an earlier payout while support cancels, at the same moment: canceled, nothing refunded, nothing held, either way (20 rounds)', async () => {
+    for (let round = 0; round < 20; round += 1) {
+      const { refund, payment } = await startRefund(starter(), { amount: 30_000, payment: { amount: 200_000 } });
+      await untilStatus(refund.id, 'succeeded');
+      await decide(supervisorA, refund.id, { kind: 'correct', amount: 70_000, reason: 'more' });
+      await decide(supervisorB, refund.id, { kind: 'approveProposal' });
+      await expectBooksMatchMoney(refund.id, payment.id, `round ${round}: corrected`);
+      await bankReturns(refund.id); // the supplement: the refund waits for a person
+      await expectBooksMatchMoney(refund.id, payment.id, `round ${round}: supplement returned`);
+      await Promise.all([bankReturns(refund.id), decide(support, refund.id, { kind: 'cancel' })]);
+      expect((await refundHandle(env.client, refund.id).result()).status).toBe('canceled');
+      await expectBooksMatchMoney(refund.id, payment.id, `round ${round}: both`);
+      expect(await findPayment(database.db, payment.id)).toMatchObject({ refundedAmount: 0, reservedAmount: 0 });
+    }
+  });
+
   it('holds after every step of random sequences of decisions, bank returns and time', async () => {
     await fc.assert(
       fc.asyncProperty(fc.boolean(), fc.boolean(), fc.array(action, { minLength: 2, maxLength: 8 }), async (needsApproval, declined, actions) => {
