@@ -63,7 +63,7 @@ export async function startRefundWorker(options: {
     maxConcurrentActivityTaskExecutions: config.worker.activitySlots,
     // Each poll holds a slot while it waits. The SDK's default (as many polls as slots, up to 10)
     // left no slot free for eager dispatch, so every provider call waited for the server to match
-    // it (100-170 ms under `npm run bench`); a fifth of the slots polls (what other workers and
+    // it (100–270 ms under `npm run bench`); a fifth of the slots polls (what other workers and
     // retries send), and the rest take a refund's activity straight from its workflow task.
     maxConcurrentActivityTaskPolls: activityPolls(config.worker.activitySlots),
     maxConcurrentLocalActivityExecutions: config.worker.localActivitySlots,
