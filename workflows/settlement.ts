@@ -284,15 +284,10 @@ export async function aftercare(run: RefundRun): Promise<void> {
  * total, and a person is told (moneyReturned).
  */
 export async function afterCancel(run: RefundRun): Promise<void> {
-  const moneyBack = (n: ProviderNotice) => run.returnsHeldMoney(n);
   if (run.heldTotal() > 0) {
     run.canceledAt ??= Date.now();
-    await run.waitUntil(() => run.notices.some(moneyBack), run.canceledAt + AFTERCARE_MS);
-    const notice = run.notices.find(moneyBack);
-    if (notice) {
-      run.notices.splice(run.notices.indexOf(notice), 1);
-      return run.exclusive('money_returned', () => returnedByNotice(run, notice));
-    }
+    const notice = await run.nextNotice((n) => run.returnsHeldMoney(n), run.canceledAt + AFTERCARE_MS);
+    if (notice) return run.exclusive('money_returned', () => returnedByNotice(run, notice));
   }
   run.finished = true;
 }
