@@ -7,7 +7,7 @@
  */
 import { ApplicationFailure, Context, log, sleep } from '@temporalio/activity';
 import type { Database } from '../src/db/client';
-import { findPayment } from '../src/db/queries/payments';
+import { findPaymentOfRefund } from '../src/db/queries/payments';
 import { allowResend, claimProviderAttempt, findProviderAttempt, findRefund, sentAsOf, updateProviderAttempt, voidBecomesRefund } from '../src/db/queries/refunds';
 import { takeSendingSlot, type SendingRate } from '../src/db/queries/send-windows';
 import type { ProviderAttemptRow } from '../src/db/schema';
@@ -114,7 +114,9 @@ export function createProviderActivities(db: Database, providers: ProviderDirect
      * answers `in_doubt` and the workflow has a person decide (SPEC §3).
      */
     async submitRefundToProvider(ref: ProviderSubmission): Promise<ProviderOutcome> {
-      const { refund, provider, amount, ...loaded } = await loadAttempt(ref);
+      // The payment is read with the attempt, before the claim: a claim is a promise that the send
+      // follows (a failure after it leaves the attempt in doubt).
+      const [{ refund, provider, amount, ...loaded }, payment] = await Promise.all([loadAttempt(ref), findPaymentOfRefund(db, ref.refundId)]);
       let providerAttempt = loaded.providerAttempt;
       if (providerAttempt.state !== 'not_sent' && providerAttempt.state !== 'in_doubt') return outcomeOf(providerAttempt, amount);
       if (providerAttempt.state === 'in_doubt') {
@@ -127,8 +129,6 @@ export function createProviderActivities(db: Database, providers: ProviderDirect
         else if (!lookup.final) throw ApplicationFailure.retryable(`${provider.name} shows nothing under ${providerAttempt.idempotencyKey} yet; asked again shortly`, 'NotFoundYet');
         if (!providerAttempt.resendable) return { ...outcomeOf(providerAttempt, amount), state: 'in_doubt' };
       }
-      // Read before the claim: a claim is a promise that the send follows (a failure after it leaves the attempt in doubt).
-      const payment = await findPayment(db, refund.paymentId);
       if (!payment) throw ApplicationFailure.nonRetryable(`refund ${ref.refundId} names no payment ${refund.paymentId}`, 'UnknownRefundAttempt');
       // Within the provider account's rate: beyond it, wait for the next second's turn rather than be told FREQUENCY_LIMITED.
       if (provider.sendingRate) await waitForSendingSlot(db, provider.sendingRate);

@@ -9,9 +9,9 @@
  * back as a refusal, which the workflow hands to the person deciding.
  */
 import { databaseErrorMessage, type Database, type Executor } from '../src/db/client';
-import { findPayment } from '../src/db/queries/payments';
+import { findPayment, findPaymentOfRefund } from '../src/db/queries/payments';
 import { applyWorkflowStep, findProviderAttempt, findRefund, type NewProviderAttempt, type RefundChanges } from '../src/db/queries/refunds';
-import type { ApprovalRecord, CorrectionRecord, RefundRow } from '../src/db/schema';
+import type { ApprovalRecord, CorrectionRecord, PaymentRow, RefundRow } from '../src/db/schema';
 import type { DestinationSeal } from '../src/destination-seal';
 import { lastFourOf, openName, place, sealName, type FieldSeal } from '../src/field-seal';
 import { providerIdempotencyKey } from '../src/ids';
@@ -164,6 +164,10 @@ export function createRecordActivities(db: Database, utcOffsetMinutes: number, s
         };
       }
     }
+    // The customer's contact, read beside the step's own first writes (one round trip for both);
+    // awaited by the message, and never left unhandled by a step that fails before it.
+    const payment = step.notify ? findPaymentOfRefund(tx, step.refundId) : undefined;
+    payment?.catch(() => undefined);
     await applyWorkflowStep(
       tx,
       step.refundId,
@@ -181,12 +185,17 @@ export function createRecordActivities(db: Database, utcOffsetMinutes: number, s
         switchToAttempt: step.switchToAttempt,
         redirectAttempt: step.redirectAttempt && cardOnAttempt(step.refundId, step.redirectAttempt),
         alsoWrite: async (tx, refund) => {
-          if (step.notify) await queueCustomerNotice(tx, fields, refund, step.notify, utcOffsetMinutes);
+          if (step.notify) await queueCustomerNotice(tx, fields, refund, paymentOf(refund, await payment), step.notify, utcOffsetMinutes);
           if (step.tellStaff) await queueStaffNotice(tx, refund, step.tellStaff);
         },
       },
     );
   }
+}
+
+function paymentOf(refund: RefundRow, payment: PaymentRow | undefined): PaymentRow {
+  if (!payment) throw new Error(`refund ${refund.id} names no payment ${refund.paymentId}`);
+  return payment;
 }
 
 function digits(account: string): string {

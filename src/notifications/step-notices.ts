@@ -4,9 +4,8 @@
  * written together.
  */
 import type { Executor } from '../db/client';
-import type { NotificationRow, RefundRow } from '../db/schema';
+import type { NotificationRow, PaymentRow, RefundRow } from '../db/schema';
 import { openName, place, type FieldSeal } from '../field-seal';
-import { findPayment } from '../db/queries/payments';
 import { enqueueNotification } from '../db/queries/notifications';
 import { maskAccount } from '../masking';
 import { localDate } from '../../workflows/business-days';
@@ -21,10 +20,11 @@ export interface CustomerNotice {
   correctionAmount?: number;
 }
 
-/** The customer's message of a step, about `refund` as the step left it (read in the step's transaction). */
-export async function queueCustomerNotice(tx: Executor, fields: FieldSeal, refund: RefundRow, notice: CustomerNotice, utcOffsetMinutes: number): Promise<void> {
-  const payment = await findPayment(tx, refund.paymentId);
-  if (!payment) throw new Error(`refund ${refund.id} names no payment ${refund.paymentId}`);
+/**
+ * The customer's message of a step, about `refund` as the step left it, to the customer of its
+ * `payment` (both read in the step's transaction).
+ */
+export async function queueCustomerNotice(tx: Executor, fields: FieldSeal, refund: RefundRow, payment: PaymentRow, notice: CustomerNotice, utcOffsetMinutes: number): Promise<void> {
   const { subject, body } = renderNotification(notice.template, payment.customerLocale, {
     customerName: openName(fields, payment.customerName, place.customerName(payment.id)),
     orderId: refund.orderId,

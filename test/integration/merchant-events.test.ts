@@ -89,10 +89,22 @@ it('delivers every status change in order per refund, signed, at least once with
     expect(redelivered.rawBody).toBe(attempt.rawBody);
   }
 
-  // A backend that missed them can read the same events back.
-  const all = (await call('GET', '/v1/events?limit=500')).body.data as Array<{ id: string; type: string; data: { refundId: string } }>;
+  // A backend that missed them can read the same events back. The feed shows an event once no
+  // transaction older than its own can still commit (anywhere on the server: other tests' too), so
+  // that a reader paging by cursor never skips one: it may trail the deliveries by a moment.
+  type FeedEvent = { id: string; type: string; data: { refundId: string } };
+  let all: FeedEvent[] = [];
+  const delivered = new Set(received.map((r) => r.id));
+  await eventually(
+    async () => {
+      all = (await call('GET', '/v1/events?limit=500')).body.data as FeedEvent[];
+      return all.filter((event) => delivered.has(event.id)).length === delivered.size;
+    },
+    30_000,
+    'every delivered event in the feed',
+  );
   const ours = all.filter((event) => refundIds.includes(event.data.refundId));
-  expect(new Set(ours.map((e) => e.id))).toEqual(new Set(received.map((r) => r.id)));
+  expect(new Set(ours.map((e) => e.id))).toEqual(delivered);
   const after = (await call('GET', `/v1/events?after=${ours[0]!.id}&limit=500`)).body.data as Array<{ id: string }>;
   expect(after.map((e) => e.id)).toEqual(all.slice(all.findIndex((e) => e.id === ours[0]!.id) + 1).map((e) => e.id));
   expect((await call('GET', '/v1/events?after=evt_unknown')).status).toBe(404);

@@ -3,10 +3,11 @@
  * against a model, over random sequences of shifts on real PostgreSQL. A shift that would
  * over-refund the payment or take a total below zero changes nothing and says so — without an
  * error, so the step's transaction goes on to refuse the decision with what remains refundable.
+ * The order's status, refreshed in the same round trip as the shift, follows what was refunded.
  */
 import fc from 'fast-check';
 import { sql } from 'drizzle-orm';
-import { findPayment, shiftPaymentTotals } from '../../src/db/queries/payments';
+import { findOrderStatus, findPayment, shiftPaymentTotals } from '../../src/db/queries/payments';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 let database: TestDatabase;
@@ -21,7 +22,7 @@ afterAll(async () => {
 
 const shift = fc.record({ refunded: fc.integer({ min: -60_000, max: 60_000 }), reserved: fc.integer({ min: -60_000, max: 60_000 }) });
 
-it('moves the totals exactly when the shift fits, and otherwise changes nothing and says so', async () => {
+it('moves the totals exactly when the shift fits, and otherwise changes nothing and says so; the order’s status follows', async () => {
   let n = 0;
   await fc.assert(
     fc.asyncProperty(fc.integer({ min: 0, max: 100_000 }), fc.array(shift, { minLength: 1, maxLength: 15 }), async (amount, shifts) => {
@@ -43,6 +44,7 @@ it('moves the totals exactly when the shift fits, and otherwise changes nothing 
         expect({ move, moved }).toEqual({ move, moved: fits });
         if (fits) Object.assign(model, next);
         expect(await findPayment(database.db, id)).toMatchObject({ refundedAmount: model.refunded, reservedAmount: model.reserved });
+        expect(await findOrderStatus(database.db, 'm_totals', id)).toBe(model.refunded === 0 ? 'paid' : model.refunded >= amount ? 'refunded' : 'partially_refunded');
       }
     }),
     { numRuns: 40 },

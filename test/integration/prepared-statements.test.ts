@@ -130,3 +130,20 @@ it('a refund’s steps, built once per set of fields: instants, nulls and JSON w
   const refund = await findRefund(database.db, 'rf_prepared_steps');
   expect(refund).toMatchObject({ status: 'awaiting_settlement', approvals: [approval], approvalDueAt: null, providerReference: 'ref-1', traceReference: null, settlementDueAt: due, workflowSeq: 2 });
 });
+
+it('a step’s event and its change are sent together: a retry writes neither, an older step landing late writes its event only', async () => {
+  await insertPayment(database.db, 'pay_prepared_late');
+  await database.db.execute(sql`INSERT INTO orders (merchant_id, order_id) VALUES ('m_prepared', 'pay_prepared_late')`);
+  await database.db.execute(sql`
+    INSERT INTO refunds (id, payment_id, merchant_id, order_id, channel, amount, fee, net_amount, currency, reason, status, requested_by, created_by, destination_account, provider, required_approvals)
+    VALUES ('rf_prepared_late', 'pay_prepared_late', 'm_prepared', 'pay_prepared_late', 'card', 1000, 0, 1000, 'CNY', 'defective', 'processing', 'clerk', 'clerk', 'x', 'card', 0)`);
+  const system = { principal: 'system', role: 'system' } as const;
+  const timeline = async () => (await database.db.execute<{ event_key: string }>(sql`SELECT event_key FROM refund_events WHERE refund_id = 'rf_prepared_late' ORDER BY id`)).map((row) => row.event_key);
+  await database.db.transaction((tx) => applyWorkflowStep(tx, 'rf_prepared_late', 2, { status: 'awaiting_settlement', providerReference: 'ref-2' }, { eventKey: 'step-2', type: 'submitted', actor: system }));
+  // The same step again, even carrying other fields (a retry's are the same; these show nothing is written).
+  await database.db.transaction((tx) => applyWorkflowStep(tx, 'rf_prepared_late', 2, { status: 'succeeded', providerReference: 'ref-other' }, { eventKey: 'step-2', type: 'submitted', actor: system }));
+  // An older step, never written before, landing after the newer one: on the timeline, but the refund keeps the newer fields.
+  await database.db.transaction((tx) => applyWorkflowStep(tx, 'rf_prepared_late', 1, { status: 'requires_action', needsAttention: true }, { eventKey: 'step-1', type: 'provider_declined', actor: system }));
+  expect(await findRefund(database.db, 'rf_prepared_late')).toMatchObject({ status: 'awaiting_settlement', providerReference: 'ref-2', needsAttention: false, workflowSeq: 2 });
+  expect(await timeline()).toEqual(['step-2', 'step-1']);
+});

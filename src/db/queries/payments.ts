@@ -28,6 +28,22 @@ export async function findPayment(db: Executor, paymentId: string): Promise<Paym
   return payment;
 }
 
+const paymentOfRefund = prepared('payment_of_refund', (db) =>
+  db
+    .select()
+    .from(payments)
+    .where(eq(payments.id, db.select({ paymentId: refunds.paymentId }).from(refunds).where(eq(refunds.id, sql.placeholder('refundId'))))),
+);
+
+/**
+ * The payment a refund is against, by the refund's id: sent beside the reads of the refund itself
+ * (one round trip, not two; a refund never changes payment).
+ */
+export async function findPaymentOfRefund(db: Executor, refundId: string): Promise<PaymentRow | undefined> {
+  const [payment] = await paymentOfRefund(db, { refundId });
+  return payment;
+}
+
 const paymentLocked = prepared('payment_locked', (db) => db.select().from(payments).where(eq(payments.id, sql.placeholder('paymentId'))).for('update'));
 
 /** Locks the payment row for the rest of the transaction: refunds against it queue up here. */
@@ -55,34 +71,39 @@ const paymentShift = prepared('payment_shift', (db) => {
     .update(payments)
     .set({ reservedAmount: reserved, refundedAmount: refunded, updatedAt: sql`now()` })
     .where(and(eq(payments.id, sql.placeholder('paymentId')), sql`${refunded} >= 0 AND ${reserved} >= 0 AND ${refunded} + ${reserved} <= ${payments.amount}`))
-    .returning({ merchantId: payments.merchantId, orderId: payments.orderId });
+    .returning({ id: payments.id });
 });
 
 /**
  * Moves a payment's refunded and reserved totals by the given amounts, and refreshes the order's
- * status when what was refunded changed. False, with nothing changed, when the shift would
- * over-refund the payment or take a total below zero: the UPDATE's condition is the table's CHECK,
- * so a step learns it without an error that would abort its transaction (no savepoint, no round
- * trips for one); the CHECK still refuses whatever a path without the condition might write.
+ * status when what was refunded changed, inside the caller's transaction. False, with nothing
+ * changed, when the shift would over-refund the payment or take a total below zero: the UPDATE's
+ * condition is the table's CHECK, so a step learns it without an error that would abort its
+ * transaction (no savepoint, no round trips for one); the CHECK still refuses whatever a path
+ * without the condition might write.
  */
 export async function shiftPaymentTotals(tx: Executor, paymentId: string, shift: { refunded: number; reserved: number }): Promise<boolean> {
-  const [payment] = await paymentShift(tx, { paymentId, refunded: shift.refunded, reserved: shift.reserved });
-  if (!payment) return false;
-  if (shift.refunded !== 0) await refreshOrderStatus(tx, payment.merchantId, payment.orderId);
-  return true;
+  // The order's refresh follows the shift on the same connection, in the same round trip: it counts
+  // the totals the shift left (a refused shift changed none, so it finds the status as it was).
+  const [[payment]] = await Promise.all([paymentShift(tx, { paymentId, refunded: shift.refunded, reserved: shift.reserved }), shift.refunded !== 0 && orderStatusRefresh(tx, { paymentId })]);
+  return payment !== undefined;
 }
 
-/** An order is refunded when everything captured on its payments has been refunded. */
-export async function refreshOrderStatus(tx: Executor, merchantId: string, orderId: string): Promise<void> {
-  await tx.execute(sql`
-    UPDATE orders SET updated_at = now(), status = (
-      SELECT CASE
-        WHEN coalesce(sum(p.refunded_amount), 0) = 0 THEN 'paid'
-        WHEN sum(p.refunded_amount) >= sum(p.amount) FILTER (WHERE p.status IN ('captured', 'settled')) THEN 'refunded'
-        ELSE 'partially_refunded' END::order_status
-      FROM payments p WHERE p.merchant_id = ${merchantId} AND p.order_id = ${orderId})
-    WHERE merchant_id = ${merchantId} AND order_id = ${orderId}`);
-}
+/** An order is refunded when everything captured on its payments has been refunded: the order of `paymentId`, counted again. */
+const orderStatusRefresh = prepared('order_status_refresh', (db) =>
+  db
+    .update(orders)
+    .set({
+      updatedAt: sql`now()`,
+      status: sql`(
+        SELECT CASE
+          WHEN coalesce(sum(p.refunded_amount), 0) = 0 THEN 'paid'
+          WHEN sum(p.refunded_amount) >= sum(p.amount) FILTER (WHERE p.status IN ('captured', 'settled')) THEN 'refunded'
+          ELSE 'partially_refunded' END::order_status
+        FROM payments p WHERE p.merchant_id = ${orders.merchantId} AND p.order_id = ${orders.orderId})`,
+    })
+    .where(sql`(${orders.merchantId}, ${orders.orderId}) = (SELECT merchant_id, order_id FROM payments WHERE id = ${sql.placeholder('paymentId')})`),
+);
 
 export async function findOrderStatus(db: Executor, merchantId: string, orderId: string): Promise<string | undefined> {
   const [order] = await db.select({ status: orders.status }).from(orders).where(sql`${orders.merchantId} = ${merchantId} AND ${orders.orderId} = ${orderId}`);

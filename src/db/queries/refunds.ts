@@ -172,7 +172,32 @@ export interface StepEffects {
  * would over-refund) is refused with what remains refundable; the caller's transaction rolls back.
  */
 export async function applyWorkflowStep(tx: Executor, refundId: string, seq: number, changes: RefundChanges, event: NewRefundEvent, effects: StepEffects = {}): Promise<void> {
-  if (!(await appendRefundEvent(tx, refundId, event))) return; // this step was applied before: a retry
+  let refund: RefundRow | undefined;
+  if (effects.newAttempt || effects.redirectAttempt || effects.switchToAttempt !== undefined) {
+    // A step that opens, redirects or switches to an attempt writes it only once its event shows the step new.
+    if (!(await appendRefundEvent(tx, refundId, event))) return; // this step was applied before: a retry
+    const fields = await writeAttempt(tx, refundId, changes, effects);
+    [refund] = await refundStep(tx, shapeOf(fields), { ...fields, refundId, seq });
+  } else {
+    // The event and the refund's change, sent together (one round trip): on a retry neither writes,
+    // the event's key and the step's number being taken already.
+    const [appended, [changed]] = await Promise.all([appendRefundEvent(tx, refundId, event), refundStep(tx, shapeOf(changes), { ...changes, refundId, seq })]);
+    if (!appended) return;
+    refund = changed;
+  }
+  // No row when a newer step landed first: the events then describe the refund as that one left it.
+  const current = refund ?? (await findRefund(tx, refundId))!;
+  // Independent of one another, so sent together: one round trip. A refused shift still rolls the
+  // whole step back (the caller's transaction ends on its refusal).
+  await Promise.all([
+    recordMerchantEvents(tx, current, event.eventKey, merchantEventsOfStep(event.type, changes.status)),
+    effects.paymentShift && shiftRefundsPayment(tx, current.paymentId, effects.paymentShift),
+    effects.alsoWrite?.(tx, current),
+  ]);
+}
+
+/** A step's attempt: written down, redirected to a card, or switched to (the refund's fields then copy its route). */
+async function writeAttempt(tx: Executor, refundId: string, changes: RefundChanges, effects: StepEffects): Promise<RefundChanges> {
   if (effects.newAttempt) await insertProviderAttempt(tx, effects.newAttempt);
   if (effects.redirectAttempt) {
     const { attempt, destinationAccount, destinationLast4, destinationAccountName, bankType } = effects.redirectAttempt;
@@ -184,33 +209,21 @@ export async function applyWorkflowStep(tx: Executor, refundId: string, seq: num
       .returning({ attempt: providerAttempts.attempt });
     if (redirected.length === 0) throw new RefundRequestError('route_unavailable', `provider attempt ${attempt} is no longer one its provider holds as failed`);
   }
-  let fields: RefundChanges = { ...changes };
-  if (effects.switchToAttempt !== undefined) {
-    const attempt = await findProviderAttempt(tx, refundId, effects.switchToAttempt);
-    if (!attempt) throw new Error(`refund ${refundId} has no provider attempt ${effects.switchToAttempt}`);
-    fields = {
-      ...fields,
-      provider: attempt.provider,
-      providerAttempt: attempt.attempt,
-      destinationType: attempt.destinationType,
-      // The current attempt's account, still sealed to that attempt's row (field-seal.ts).
-      destinationAccount: attempt.destinationAccount,
-      destinationLast4: attempt.destinationLast4,
-      destinationAccountName: attempt.destinationAccountName,
-      providerReference: null,
-      traceReference: null,
-    };
-  }
-  const [refund] = await refundStep(tx, shapeOf(fields), { ...fields, refundId, seq });
-  // No row when a newer step landed first: the events then describe the refund as that one left it.
-  const current = refund ?? (await findRefund(tx, refundId))!;
-  // Independent of one another, so sent together: one round trip. A refused shift still rolls the
-  // whole step back (the caller's transaction ends on its refusal).
-  await Promise.all([
-    recordMerchantEvents(tx, current, event.eventKey, merchantEventsOfStep(event.type, changes.status)),
-    effects.paymentShift && shiftRefundsPayment(tx, current.paymentId, effects.paymentShift),
-    effects.alsoWrite?.(tx, current),
-  ]);
+  if (effects.switchToAttempt === undefined) return changes;
+  const attempt = await findProviderAttempt(tx, refundId, effects.switchToAttempt);
+  if (!attempt) throw new Error(`refund ${refundId} has no provider attempt ${effects.switchToAttempt}`);
+  return {
+    ...changes,
+    provider: attempt.provider,
+    providerAttempt: attempt.attempt,
+    destinationType: attempt.destinationType,
+    // The current attempt's account, still sealed to that attempt's row (field-seal.ts).
+    destinationAccount: attempt.destinationAccount,
+    destinationLast4: attempt.destinationLast4,
+    destinationAccountName: attempt.destinationAccountName,
+    providerReference: null,
+    traceReference: null,
+  };
 }
 
 /** A step's changes to the refund, in the order of the steps (`workflow_seq`): built once per set of fields changed. */
