@@ -121,7 +121,8 @@ export function createRecordActivities(db: Database, utcOffsetMinutes: number, s
     async recordRefundSteps(steps: RefundStep[]): Promise<StepOutcome> {
       try {
         await db.transaction(async (tx) => {
-          for (const step of steps) await applyStep(tx, step);
+          const customer = customerOf(tx);
+          for (const step of steps) await applyStep(tx, step, customer);
         });
         return { recorded: true };
       } catch (error) {
@@ -132,7 +133,23 @@ export function createRecordActivities(db: Database, utcOffsetMinutes: number, s
     },
   };
 
-  async function applyStep(tx: Executor, step: RefundStep): Promise<void> {
+  /**
+   * The payment whose customer the steps' messages go to, read once for the steps of one call (they
+   * are one refund's), beside the first writes of the first step that sends a message: one round
+   * trip for both. Awaited by the message, and never left unhandled by a step that fails before it.
+   */
+  function customerOf(tx: Executor): (refundId: string) => Promise<PaymentRow | undefined> {
+    let payment: Promise<PaymentRow | undefined> | undefined;
+    return (refundId) => {
+      if (!payment) {
+        payment = findPaymentOfRefund(tx, refundId);
+        payment.catch(() => undefined);
+      }
+      return payment;
+    };
+  }
+
+  async function applyStep(tx: Executor, step: RefundStep, customer: ReturnType<typeof customerOf>): Promise<void> {
     const changes = { ...step.changes } as RefundChanges;
     for (const field of INSTANT_FIELDS) {
       const value = step.changes[field];
@@ -164,10 +181,7 @@ export function createRecordActivities(db: Database, utcOffsetMinutes: number, s
         };
       }
     }
-    // The customer's contact, read beside the step's own first writes (one round trip for both);
-    // awaited by the message, and never left unhandled by a step that fails before it.
-    const payment = step.notify ? findPaymentOfRefund(tx, step.refundId) : undefined;
-    payment?.catch(() => undefined);
+    const payment = step.notify ? customer(step.refundId) : undefined;
     await applyWorkflowStep(
       tx,
       step.refundId,
