@@ -7,8 +7,7 @@
  */
 import { ApplicationFailure, Context, log, sleep } from '@temporalio/activity';
 import type { Database } from '../src/db/client';
-import { findPaymentOfRefund } from '../src/db/queries/payments';
-import { allowResend, claimProviderAttempt, findProviderAttempt, findRefund, sentAsOf, updateProviderAttempt, voidBecomesRefund } from '../src/db/queries/refunds';
+import { allowResend, claimProviderAttempt, findAttemptWithRefund, findProviderAttempt, sentAsOf, updateProviderAttempt, voidBecomesRefund } from '../src/db/queries/refunds';
 import { takeSendingSlot, type SendingRate } from '../src/db/queries/send-windows';
 import type { ProviderAttemptRow } from '../src/db/schema';
 import { openName, place, type FieldSeal } from '../src/field-seal';
@@ -61,12 +60,11 @@ type Lookup = { found: ProviderRefund } | { found: null; final: boolean };
 
 export function createProviderActivities(db: Database, providers: ProviderDirectory, fields: FieldSeal) {
   async function loadAttempt({ refundId, attempt }: ProviderAttemptRef) {
-    const [refund, providerAttempt] = await Promise.all([findRefund(db, refundId), findProviderAttempt(db, refundId, attempt)]);
-    if (!refund || !providerAttempt) {
-      throw ApplicationFailure.nonRetryable(`refund ${refundId} has no provider attempt ${attempt}`, 'UnknownRefundAttempt');
-    }
+    const found = await findAttemptWithRefund(db, refundId, attempt);
+    if (!found) throw ApplicationFailure.nonRetryable(`refund ${refundId} has no provider attempt ${attempt}`, 'UnknownRefundAttempt');
+    const { refund, attempt: providerAttempt, payment } = found;
     const provider = await providers.forMerchant(refund.merchantId, providerAttempt.provider);
-    return { refund, providerAttempt, provider, amount: providerAttempt.amount ?? refund.netAmount };
+    return { refund, providerAttempt, payment, provider, amount: providerAttempt.amount ?? refund.netAmount };
   }
 
   /**
@@ -116,7 +114,7 @@ export function createProviderActivities(db: Database, providers: ProviderDirect
     async submitRefundToProvider(ref: ProviderSubmission): Promise<ProviderOutcome> {
       // The payment is read with the attempt, before the claim: a claim is a promise that the send
       // follows (a failure after it leaves the attempt in doubt).
-      const [{ refund, provider, amount, ...loaded }, payment] = await Promise.all([loadAttempt(ref), findPaymentOfRefund(db, ref.refundId)]);
+      const { refund, payment, provider, amount, ...loaded } = await loadAttempt(ref);
       let providerAttempt = loaded.providerAttempt;
       if (providerAttempt.state !== 'not_sent' && providerAttempt.state !== 'in_doubt') return outcomeOf(providerAttempt, amount);
       if (providerAttempt.state === 'in_doubt') {
@@ -129,7 +127,6 @@ export function createProviderActivities(db: Database, providers: ProviderDirect
         else if (!lookup.final) throw ApplicationFailure.retryable(`${provider.name} shows nothing under ${providerAttempt.idempotencyKey} yet; asked again shortly`, 'NotFoundYet');
         if (!providerAttempt.resendable) return { ...outcomeOf(providerAttempt, amount), state: 'in_doubt' };
       }
-      if (!payment) throw ApplicationFailure.nonRetryable(`refund ${ref.refundId} names no payment ${refund.paymentId}`, 'UnknownRefundAttempt');
       // Within the provider account's rate: beyond it, wait for the next second's turn rather than be told FREQUENCY_LIMITED.
       if (provider.sendingRate) await waitForSendingSlot(db, provider.sendingRate);
       // Only a provider that voids is asked to; the first send fixes the method, a resend keeps it.

@@ -8,7 +8,7 @@ import type { Executor } from '../../src/db/client';
 import { placeholders, prepared, preparedByShape, shapeOf } from '../../src/db/prepared';
 import { payments } from '../../src/db/schema';
 import { findPayment, lockPayment } from '../../src/db/queries/payments';
-import { applyWorkflowStep, findRefund } from '../../src/db/queries/refunds';
+import { applyWorkflowStep, findAttemptWithRefund, findRefund } from '../../src/db/queries/refunds';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 let database: TestDatabase;
@@ -146,4 +146,20 @@ it('a step’s event and its change are sent together: a retry writes neither, a
   await database.db.transaction((tx) => applyWorkflowStep(tx, 'rf_prepared_late', 1, { status: 'requires_action', needsAttention: true }, { eventKey: 'step-1', type: 'provider_declined', actor: system }));
   expect(await findRefund(database.db, 'rf_prepared_late')).toMatchObject({ status: 'awaiting_settlement', providerReference: 'ref-2', needsAttention: false, workflowSeq: 2 });
   expect(await timeline()).toEqual(['step-2', 'step-1']);
+});
+
+it('a provider attempt with its refund and payment, in one read: each row mapped as drizzle maps it', async () => {
+  await insertPayment(database.db, 'pay_prepared_attempt');
+  await database.db.execute(sql`
+    INSERT INTO refunds (id, payment_id, merchant_id, order_id, channel, amount, fee, net_amount, currency, reason, status, requested_by, created_by, destination_account, provider, required_approvals)
+    VALUES ('rf_prepared_attempt', 'pay_prepared_attempt', 'm_prepared', 'pay_prepared_attempt', 'card', 1000, 0, 1000, 'CNY', 'defective', 'processing', 'clerk', 'clerk', 'x', 'card', 0)`);
+  await database.db.execute(sql`INSERT INTO provider_attempts (refund_id, attempt, provider, idempotency_key, destination_account) VALUES ('rf_prepared_attempt', 1, 'card', 'rf_prepared_attempt-a1', 'x')`);
+  const found = await findAttemptWithRefund(database.db, 'rf_prepared_attempt', 1);
+  expect(found).toMatchObject({
+    attempt: { refundId: 'rf_prepared_attempt', attempt: 1, idempotencyKey: 'rf_prepared_attempt-a1', state: 'not_sent' },
+    refund: { id: 'rf_prepared_attempt', netAmount: 1000, status: 'processing' },
+    payment: { id: 'pay_prepared_attempt', amount: 12345, capturedAt: new Date('2026-12-01T08:00:00Z') },
+  });
+  expect(found!.attempt.createdAt).toBeInstanceOf(Date);
+  expect(await findAttemptWithRefund(database.db, 'rf_prepared_attempt', 2)).toBeUndefined();
 });

@@ -4,10 +4,12 @@ import { placeholders, prepared, preparedByShape, shapeOf } from '../prepared';
 import { withinScope, type MerchantScope } from '../../merchants/merchant-scope';
 import {
   idempotencyKeys,
+  payments,
   providerAttempts,
   refundEvents,
   refunds,
   workflowStarts,
+  type PaymentRow,
   type ProviderAttemptRow,
   type RefundEventRow,
   type RefundRow,
@@ -253,6 +255,25 @@ const providerAttemptOf = prepared('provider_attempt', (db) =>
     .from(providerAttempts)
     .where(and(eq(providerAttempts.refundId, sql.placeholder('refundId')), eq(providerAttempts.attempt, sql.placeholder('attempt')))),
 );
+
+const attemptWithItsRefund = prepared('provider_attempt_with_refund', (db) =>
+  db
+    .select({ attempt: providerAttempts, refund: refunds, payment: payments })
+    .from(providerAttempts)
+    .innerJoin(refunds, eq(refunds.id, providerAttempts.refundId))
+    .innerJoin(payments, eq(payments.id, refunds.paymentId))
+    .where(and(eq(providerAttempts.refundId, sql.placeholder('refundId')), eq(providerAttempts.attempt, sql.placeholder('attempt')))),
+);
+
+/** A provider attempt with its refund and the payment the refund is against: what a provider call starts from, in one read. */
+export async function findAttemptWithRefund(
+  db: Executor,
+  refundId: string,
+  attempt: number,
+): Promise<{ attempt: ProviderAttemptRow; refund: RefundRow; payment: PaymentRow } | undefined> {
+  const [row] = await attemptWithItsRefund(db, { refundId, attempt });
+  return row;
+}
 
 export async function findProviderAttempt(db: Executor, refundId: string, attempt: number): Promise<ProviderAttemptRow | undefined> {
   const [row] = await providerAttemptOf(db, { refundId, attempt });
