@@ -36,8 +36,8 @@ const paymentOfRefund = prepared('payment_of_refund', (db) =>
 );
 
 /**
- * The payment a refund is against, by the refund's id: sent beside the reads of the refund itself
- * (one round trip, not two; a refund never changes payment).
+ * The payment a refund is against, by the refund's id, so that it can go beside a step's own first
+ * writes in one round trip (a refund never changes payment).
  */
 export async function findPaymentOfRefund(db: Executor, refundId: string): Promise<PaymentRow | undefined> {
   const [payment] = await paymentOfRefund(db, { refundId });
