@@ -121,7 +121,11 @@ export function createRecordActivities(db: Database, utcOffsetMinutes: number, s
     async recordRefundSteps(steps: RefundStep[]): Promise<StepOutcome> {
       try {
         await db.transaction(async (tx) => {
-          const customer = customerOf(tx);
+          // The payment whose customer the steps' messages go to (the steps of one call are one
+          // refund's): read once, beside the first step's writes, in the same round trip. Awaited by
+          // the messages, and never left unhandled by a step that fails before them.
+          const customer = steps.some((step) => step.notify) ? findPaymentOfRefund(tx, steps[0]!.refundId) : undefined;
+          customer?.catch(() => undefined);
           for (const step of steps) await applyStep(tx, step, customer);
         });
         return { recorded: true };
@@ -133,23 +137,7 @@ export function createRecordActivities(db: Database, utcOffsetMinutes: number, s
     },
   };
 
-  /**
-   * The payment whose customer the steps' messages go to, read once for the steps of one call (they
-   * are one refund's), beside the first writes of the first step that sends a message: one round
-   * trip for both. Awaited by the message, and never left unhandled by a step that fails before it.
-   */
-  function customerOf(tx: Executor): (refundId: string) => Promise<PaymentRow | undefined> {
-    let payment: Promise<PaymentRow | undefined> | undefined;
-    return (refundId) => {
-      if (!payment) {
-        payment = findPaymentOfRefund(tx, refundId);
-        payment.catch(() => undefined);
-      }
-      return payment;
-    };
-  }
-
-  async function applyStep(tx: Executor, step: RefundStep, customer: ReturnType<typeof customerOf>): Promise<void> {
+  async function applyStep(tx: Executor, step: RefundStep, customer: Promise<PaymentRow | undefined> | undefined): Promise<void> {
     const changes = { ...step.changes } as RefundChanges;
     for (const field of INSTANT_FIELDS) {
       const value = step.changes[field];
@@ -181,7 +169,6 @@ export function createRecordActivities(db: Database, utcOffsetMinutes: number, s
         };
       }
     }
-    const payment = step.notify ? customer(step.refundId) : undefined;
     await applyWorkflowStep(
       tx,
       step.refundId,
@@ -199,7 +186,7 @@ export function createRecordActivities(db: Database, utcOffsetMinutes: number, s
         switchToAttempt: step.switchToAttempt,
         redirectAttempt: step.redirectAttempt && cardOnAttempt(step.refundId, step.redirectAttempt),
         alsoWrite: async (tx, refund) => {
-          if (step.notify) await queueCustomerNotice(tx, fields, refund, paymentOf(refund, await payment), step.notify, utcOffsetMinutes);
+          if (step.notify) await queueCustomerNotice(tx, fields, refund, paymentOf(refund, await customer), step.notify, utcOffsetMinutes);
           if (step.tellStaff) await queueStaffNotice(tx, refund, step.tellStaff);
         },
       },
