@@ -4,7 +4,7 @@
  * rolled back with it — as a named prepared statement, its rows mapped as drizzle maps them.
  */
 import { eq, sql } from 'drizzle-orm';
-import type { Executor } from '../../src/db/client';
+import { databaseErrorMessage, type Executor } from '../../src/db/client';
 import { placeholders, prepared, preparedByShape, shapeOf } from '../../src/db/prepared';
 import { payments } from '../../src/db/schema';
 import { findPayment, lockPayment } from '../../src/db/queries/payments';
@@ -162,4 +162,29 @@ it('a provider attempt with its refund and payment, in one read: each row mapped
   });
   expect(found!.attempt.createdAt).toBeInstanceOf(Date);
   expect(await findAttemptWithRefund(database.db, 'rf_prepared_attempt', 2)).toBeUndefined();
+});
+
+it('a step the database refuses fails with the database’s reason, not with a statement sent beside it that the refusal aborted', async () => {
+  await insertPayment(database.db, 'pay_prepared_refused');
+  await database.db.execute(sql`
+    INSERT INTO refunds (id, payment_id, merchant_id, order_id, channel, amount, fee, net_amount, currency, reason, status, requested_by, created_by, destination_account, provider, required_approvals)
+    VALUES ('rf_prepared_refused', 'pay_prepared_refused', 'm_prepared', 'pay_prepared_refused', 'card', 1000, 0, 1000, 'CNY', 'defective', 'processing', 'clerk', 'clerk', 'x', 'card', 0)`);
+  await database.db.execute(sql.raw(`
+    CREATE OR REPLACE FUNCTION refuse_prepared_event() RETURNS trigger AS $$ BEGIN
+      IF NEW.refund_id = 'rf_prepared_refused' THEN RAISE EXCEPTION 'the disk is full'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql;
+    CREATE TRIGGER refuse_prepared_event BEFORE INSERT ON refund_events FOR EACH ROW EXECUTE FUNCTION refuse_prepared_event();`));
+  const system = { principal: 'system', role: 'system' } as const;
+  try {
+    // The event and the refund's change go out together; the change then fails only because the
+    // refused event aborted the transaction. Whichever answer settles first, the refusal is reported.
+    for (let round = 1; round <= 20; round += 1) {
+      const failure = await database.db
+        .transaction((tx) => applyWorkflowStep(tx, 'rf_prepared_refused', round, { status: 'succeeded' }, { eventKey: `step-${round}`, type: 'succeeded', actor: system }))
+        .then(() => undefined, (error: unknown) => error);
+      expect(databaseErrorMessage(failure)).toBe('the disk is full (SQLSTATE P0001)');
+    }
+  } finally {
+    await database.db.execute(sql.raw('DROP TRIGGER refuse_prepared_event ON refund_events'));
+  }
+  expect(await findRefund(database.db, 'rf_prepared_refused')).toMatchObject({ status: 'processing', workflowSeq: 0 });
 });
