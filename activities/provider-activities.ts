@@ -8,7 +8,7 @@
 import { ApplicationFailure, Context, log, sleep } from '@temporalio/activity';
 import type { Database } from '../src/db/client';
 import { allowResend, claimProviderAttempt, findAttemptWithRefund, findProviderAttempt, sentAsOf, updateProviderAttempt, voidBecomesRefund } from '../src/db/queries/refunds';
-import { takeSendingSlot, type SendingRate } from '../src/db/queries/send-windows';
+import { takeSendingTurn, type SendingRate } from '../src/db/queries/send-turns';
 import type { ProviderAttemptRow } from '../src/db/schema';
 import { openName, place, type FieldSeal } from '../src/field-seal';
 import type { ProviderDirectory } from '../src/providers/merchant-providers';
@@ -127,8 +127,8 @@ export function createProviderActivities(db: Database, providers: ProviderDirect
         else if (!lookup.final) throw ApplicationFailure.retryable(`${provider.name} shows nothing under ${providerAttempt.idempotencyKey} yet; asked again shortly`, 'NotFoundYet');
         if (!providerAttempt.resendable) return { ...outcomeOf(providerAttempt, amount), state: 'in_doubt' };
       }
-      // Within the provider account's rate: beyond it, wait for the next second's turn rather than be told FREQUENCY_LIMITED.
-      if (provider.sendingRate) await waitForSendingSlot(db, provider.sendingRate);
+      // Within the provider account's rate: beyond it, wait for a turn rather than be told FREQUENCY_LIMITED.
+      if (provider.sendingRate) await waitForSendingTurn(db, provider.sendingRate);
       // Only a provider that voids is asked to; the first send fixes the method, a resend keeps it.
       const claimed = await claimProviderAttempt(db, ref.refundId, ref.attempt, provider.voids && ref.method === 'void' ? 'void' : 'refund');
       if (!claimed) {
@@ -274,19 +274,22 @@ function cardTransferOf(attempt: ProviderAttemptRow): ProviderRefundRequest['red
 }
 
 /**
- * Waits (heartbeating, cancellable) until a send of this second is ours. A wait past 90 s gives the
- * attempt back to Temporal's retry, well inside the activity's two minutes: the refund waits on,
- * durably, and the worker's slot goes to others meanwhile.
+ * Waits (heartbeating, cancellable) for the account's next turn to send. With every turn of the
+ * next minute taken, the attempt goes back to Temporal's retry, well inside the activity's two
+ * minutes: the refund waits on, durably, and the worker's slot goes to others meanwhile.
  */
-async function waitForSendingSlot(db: Database, rate: SendingRate): Promise<void> {
-  const giveUpAt = Date.now() + 90_000;
-  while (!(await takeSendingSlot(db, rate))) {
-    if (Date.now() > giveUpAt) throw ApplicationFailure.retryable(`${rate.key} has sent its ${rate.perSecond} refunds a second for a while: waiting on`, 'SendingRateFull');
-    beat(Context.current());
-    // To the next second, spread a little so waiting sends do not all ask at its first millisecond.
-    await sleep(1_000 - (Date.now() % 1_000) + Math.floor(Math.random() * 50));
+async function waitForSendingTurn(db: Database, rate: SendingRate): Promise<void> {
+  const wait = await takeSendingTurn(db, rate, LONGEST_TURN_WAIT_MS);
+  if (wait === undefined) throw ApplicationFailure.retryable(`${rate.key} has its ${rate.perSecond} refunds a second taken for the next minute: waiting on`, 'SendingRateFull');
+  const context = Context.current();
+  for (let left = wait; left > 0; left -= BEAT_EVERY_MS) {
+    if (left > BEAT_EVERY_MS) beat(context);
+    await sleep(Math.min(left, BEAT_EVERY_MS));
   }
 }
+
+/** The furthest turn a send takes; beyond, its attempt waits in Temporal's retry rather than in a worker's slot. */
+const LONGEST_TURN_WAIT_MS = 60_000;
 
 /** Every how often a provider call in flight tells Temporal the worker is alive: well inside PROVIDER_HEARTBEAT. */
 const BEAT_EVERY_MS = 2_000;

@@ -532,19 +532,15 @@ export const merchantRoutes = pgTable(
 export type MerchantRouteRow = typeof merchantRoutes.$inferSelect;
 
 /**
- * Refund requests sent per provider account and second (issue #17), shared by every worker: a
- * merchant's refunds beyond its wallet's rate (WeChat Pay: 150 a second) wait for the next second
- * instead of meeting FREQUENCY_LIMITED.
+ * The next free turn to send a refund request on each provider account (issue #17), shared by
+ * every worker: requests go out paced a rate's interval apart (WeChat Pay's 150 a second: 6.7 ms),
+ * so however the provider cuts its seconds none holds more than the rate, bar the network's jitter.
+ * A merchant's refunds beyond it wait their turn instead of meeting FREQUENCY_LIMITED.
  */
-export const providerSendWindows = pgTable(
-  'provider_send_windows',
-  {
-    rateKey: text('rate_key').notNull(),
-    second: bigint('second', { mode: 'number' }).notNull(),
-    count: integer('count').notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.rateKey, t.second] })],
-);
+export const providerSendTurns = pgTable('provider_send_turns', {
+  rateKey: text('rate_key').primaryKey(),
+  nextAt: timestamp('next_at', { withTimezone: true }).notNull(),
+});
 
 /**
  * The reports' rollups (issue #18): a 30-day report at a chain's scale reads a few thousand rows

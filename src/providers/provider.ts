@@ -2,7 +2,7 @@
  * What the service needs from a payment provider, whichever provider it is. Adapters translate a
  * provider's own API to this; the activities speak only this.
  */
-import type { SendingRate } from '../db/queries/send-windows';
+import type { SendingRate } from '../db/queries/send-turns';
 import type { ProviderName, ProviderState, RefundMethod } from '../../workflows/lifecycle';
 
 export type { RefundMethod };

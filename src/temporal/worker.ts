@@ -13,7 +13,6 @@ import { destinationSeal } from '../destination-seal';
 import { fieldSealOf } from '../field-seal';
 import { purgeExpiredIdempotencyKeys } from '../db/queries/refunds';
 import { purgeStaleFailedAttempts } from '../db/queries/failed-attempts';
-import { purgeOldSendWindows } from '../db/queries/send-windows';
 import { startPollingLoop } from '../polling-loop';
 import type { Logger } from '../logger';
 import { channelTransport, gatewayTransport, logTransport, NotificationDispatcher, smtpTransport } from '../notifications/dispatcher';
@@ -96,7 +95,6 @@ export async function startRefundWorker(options: {
   const purge = async () => {
     while ((await purgeExpiredIdempotencyKeys(db, PURGE_BATCH)) === PURGE_BATCH);
     await purgeStaleFailedAttempts(db);
-    await purgeOldSendWindows(db);
   };
   bank?.start();
   dispatcher.start();
