@@ -5,9 +5,9 @@
  * Workers scale out by running more of these; the loops claim their rows with SKIP LOCKED.
  */
 import type { Client } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../../activities';
-import type { Config } from '../config';
+import type { Config, WorkerTuning } from '../config';
 import type { Database } from '../db/client';
 import { destinationSeal } from '../destination-seal';
 import { fieldSealOf } from '../field-seal';
@@ -58,16 +58,7 @@ export async function startRefundWorker(options: {
       seal: destinationSeal(config.destinationSealKey),
       fields,
     }),
-    // The worker's database pool has a connection for every slot (workerPoolSize).
-    maxConcurrentActivityTaskExecutions: config.worker.activitySlots,
-    // Each poll holds a slot while it waits. The SDK's default (as many polls as slots, up to 10)
-    // left no slot free for eager dispatch, so every provider call waited for the server to match
-    // it (100–270 ms under `npm run bench`); a fifth of the slots polls (what other workers and
-    // retries send), and the rest take a refund's activity straight from its workflow task.
-    maxConcurrentActivityTaskPolls: activityPolls(config.worker.activitySlots),
-    maxConcurrentLocalActivityExecutions: config.worker.localActivitySlots,
-    maxConcurrentWorkflowTaskExecutions: config.worker.workflowTaskSlots,
-    ...(config.worker.cachedWorkflows !== undefined ? { maxCachedWorkflows: config.worker.cachedWorkflows } : {}),
+    ...workerSlots(config.worker),
     // A workflow task waits this long for the worker that has the refund cached before any worker
     // takes it (and replays its history): a worker killed with refunds in its cache holds them up
     // this long, not the SDK's default 10 s.
@@ -111,7 +102,19 @@ export async function startRefundWorker(options: {
   };
 }
 
-/** Activity polls for a worker with `slots` activity slots: a fifth of them, at least one. */
-export function activityPolls(slots: number): number {
-  return Math.max(1, Math.ceil(slots / 5));
+/** The worker's slots, its activity polls among them, as the configuration sizes them. */
+export function workerSlots(tuning: WorkerTuning): Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'activityTaskPollerBehavior' | 'maxConcurrentLocalActivityExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows'> {
+  return {
+    // The worker's database pool has a connection for every slot (workerPoolSize).
+    maxConcurrentActivityTaskExecutions: tuning.activitySlots,
+    // Each poll holds a slot while it waits. The SDK's default (as many polls as slots, up to 10)
+    // leaves too few slots free for eager dispatch, and a provider call not taken straight from its
+    // workflow task waits for the server to match it (100–270 ms under `npm run bench`): a fifth
+    // of the slots polls (what other workers and retries send), at least one. Set as the poller
+    // behaviour: the SDK (1.24) reads `maxConcurrentActivityTaskPolls` nowhere.
+    activityTaskPollerBehavior: { type: 'simple-maximum', maximum: Math.max(1, Math.ceil(tuning.activitySlots / 5)) },
+    maxConcurrentLocalActivityExecutions: tuning.localActivitySlots,
+    maxConcurrentWorkflowTaskExecutions: tuning.workflowTaskSlots,
+    ...(tuning.cachedWorkflows !== undefined ? { maxCachedWorkflows: tuning.cachedWorkflows } : {}),
+  };
 }
