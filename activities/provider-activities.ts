@@ -279,10 +279,10 @@ function cardTransferOf(attempt: ProviderAttemptRow): ProviderRefundRequest['red
  * minutes: the refund waits on, durably, and the worker's slot goes to others meanwhile.
  */
 async function waitForSendingTurn(db: Database, rate: SendingRate): Promise<void> {
-  const wait = await takeSendingTurn(db, rate, LONGEST_TURN_WAIT_MS);
-  if (wait === undefined) throw ApplicationFailure.retryable(`${rate.key} has its ${rate.perSecond} refunds a second taken for the next minute: waiting on`, 'SendingRateFull');
+  const turn = await takeSendingTurn(db, rate, LONGEST_TURN_WAIT_MS);
+  if (turn === undefined) throw ApplicationFailure.retryable(`${rate.key} has its ${rate.perSecond} refunds a second taken for the next minute: waiting on`, 'SendingRateFull');
   const context = Context.current();
-  for (let left = wait; left > 0; left -= BEAT_EVERY_MS) {
+  for (let left = turn.waitMs; left > 0; left -= BEAT_EVERY_MS) {
     if (left > BEAT_EVERY_MS) beat(context);
     await sleep(Math.min(left, BEAT_EVERY_MS));
   }
