@@ -77,6 +77,8 @@ describe('refund list plans on 200,000 refunds', () => {
   it.each<[string, Omit<RefundListFilter, 'limit'>]>([
     ['newest first', {}],
     ['needing attention', { needsAttention: true }],
+    ['awaiting approval', { awaitingApproval: true }],
+    ['created in a week, 30 days ago', { createdFrom: new Date(Date.now() - 30 * 86_400_000), createdTo: new Date(Date.now() - 23 * 86_400_000) }],
     ['by status', { statuses: ['requires_action', 'delayed'] }],
     ['by merchant', { merchantId: 'm_7' }],
     ['by payment', { paymentId: 'pay_7' }],
