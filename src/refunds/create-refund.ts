@@ -10,7 +10,6 @@ import type { Client } from '@temporalio/client';
 import { pgErrorCode, type Database, type Executor } from '../db/client';
 import { lockPayment, reserveOnPayment } from '../db/queries/payments';
 import { findIdempotencyRecord, findRefund, insertRefund } from '../db/queries/refunds';
-import { sentTogether } from '../db/sent-together';
 import type { PaymentRow, RefundEventRow, RefundRow } from '../db/schema';
 import { newRefundId, providerIdempotencyKey } from '../ids';
 import { requestHash } from '../request-hash';
@@ -127,7 +126,7 @@ async function recordRefund(
   // Sent together; PostgreSQL runs the others once the first has its lock, on what was committed by
   // then. The payment's merchant record comes along (a payment never changes merchant), read only
   // if the caller may see the payment.
-  const [payment, previous, merchant] = await sentTogether([
+  const [payment, previous, merchant] = await Promise.all([
     lockPayment(tx, request.paymentId),
     findIdempotencyRecord(tx, caller.principal, idempotencyKey),
     findMerchantOfPayment(tx, request.paymentId),
@@ -167,7 +166,7 @@ async function recordRefund(
   const destination = fields.seal(fields.open(payment.payerAccount, place.payment(payment.id)), place.attempt(refundId, 1));
   // Millisecond precision, like the list cursor that pages on it and the workflow's timers.
   const createdAt = new Date();
-  const [, { refund, created }] = await sentTogether([
+  const [, { refund, created }] = await Promise.all([
     reserveOnPayment(tx, payment.id, request.amount),
     insertRefund(
       tx,

@@ -188,3 +188,16 @@ it('a step the database refuses fails with the database’s reason, not with a s
   }
   expect(await findRefund(database.db, 'rf_prepared_refused')).toMatchObject({ status: 'processing', workflowSeq: 0 });
 });
+
+it('a transaction that fails reports the statement that aborted it, whichever failure the code met first', async () => {
+  // Two statements sent together; the code meets the second one's failure first: only an abort
+  // ("current transaction is aborted", 25P02), which the first one's failure caused.
+  const failure = await database.db
+    .transaction(async (tx) => {
+      const refused = tx.execute(sql`SELECT 1 / 0`);
+      refused.catch(() => undefined);
+      await tx.execute(sql`SELECT 1`);
+    })
+    .then(() => undefined, (error: unknown) => error);
+  expect(databaseErrorMessage(failure)).toBe('division by zero (SQLSTATE 22012)');
+});

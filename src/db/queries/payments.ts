@@ -1,7 +1,6 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Executor } from '../client';
 import { prepared } from '../prepared';
-import { sentTogether } from '../sent-together';
 import { orders, payments, refunds, type PaymentRow } from '../schema';
 
 export type NewPayment = typeof payments.$inferInsert;
@@ -86,7 +85,7 @@ const paymentShift = prepared('payment_shift', (db) => {
 export async function shiftPaymentTotals(tx: Executor, paymentId: string, shift: { refunded: number; reserved: number }): Promise<boolean> {
   // The order's refresh follows the shift on the same connection, in the same round trip: it counts
   // the totals the shift left (a refused shift changed none, so it finds the status as it was).
-  const [[payment]] = await sentTogether([paymentShift(tx, { paymentId, refunded: shift.refunded, reserved: shift.reserved }), shift.refunded !== 0 && orderStatusRefresh(tx, { paymentId })]);
+  const [[payment]] = await Promise.all([paymentShift(tx, { paymentId, refunded: shift.refunded, reserved: shift.reserved }), shift.refunded !== 0 && orderStatusRefresh(tx, { paymentId })]);
   return payment !== undefined;
 }
 

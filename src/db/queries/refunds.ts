@@ -1,7 +1,6 @@
 import { and, asc, desc, eq, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../client';
 import { placeholders, prepared, preparedByShape, shapeOf } from '../prepared';
-import { sentTogether } from '../sent-together';
 import { withinScope, type MerchantScope } from '../../merchants/merchant-scope';
 import {
   idempotencyKeys,
@@ -90,7 +89,7 @@ export async function insertRefund(
 ): Promise<{ refund: RefundRow; created: RefundEventRow }> {
   const [row] = await newRefund(tx, shapeOf(refund), refund);
   // Sent together, answered together: one round trip to the database, not five.
-  const [[created]] = await sentTogether([
+  const [[created]] = await Promise.all([
     newRefundEvent(tx, eventValues(refund.id, event)),
     insertProviderAttempt(tx, {
       refundId: refund.id,
@@ -184,7 +183,7 @@ export async function applyWorkflowStep(tx: Executor, refundId: string, seq: num
   } else {
     // The event and the refund's change, sent together (one round trip): on a retry neither writes,
     // the event's key and the step's number being taken already.
-    const [appended, [changed]] = await sentTogether([appendRefundEvent(tx, refundId, event), refundStep(tx, shapeOf(changes), { ...changes, refundId, seq })]);
+    const [appended, [changed]] = await Promise.all([appendRefundEvent(tx, refundId, event), refundStep(tx, shapeOf(changes), { ...changes, refundId, seq })]);
     if (!appended) return;
     refund = changed;
   }
@@ -192,7 +191,7 @@ export async function applyWorkflowStep(tx: Executor, refundId: string, seq: num
   const current = refund ?? (await findRefund(tx, refundId))!;
   // Independent of one another, so sent together: one round trip. A refused shift still rolls the
   // whole step back (the caller's transaction ends on its refusal).
-  await sentTogether([
+  await Promise.all([
     recordMerchantEvents(tx, current, event.eventKey, merchantEventsOfStep(event.type, changes.status)),
     effects.paymentShift && shiftRefundsPayment(tx, current.paymentId, effects.paymentShift),
     effects.alsoWrite?.(tx, current),
